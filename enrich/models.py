@@ -1,0 +1,121 @@
+"""Records that cross a stage boundary. Frozen, so a stage cannot mutate what it was handed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One entry of a feed, converted from feedparser's dict at the boundary."""
+
+    feed_url: str
+    entry_id: str
+    url: str  # identity: normalised link, or a stable id for entries without one
+    link: str | None
+    title: str | None
+    author: str | None
+    published_at: datetime | None  # aware UTC
+    updated_at: datetime | None
+    tags: tuple[str, ...]
+    summary_html: str | None
+    content_html: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """What polling one feed produced: its entries, or why there are none."""
+
+    feed_url: str
+    ok: bool
+    title: str | None = None
+    language: str | None = None
+    entries: tuple[FeedEntry, ...] = ()
+    http_status: int | None = None
+    bozo_reason: str | None = None
+    error_key: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """An HTTP fetch: the decoded body, or a stable reason key and message."""
+
+    url: str
+    final_url: str | None
+    ok: bool
+    http_status: int | None = None
+    content_type: str | None = None
+    body: bytes = b""
+    encoding: str | None = None
+    error_key: str | None = None  # e.g. fetch.timeout, fetch.http_404, fetch.not_html
+    error: str | None = None
+    retryable: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(self.encoding or "utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedPage:
+    """Main text and metadata trafilatura found in a page."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    site_name: str | None = None
+    image_url: str | None = None
+    canonical_url: str | None = None
+    html_lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    code: str  # ISO 639-1, or "und"
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingTime:
+    minutes: int
+    units: int  # words, or characters for scripts without spaces
+    unit: str  # "words" | "chars"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One enriched article: the row the reader and analysts consume."""
+
+    url: str
+    feed_url: str
+    entry_id: str
+    link: str | None
+    canonical_url: str | None
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    updated_at: datetime | None
+    site_name: str | None
+    image_url: str | None
+    tags: tuple[str, ...]
+    language: str
+    language_confidence: float
+    word_count: int
+    reading_minutes: int
+    text: str
+    text_source: str  # "page" | "feed" | "none"
+    summary: tuple[str, ...]
+    key_quotes: tuple[str, ...]
+    feed_snippet: str
+    topics: tuple[str, ...]
+    content_hash: str
+    fetched_at: datetime | None
+    enriched_at: datetime
+    http_status: int | None
+    status: str  # "ok" or a reason key: fetch_failed, no_text, not_html
+    error: str | None

@@ -1,0 +1,60 @@
+"""OPML subscription lists and plain feed lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    url: str
+    title: str | None = None
+    category: str | None = None  # the enclosing outline's text; becomes the feed's default topic
+
+
+class FeedListError(ValueError):
+    """A feed list or OPML file that cannot be read."""
+
+
+def parse_opml(data: bytes) -> list[Subscription]:
+    """Feeds of an OPML document, with the text of their enclosing outline as category."""
+    # No network, no entities: an OPML file is data, never a reason to fetch or expand anything.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise FeedListError(f"not valid OPML: {exc}") from exc
+    subscriptions: list[Subscription] = []
+    for outline in root.iter("outline"):
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        if not url:
+            continue
+        parent = outline.getparent()
+        category = None
+        if parent is not None and parent.tag == "outline" and not parent.get("xmlUrl"):
+            category = parent.get("text") or parent.get("title")
+        subscriptions.append(Subscription(url, outline.get("title") or outline.get("text"), category))
+    return subscriptions
+
+
+def read_feed_list(path: Path) -> list[Subscription]:
+    """Read an OPML file or a text file with one feed URL per line (``#`` starts a comment)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FeedListError(f"cannot read {path}: {exc}") from exc
+    head = data.lstrip()[:200].lower()
+    if path.suffix.lower() in {".opml", ".xml"} or head.startswith(b"<?xml") or b"<opml" in head:
+        return parse_opml(data)
+    subscriptions = []
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        line = line.split("#", 1)[0].strip() if not line.strip().startswith("http") else line.strip()
+        if not line:
+            continue
+        if not line.startswith(("http://", "https://")):
+            raise FeedListError(f"{path}:{number}: not an http(s) URL: {line!r}")
+        subscriptions.append(Subscription(line))
+    return subscriptions

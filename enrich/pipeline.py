@@ -1,0 +1,127 @@
+"""The enrichment of one entry, stage after stage: pure, no I/O, no orchestration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from enrich.extract import extract_article
+from enrich.language import detect_language
+from enrich.models import Article, ExtractedPage, FeedEntry, FetchResult, LanguageGuess
+from enrich.quotes import pick_quotes
+from enrich.readingtime import estimate_reading_time
+from enrich.sentences import split_sentences, word_count
+from enrich.settings import Settings
+from enrich.snippet import html_to_text, make_snippet
+from enrich.summarize import summarize
+
+# Page text shorter than this, or much shorter than the feed's own full content, means the
+# extractor found a teaser or a paywall stub; the feed's content is then the better text.
+MIN_PAGE_WORDS = 40
+MIN_PAGE_SHARE_OF_FEED = 0.6
+# Under this many words langdetect guesses; a declared language is more trustworthy.
+SHORT_TEXT_WORDS = 20
+
+
+@dataclass(frozen=True)
+class EnrichOptions:
+    words_per_minute: int = 230
+    cjk_chars_per_minute: int = 500
+    summary_sentences: int = 3
+    quote_count: int = 4
+    snippet_chars: int = 300
+    language_min_confidence: float = 0.70
+    spacy_model: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EnrichOptions:
+        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+
+
+def choose_text(page: ExtractedPage | None, feed_text: str) -> tuple[str, str]:
+    """The article text and where it came from: ``page``, ``feed`` or ``none``."""
+    page_text = page.text if page else ""
+    page_words, feed_words = word_count(page_text), word_count(feed_text)
+    if page_words >= MIN_PAGE_WORDS and page_words >= MIN_PAGE_SHARE_OF_FEED * feed_words:
+        return page_text, "page"
+    if feed_text:
+        return feed_text, "feed"
+    if page_text:
+        return page_text, "page"
+    return "", "none"
+
+
+def choose_language(text: str, declared: tuple[str | None, ...], min_confidence: float) -> LanguageGuess:
+    """langdetect on the text; for short or unsure texts, the first language the sources declare."""
+    guess = detect_language(text, min_confidence=min_confidence)
+    fallback = next((code for code in declared if code and code != "und"), None)
+    if fallback and (guess.code == "und" or word_count(text) < SHORT_TEXT_WORDS):
+        return LanguageGuess(fallback, guess.confidence if guess.code == fallback else 0.0)
+    return guess
+
+
+def _failure_status(fetch: FetchResult | None) -> str:
+    if fetch is None or fetch.ok:
+        return "no_text"
+    return "not_html" if fetch.error_key == "fetch.not_html" else "fetch_failed"
+
+
+def enrich_entry(
+    entry: FeedEntry,
+    fetch: FetchResult | None,
+    options: EnrichOptions,
+    *,
+    feed_language: str | None = None,
+    now: datetime | None = None,
+) -> Article:
+    """Turn a feed entry and its fetched page (None when it has no link) into an :class:`Article`."""
+    now = now or datetime.now(UTC)
+    # 1. Text: the page's main text, or the feed's own content when the page gives nothing better.
+    page = extract_article(fetch.body, fetch.final_url) if fetch is not None and fetch.ok and fetch.body else None
+    feed_text = html_to_text(entry.content_html, paragraphs=True) or html_to_text(entry.summary_html, paragraphs=True)
+    text, source = choose_text(page, feed_text)
+
+    # 2. Language, then everything that depends on it.
+    title = entry.title or (page.title if page else None)
+    probe = text if text else " ".join(filter(None, [title, feed_text]))
+    declared = ((page.html_lang if page else None), feed_language)
+    language = choose_language(probe, declared, options.language_min_confidence)
+    lang = language.code
+    reading = estimate_reading_time(
+        text, lang, words_per_minute=options.words_per_minute, cjk_chars_per_minute=options.cjk_chars_per_minute
+    )
+    sentences = split_sentences(text, lang, options.spacy_model) if text else []
+    summary = summarize(sentences, lang, max_sentences=options.summary_sentences)
+    quotes = pick_quotes(sentences, lang, exclude=summary, count=options.quote_count, model=options.spacy_model)
+
+    fetch_error = fetch.error if fetch is not None and not fetch.ok else None
+    return Article(
+        url=entry.url,
+        feed_url=entry.feed_url,
+        entry_id=entry.entry_id,
+        link=entry.link,
+        canonical_url=page.canonical_url if page else None,
+        title=title,
+        author=entry.author or (page.author if page else None),
+        published_at=entry.published_at or (page.published_at if page else None),
+        updated_at=entry.updated_at,
+        site_name=page.site_name if page else None,
+        image_url=page.image_url if page else None,
+        tags=entry.tags,
+        language=lang,
+        language_confidence=round(language.confidence, 4),
+        word_count=reading.units,
+        reading_minutes=reading.minutes,
+        text=text,
+        text_source=source,
+        summary=summary,
+        key_quotes=tuple(q.text for q in quotes),
+        feed_snippet=make_snippet(entry.summary_html, entry.content_html, max_chars=options.snippet_chars),
+        topics=(),
+        content_hash=entry.content_hash,
+        fetched_at=now if fetch is not None else None,
+        enriched_at=now,
+        http_status=fetch.http_status if fetch is not None else None,
+        status="ok" if text else _failure_status(fetch),
+        error=fetch_error if fetch_error else (None if text else "no article text in the page or the feed"),
+    )

@@ -1,0 +1,103 @@
+"""Sentence splitting with offline spaCy pipelines: ``spacy.blank(lang)`` plus a sentencizer."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+log = logging.getLogger(__name__)
+
+# Japanese needs SudachiPy for spacy.blank("ja"); the Chinese pipeline segments by character
+# and splits on 。！？ just as well, with nothing to install.
+_PIPELINE_FOR = {"ja": "zh"}
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=32)
+def nlp_for(language: str, model: str | None = None) -> Language:
+    """A cached spaCy pipeline with sentence boundaries for ``language`` (``xx`` if unsupported).
+
+    ``model`` names an installed trained pipeline (e.g. ``en_core_web_sm``); it is used when it
+    loads, and the blank pipeline otherwise, so a missing model never stops the run.
+    """
+    if model:
+        try:
+            return spacy.load(model)
+        except OSError as exc:
+            log.warning("spaCy model %s not available (%s); using a blank pipeline", model, exc)
+    name = _PIPELINE_FOR.get(language, language)
+    try:
+        nlp = spacy.blank(name)
+    except (ImportError, KeyError, ValueError) as exc:
+        log.info("no spaCy tokenizer for %r (%s); using the multi-language one", language, exc)
+        nlp = spacy.blank("xx")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """Non-empty lines of extracted text: trafilatura puts one paragraph per line."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+_OPENING_QUOTES = "“„«‹「『\"'‘"
+_TERMINAL = re.compile(r"[.!?。！？…][\"'”’»›」』)\]]*$")
+
+
+def _sentence_spans(paragraph: str, doc) -> list[str]:
+    """Sentence texts of one paragraph, with a dangling opening quote moved to where it belongs.
+
+    The sentencizer ends a sentence after its final punctuation and token, so in
+    ``...the project. “A publisher`` the opening quote closes the first sentence; we move it to
+    the start of the next one so both stay verbatim substrings of the paragraph.
+    """
+    bounds = [[s.start_char, s.end_char] for s in doc.sents]
+    for current, following in zip(bounds, bounds[1:]):
+        chunk = paragraph[current[0] : current[1]].rstrip()
+        stripped = chunk.rstrip(_OPENING_QUOTES)
+        if stripped != chunk and stripped.rstrip() != stripped.rstrip().rstrip(".!?…"):
+            current[1] = current[0] + len(stripped)
+            following[0] = current[1]
+    return [paragraph[a:b].strip() for a, b in bounds if paragraph[a:b].strip()]
+
+
+def split_sentences(text: str, language: str, model: str | None = None) -> list[str]:
+    """Sentences of ``text`` in order, each verbatim (trimmed), never crossing a paragraph."""
+    nlp = nlp_for(language, model)
+    paragraphs = paragraphs_of(text)
+    sentences: list[str] = []
+    for paragraph, doc in zip(paragraphs, nlp.pipe(paragraphs)):
+        sentences.extend(_sentence_spans(paragraph, doc))
+    return sentences
+
+
+def is_complete_sentence(sentence: str, min_words: int = 5) -> bool:
+    """Ends like a sentence and is long enough to be one: headings and kickers are not."""
+    return bool(_TERMINAL.search(sentence)) and word_count(sentence) >= min_words
+
+
+def is_unspaced(text: str) -> bool:
+    """Mostly written in a script without spaces between words (Chinese, Japanese)?"""
+    sample = text[:2000]
+    letters = sum(1 for c in sample if c.isalnum())
+    return letters > 0 and len(_CJK.findall(sample)) > 0.3 * letters
+
+
+def words_of(sentence: str) -> list[str]:
+    """Word tokens for similarity: ``\\w+`` runs, or character bigrams in unspaced scripts."""
+    if is_unspaced(sentence):
+        chars = [c for c in sentence if c.isalnum()]
+        return ["".join(pair) for pair in zip(chars, chars[1:])] or chars
+    return _WORD.findall(sentence)
+
+
+def word_count(sentence: str) -> int:
+    """Words a reader sees; unspaced scripts count two characters as a word."""
+    if is_unspaced(sentence):
+        return sum(1 for c in sentence if c.isalnum()) // 2
+    return len(_WORD.findall(sentence))

@@ -1,0 +1,57 @@
+"""One place for configuration: environment variables prefixed ``ENRICH_``, read once at the edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of the pipeline; build it in the CLI or flow and pass the pieces down."""
+
+    model_config = SettingsConfigDict(env_prefix="ENRICH_", frozen=True, extra="ignore")
+
+    db_path: Path = Field(Path("data/enriched.duckdb"), description="DuckDB file the pipeline writes.")
+
+    # Network
+    allow_private_networks: bool = Field(
+        False, description="Allow fetching loopback/private addresses (tests and the demo set it)."
+    )
+    contact_url: str = Field(
+        "https://example.org/enrich-bot", description="Contact URL advertised in the User-Agent."
+    )
+    connect_timeout: float = Field(5.0, description="Seconds to wait for a TCP/TLS connection.")
+    read_timeout: float = Field(15.0, description="Seconds to wait between bytes of a response.")
+    max_page_bytes: int = Field(5_000_000, description="Body size cap for feeds and pages (bytes).")
+    max_redirects: int = Field(5, description="Redirects followed before giving up.")
+    fetch_retries: int = Field(2, description="Retries of a feed or page fetch after a transient error.")
+    fetch_concurrency: int = Field(8, description="Page fetches in flight at once.")
+    fetch_retry_delay: float = Field(2.0, description="Base of the exponential backoff between retries (s).")
+
+    # Text stages
+    words_per_minute: int = Field(230, description="Reading speed for space-separated scripts.")
+    cjk_chars_per_minute: int = Field(500, description="Reading speed for zh/ja/ko/th, in characters.")
+    summary_sentences: int = Field(3, description="Sentences in an extractive summary.")
+    quote_count: int = Field(4, ge=3, le=5, description="Key quotes pulled per article (3-5).")
+    snippet_chars: int = Field(300, description="Longest feed snippet, in characters.")
+    language_min_confidence: float = Field(
+        0.70, description="Below this langdetect probability the language is 'und'."
+    )
+    spacy_model: str | None = Field(
+        None, description="Installed trained spaCy model to use instead of blank pipelines."
+    )
+    enrich_batch_size: int = Field(25, description="Articles per enrichment task.")
+
+    # Demo
+    demo_host: str = Field("127.0.0.1", description="Address the demo server listens on.")
+    demo_port: int = Field(8765, description="Fixed port of the demo server, so URLs stay stable.")
+
+    @property
+    def user_agent(self) -> str:
+        from enrich import __version__
+
+        return f"enrich/{__version__} (RSS article enrichment; +{self.contact_url})"

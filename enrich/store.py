@@ -1,0 +1,292 @@
+"""The DuckDB store: the only module that talks to the database.
+
+Migrations are an append-only list; the schema version is how many have run. Writes are batched
+upserts keyed on the article URL, so running the pipeline twice stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from enrich.models import Article, FeedPoll
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: feeds, articles, failures, runs
+    """
+    CREATE TABLE feeds (
+        url VARCHAR PRIMARY KEY,
+        title VARCHAR,
+        topic VARCHAR,
+        language VARCHAR,
+        added_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        last_polled_at TIMESTAMPTZ,
+        last_status VARCHAR,
+        http_status INTEGER,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_error VARCHAR,
+        bozo_reason VARCHAR,
+        run_id VARCHAR
+    );
+    CREATE TABLE articles (
+        url VARCHAR PRIMARY KEY,
+        feed_url VARCHAR NOT NULL,
+        entry_id VARCHAR,
+        link VARCHAR,
+        canonical_url VARCHAR,
+        title VARCHAR,
+        author VARCHAR,
+        published_at TIMESTAMPTZ,
+        updated_at TIMESTAMPTZ,
+        site_name VARCHAR,
+        image_url VARCHAR,
+        tags VARCHAR[],
+        language VARCHAR,
+        language_confidence DOUBLE,
+        word_count INTEGER,
+        reading_minutes INTEGER,
+        text VARCHAR,
+        text_source VARCHAR,
+        summary VARCHAR[],
+        key_quotes VARCHAR[],
+        feed_snippet VARCHAR,
+        topics VARCHAR[],
+        content_hash VARCHAR,
+        fetched_at TIMESTAMPTZ,
+        enriched_at TIMESTAMPTZ,
+        http_status INTEGER,
+        status VARCHAR NOT NULL,
+        error VARCHAR,
+        first_seen_at TIMESTAMPTZ NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        run_id VARCHAR
+    );
+    CREATE TABLE failures (
+        run_id VARCHAR,
+        failed_at TIMESTAMPTZ NOT NULL,
+        stage VARCHAR NOT NULL,
+        feed_url VARCHAR,
+        article_url VARCHAR,
+        reason VARCHAR NOT NULL,
+        message VARCHAR
+    );
+    CREATE TABLE runs (
+        id VARCHAR PRIMARY KEY,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        feeds_polled INTEGER,
+        feeds_failed INTEGER,
+        new_articles INTEGER,
+        enriched INTEGER,
+        failed INTEGER,
+        status VARCHAR NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+# A failed article is tried again on later runs, but not forever: a 404 stays a 404.
+MAX_ATTEMPTS = 3
+
+ARTICLE_COLUMNS = tuple(f.name for f in fields(Article))
+
+
+class StoreError(Exception):
+    """The database cannot be used: locked by another writer, newer than this code, or corrupt."""
+
+
+class StoreBusy(StoreError):
+    """Another process holds the write lock on the database file."""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    content_hash: str | None
+    status: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFeed:
+    url: str
+    title: str | None
+    topic: str | None
+    last_polled_at: datetime | None
+    last_status: str | None
+    consecutive_failures: int
+
+
+class Store:
+    """A connection to the pipeline's DuckDB file. Use :func:`open_store` to get one."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    # -- schema ---------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)"
+        )
+        return self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+    def migrate(self) -> int:
+        """Apply pending migrations, each in its own transaction; refuse a newer file."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"database schema version {version} is newer than this code understands "
+                f"({SCHEMA_VERSION}); upgrade enrich before using this file"
+            )
+        for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_migrations VALUES (?, now())", [number])
+                self.con.execute("COMMIT")
+            except Exception:
+                self.con.execute("ROLLBACK")
+                raise
+        return SCHEMA_VERSION
+
+    # -- feeds ----------------------------------------------------------------------------
+    def add_feeds(self, urls: Iterable[str], topic: str | None = None) -> int:
+        """Register feeds (existing ones are kept as they are); returns how many were new."""
+        urls = list(dict.fromkeys(urls))
+        if not urls:
+            return 0
+        before = self.con.execute("SELECT count(*) FROM feeds").fetchone()[0]
+        self.con.executemany(
+            "INSERT INTO feeds (url, topic) VALUES (?, ?) ON CONFLICT (url) DO NOTHING",
+            [(url, topic) for url in urls],
+        )
+        return self.con.execute("SELECT count(*) FROM feeds").fetchone()[0] - before
+
+    def feeds(self) -> list[StoredFeed]:
+        rows = self.con.execute(
+            "SELECT url, title, topic, last_polled_at, last_status, consecutive_failures FROM feeds ORDER BY url"
+        ).fetchall()
+        return [StoredFeed(*row) for row in rows]
+
+    def record_polls(self, polls: Sequence[FeedPoll], run_id: str, at: datetime) -> None:
+        """Store each feed's poll outcome and count consecutive failures."""
+        if not polls:
+            return
+        self.add_feeds(p.feed_url for p in polls)
+        self.con.executemany(
+            """
+            UPDATE feeds SET
+                title = coalesce(?, title),
+                language = coalesce(?, language),
+                last_polled_at = ?,
+                last_status = ?,
+                http_status = ?,
+                consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
+                last_error = ?,
+                bozo_reason = ?,
+                run_id = ?
+            WHERE url = ?
+            """,
+            [
+                (p.title, p.language, at, "ok" if p.ok else p.error_key, p.http_status, p.ok,
+                 p.error, p.bozo_reason, run_id, p.feed_url)
+                for p in polls
+            ],
+        )
+
+    # -- articles -------------------------------------------------------------------------
+    def known_articles(self, urls: Sequence[str]) -> dict[str, KnownArticle]:
+        if not urls:
+            return {}
+        rows = self.con.execute(
+            "SELECT url, content_hash, status, attempts FROM articles WHERE url IN (SELECT unnest(?))",
+            [list(urls)],
+        ).fetchall()
+        return {url: KnownArticle(h, status, attempts) for url, h, status, attempts in rows}
+
+    def upsert_articles(self, articles: Sequence[Article], run_id: str, chunk: int = 200) -> int:
+        """Insert or update articles in batches; a second write of the same URL updates it."""
+        latest = {a.url: a for a in articles}  # one row per URL per statement
+        rows = [(*astuple(a), a.enriched_at, run_id) for a in latest.values()]
+        columns = (*ARTICLE_COLUMNS, "first_seen_at", "run_id")
+        placeholders = "(" + ", ".join("?" for _ in columns) + ")"
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in columns if c not in {"url", "first_seen_at", "published_at"}
+        )
+        for start in range(0, len(rows), chunk):
+            batch = rows[start : start + chunk]
+            self.con.execute(
+                f"""
+                INSERT INTO articles ({", ".join(columns)}) VALUES {", ".join(placeholders for _ in batch)}
+                ON CONFLICT (url) DO UPDATE SET {updates},
+                    published_at = coalesce(excluded.published_at, articles.published_at),
+                    attempts = CASE WHEN excluded.status = 'ok' THEN 1 ELSE articles.attempts + 1 END
+                """,
+                [value for row in batch for value in row],
+            )
+        return len(rows)
+
+    def record_failures(self, failures: Sequence[tuple], run_id: str, at: datetime) -> None:
+        """Append failure rows: (stage, feed_url, article_url, reason, message)."""
+        if failures:
+            self.con.executemany(
+                "INSERT INTO failures VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, at, *f) for f in failures],
+            )
+
+    # -- runs -----------------------------------------------------------------------------
+    def begin_run(self, at: datetime | None = None) -> str:
+        run_id = uuid.uuid4().hex[:12]
+        self.con.execute(
+            "INSERT INTO runs (id, started_at, status) VALUES (?, ?, 'running')",
+            [run_id, at or datetime.now(UTC)],
+        )
+        return run_id
+
+    def finish_run(self, run_id: str, counts: dict[str, int], status: str = "completed") -> None:
+        self.con.execute(
+            """UPDATE runs SET finished_at = ?, feeds_polled = ?, feeds_failed = ?, new_articles = ?,
+               enriched = ?, failed = ?, status = ? WHERE id = ?""",
+            [datetime.now(UTC), counts.get("feeds_polled", 0), counts.get("feeds_failed", 0),
+             counts.get("new_articles", 0), counts.get("enriched", 0), counts.get("failed", 0),
+             status, run_id],
+        )
+
+    def query(self, sql: str, params: Sequence | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or []).fetchall()
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    return "lock" in str(exc).lower()
+
+
+@contextmanager
+def open_store(path: str | Path, *, read_only: bool = False) -> Iterator[Store]:
+    """Open (creating and migrating if needed) the DuckDB file; closes it on exit.
+
+    Raises :class:`StoreBusy` when another process holds the file, :class:`StoreError` when the
+    file is not usable. Open it for short spells: DuckDB lets one process write at a time.
+    """
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if _is_lock_error(exc):
+            raise StoreBusy(f"{path} is in use by another process: {exc}") from exc
+        raise StoreError(f"cannot open {path}: {exc}") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from exc
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        store = Store(con)
+        if not read_only:
+            store.migrate()
+        yield store
+    finally:
+        con.close()

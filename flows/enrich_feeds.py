@@ -1,0 +1,214 @@
+"""The Prefect flow: poll feeds, fetch pages, enrich, store. Orchestration only; stages live in enrich/."""
+
+from __future__ import annotations
+
+import os
+
+# Telemetry off before Prefect is imported; users may still override both.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+import logging  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+from prefect import flow, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from prefect.tasks import exponential_backoff  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
+
+from enrich.feeds import poll_feed  # noqa: E402
+from enrich.fetch import FetchOptions, fetch_page  # noqa: E402
+from enrich.models import Article, FeedEntry, FeedPoll, FetchResult  # noqa: E402
+from enrich.pipeline import EnrichOptions, enrich_entry  # noqa: E402
+from enrich.settings import Settings  # noqa: E402
+from enrich.store import MAX_ATTEMPTS, open_store  # noqa: E402
+
+log = logging.getLogger("enrich.flow")
+
+
+class TransientFetchError(Exception):
+    """Raised inside a fetch task so Prefect retries it; carries the last result."""
+
+    def __init__(self, result: FeedPoll | FetchResult) -> None:
+        super().__init__(result.error)
+        self.result = result
+
+
+@dataclass
+class RunReport:
+    """What one run did, for the CLI's closing table and the runs table."""
+
+    run_id: str
+    db_path: str
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    new_articles: int = 0
+    enriched: int = 0
+    failed: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in ("feeds_polled", "feeds_failed", "new_articles", "enriched", "failed")}
+
+
+# -- tasks: I/O tasks retry, CPU tasks don't ------------------------------------------------
+@task(name="poll-feed", cache_policy=NO_CACHE)
+def poll_task(feed_url: str, options: FetchOptions) -> FeedPoll:
+    poll, retryable = poll_feed(feed_url, options)
+    if retryable:
+        raise TransientFetchError(poll)
+    return poll
+
+
+@task(name="fetch-page", cache_policy=NO_CACHE)
+def fetch_task(url: str, options: FetchOptions) -> FetchResult:
+    result = fetch_page(url, options)
+    if result.retryable:
+        raise TransientFetchError(result)
+    return result
+
+
+@task(name="enrich-batch", cache_policy=NO_CACHE)
+def enrich_task(
+    batch: list[tuple[FeedEntry, FetchResult | None]], options: EnrichOptions, languages: dict[str, str | None]
+) -> list[Article]:
+    return [enrich_entry(entry, page, options, feed_language=languages.get(entry.feed_url)) for entry, page in batch]
+
+
+def _settled(future, url_kind: str):
+    """The task's value; for a fetch that failed after its retries, the last failure it saw."""
+    value = future.result(raise_on_failure=False)
+    if isinstance(value, TransientFetchError):
+        return value.result
+    if isinstance(value, BaseException):  # a bug in a stage: record it, keep the run going
+        log.exception("%s task crashed", url_kind, exc_info=value)
+        return None
+    return value
+
+
+def _needs_enrichment(entry: FeedEntry, known) -> bool:
+    if known is None:
+        return True
+    if known.status != "ok":
+        return known.attempts < MAX_ATTEMPTS
+    return known.content_hash != entry.content_hash
+
+
+# -- the flow ----------------------------------------------------------------------------------
+@flow(name="enrich_feeds", task_runner=ThreadPoolTaskRunner(max_workers=8))
+def enrich_feeds(feed_urls: list[str] | None = None, db_path: str | None = None) -> RunReport:
+    """Poll feeds, fetch and enrich new or changed articles, and store them in DuckDB."""
+    started = time.monotonic()
+    settings = Settings(**({"db_path": db_path} if db_path else {}))
+    fetch_options = FetchOptions(
+        user_agent=settings.user_agent,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_bytes=settings.max_page_bytes,
+        max_redirects=settings.max_redirects,
+        allow_private=settings.allow_private_networks,
+    )
+    retrying = dict(
+        retries=settings.fetch_retries,
+        retry_delay_seconds=exponential_backoff(backoff_factor=settings.fetch_retry_delay),
+        retry_jitter_factor=0.5,
+    )
+
+    # 1. Which feeds: the ones given (and remember them), else the ones stored.
+    with open_store(settings.db_path) as store:
+        run_id = store.begin_run()
+        if feed_urls:
+            store.add_feeds(feed_urls)
+        else:
+            feed_urls = [f.url for f in store.feeds()]
+    report = RunReport(run_id, str(settings.db_path))
+    log.info("run %s: %d feeds -> %s", run_id, len(feed_urls), settings.db_path)
+
+    # 2. Poll every feed.
+    poll_futures = [poll_task.with_options(**retrying).submit(url, fetch_options) for url in feed_urls]
+    polls: list[FeedPoll] = []
+    for url, future in zip(feed_urls, poll_futures):
+        poll = _settled(future, "poll") or FeedPoll(url, ok=False, error_key="poll.crashed", error="poll task crashed")
+        polls.append(poll)
+    report.feeds_polled = len(polls)
+    report.feeds_failed = sum(not p.ok for p in polls)
+
+    # 3. Keep the entries we have not enriched yet (or whose content changed).
+    entries = list({e.url: e for p in polls for e in reversed(p.entries)}.values())
+    with open_store(settings.db_path) as store:
+        polled_at = datetime.now(UTC)
+        store.record_polls(polls, run_id, polled_at)
+        known = store.known_articles([e.url for e in entries])
+    fresh = [e for e in entries if _needs_enrichment(e, known.get(e.url))]
+    report.new_articles = len(fresh)
+    for poll in polls:
+        new = sum(1 for e in fresh if e.feed_url == poll.feed_url)
+        if poll.ok:
+            log.info("feed %s: %d entries, %d new%s", poll.title or poll.feed_url, len(poll.entries), new,
+                     f" (malformed: {poll.bozo_reason})" if poll.bozo_reason else "")
+        else:
+            log.warning("feed %s failed: %s", poll.feed_url, poll.error)
+
+    # 4. Fetch the pages of entries that have a link.
+    fetch_futures = {e.url: fetch_task.with_options(**retrying).submit(e.link, fetch_options) for e in fresh if e.link}
+    pages: dict[str, FetchResult | None] = {}
+    for entry in fresh:
+        future = fetch_futures.get(entry.url)
+        pages[entry.url] = _settled(future, "fetch") if future else None
+
+    # 5. Enrich in batches: one task per batch keeps orchestration cheap.
+    options = EnrichOptions.from_settings(settings)
+    languages = {p.feed_url: p.language for p in polls}
+    pairs = [(e, pages[e.url]) for e in fresh]
+    size = settings.enrich_batch_size
+    batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+    enrich_futures = [enrich_task.submit(quote(batch), options, languages) for batch in batches]
+    articles: list[Article] = []
+    for batch, future in zip(batches, enrich_futures):
+        result = future.result(raise_on_failure=False)
+        if isinstance(result, BaseException):
+            log.error("enrichment of %d articles crashed: %r", len(batch), result)
+            report.failed += len(batch)
+            report.reasons["enrich.crashed"] += len(batch)
+            continue
+        articles.extend(result)
+        log.info("enriched %d/%d articles", len(articles), len(pairs))
+
+    # 6. Store articles and every failure, close the run.
+    now = datetime.now(UTC)
+    failures = [("poll", p.feed_url, None, p.error_key, p.error) for p in polls if not p.ok]
+    failures += [
+        ("fetch", e.feed_url, e.url, page.error_key, page.error)
+        for e in fresh if (page := pages[e.url]) is not None and not page.ok
+    ]
+    for article in articles:
+        if article.status == "ok":
+            report.enriched += 1
+        else:
+            report.failed += 1
+            reason = next((f[3] for f in failures if f[2] == article.url), article.status)
+            report.reasons[reason] += 1
+            if article.status == "no_text":
+                failures.append(("extract", article.feed_url, article.url, "extract.empty", article.error))
+    for poll in polls:
+        if not poll.ok:
+            report.reasons[poll.error_key] += 1
+    report.seconds = round(time.monotonic() - started, 2)
+    with open_store(settings.db_path) as store:
+        store.upsert_articles(articles, run_id)
+        store.record_failures(failures, run_id, now)
+        store.finish_run(run_id, report.counts())
+    log.info("run %s done in %.1fs: %d enriched, %d failed", run_id, report.seconds, report.enriched, report.failed)
+    return report
+
+
+if __name__ == "__main__":  # python -m flows.enrich_feeds [FEED_URL ...]
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(enrich_feeds(sys.argv[1:] or None))
