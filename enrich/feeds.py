@@ -87,6 +87,10 @@ def parse_feed(
             error=f"not a feed, or too broken to read: {bozo or 'no entries and no feed format'}",
             bozo_reason=bozo,
         )
+    if not entries and bozo:
+        # A well-formed empty feed is fine; a broken one that yields nothing is a failure to report.
+        return FeedPoll(feed_url, ok=False, error_key="feed.malformed",
+                        error=f"malformed feed with no readable entries: {bozo}", bozo_reason=bozo)
     language = (feed.get("language") or "").split("-")[0].lower() or None
     return FeedPoll(
         feed_url, ok=True, title=feed.get("title") or None, language=language,

@@ -101,10 +101,19 @@ def _needs_enrichment(entry: FeedEntry, known) -> bool:
 
 # -- the flow ----------------------------------------------------------------------------------
 @flow(name="enrich_feeds", task_runner=ThreadPoolTaskRunner(max_workers=8))
-def enrich_feeds(feed_urls: list[str] | None = None, db_path: str | None = None) -> RunReport:
-    """Poll feeds, fetch and enrich new or changed articles, and store them in DuckDB."""
+def enrich_feeds(
+    feed_urls: list[str] | None = None,
+    db_path: str | None = None,
+    allow_private_networks: bool | None = None,
+) -> RunReport:
+    """Poll feeds, fetch and enrich new or changed articles, and store them in DuckDB.
+
+    Without ``feed_urls`` the feeds stored in the database are polled. Parameters left at None
+    take their value from the ``ENRICH_`` settings.
+    """
     started = time.monotonic()
-    settings = Settings(**({"db_path": db_path} if db_path else {}))
+    overrides = {"db_path": db_path, "allow_private_networks": allow_private_networks}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     fetch_options = FetchOptions(
         user_agent=settings.user_agent,
         connect_timeout=settings.connect_timeout,

@@ -1,0 +1,256 @@
+"""The ``enrich`` command: run the flow, run the demo, manage feeds.
+
+Exit status: 0 when a run completed (failed feeds and articles are recorded, not fatal), 2 for bad
+arguments, 1 when the database cannot be used, 75 (EX_TEMPFAIL) when another process holds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from enrich.opml import FeedListError, Subscription, parse_opml, read_feed_list
+from enrich.settings import Settings
+from enrich.store import StoreBusy, StoreError, open_store
+
+EX_TEMPFAIL = 75
+console = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+app = typer.Typer(help="Enrich RSS/Atom articles into DuckDB for a reader app.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+feeds_app = typer.Typer(help="Manage the feeds stored in the database.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: ENRICH_DB_PATH or data/enriched.duckdb).")]
+
+
+def _db(path: Path | None) -> Path:
+    return path or Settings().db_path
+
+
+def _with_store(path: Path, action: Callable):
+    """Run ``action(store)``, turning database trouble into a message and an exit status."""
+    try:
+        with open_store(path) as store:
+            return action(store)
+    except StoreBusy as exc:
+        console.print(f"[yellow]busy:[/] {exc}\nAnother enrich process is writing; try again later.")
+        raise typer.Exit(EX_TEMPFAIL) from None
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _quiet_prefect() -> None:
+    """Keep Prefect's own chatter (and its exit-time tracebacks) out of the terminal."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+    flow_log = logging.getLogger("enrich")
+    if not any(getattr(h, "_enrich_cli", False) for h in flow_log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("  %(message)s"))
+        handler._enrich_cli = True
+        flow_log.addHandler(handler)
+    flow_log.setLevel(logging.INFO)
+    flow_log.propagate = False
+    # Prefect's event recorder is cancelled at interpreter exit and logs CancelledError tracebacks
+    # through these loggers; they say nothing about the run.
+    for name in ("prefect.events.clients", "prefect._internal.concurrency", "prefect.server", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _run_flow(feed_urls: list[str] | None, db: Path, allow_private: bool | None = None):
+    _quiet_prefect()
+    console.print("[dim]starting Prefect (a temporary local server unless PREFECT_API_URL is set)...[/]")
+    from flows.enrich_feeds import enrich_feeds
+
+    return enrich_feeds(feed_urls, str(db), allow_private)
+
+
+def _report_table(report) -> Table:
+    table = Table(show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("feeds polled", str(report.feeds_polled))
+    if report.feeds_failed:
+        table.add_row("feeds failed", str(report.feeds_failed))
+    table.add_row("new articles", str(report.new_articles))
+    table.add_row("enriched", str(report.enriched))
+    table.add_row("failed", str(report.failed))
+    for reason, count in report.reasons.most_common():
+        table.add_row(f"  {reason}", str(count))
+    table.add_row("time taken", f"{report.seconds:.1f} s")
+    return table
+
+
+def _print_report(report) -> None:
+    out.print(f"\n[bold]run {report.run_id}[/] -> {report.db_path}")
+    out.print(_report_table(report))
+
+
+@app.command()
+def run(
+    feeds: Annotated[Path | None, typer.Option("--feeds", help="File with one feed URL per line, or an OPML file.",
+                                               exists=True, dir_okay=False, readable=True)] = None,
+    db: DbOption = None,
+) -> None:
+    """Run the pipeline once: poll feeds, enrich new articles, write DuckDB."""
+    db = _db(db)
+    urls: list[str] | None = None
+    if feeds:
+        try:
+            subscriptions = read_feed_list(feeds)
+        except FeedListError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        urls = [s.url for s in subscriptions]
+        _with_store(db, lambda store: _add_subscriptions(store, subscriptions))
+    stored = _with_store(db, lambda store: len(store.feeds()))
+    if not urls and not stored:
+        console.print("[red]error:[/] no feeds: pass --feeds FILE or add one with `enrich feeds add URL`.")
+        raise typer.Exit(2)
+    report = _guard_busy(lambda: _run_flow(urls, db))
+    _print_report(report)
+
+
+def _guard_busy(action: Callable):
+    try:
+        return action()
+    except StoreBusy as exc:
+        console.print(f"[yellow]busy:[/] {exc}\nAnother enrich process is writing; try again later.")
+        raise typer.Exit(EX_TEMPFAIL) from None
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _add_subscriptions(store, subscriptions: list[Subscription]) -> int:
+    added = 0
+    for sub in subscriptions:
+        added += store.add_feeds([sub.url], topic=sub.category)
+    return added
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    port: Annotated[int | None, typer.Option(help="Port of the demo server (default: ENRICH_DEMO_PORT, 8765).")] = None,
+) -> None:
+    """Serve the bundled demo corpus on loopback and run the real flow against it."""
+    from enrich.demo import DEMO_SITE, PLACEHOLDER, serve_directory
+
+    settings = Settings()
+    db = _db(db)
+    try:
+        server = serve_directory(DEMO_SITE, settings.demo_host, port or settings.demo_port)
+        base = server.__enter__()
+    except OSError as exc:
+        console.print(f"[red]error:[/] cannot start the demo server on port {port or settings.demo_port}: {exc}")
+        raise typer.Exit(1) from None
+    try:
+        console.print(f"demo corpus served at {base}")
+        opml = (DEMO_SITE / "feeds.opml").read_bytes().replace(PLACEHOLDER, base.encode())
+        subscriptions = parse_opml(opml)
+        _with_store(db, lambda store: _add_subscriptions(store, subscriptions))
+        report = _guard_busy(lambda: _run_flow([s.url for s in subscriptions], db, allow_private=True))
+    finally:
+        server.__exit__(None, None, None)
+    _print_report(report)
+    _show_sample(db)
+
+
+def _age(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "?"
+    seconds = max(0, (now - when).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return "just now"
+
+
+def _show_sample(db: Path) -> None:
+    """Print one enriched article the way the reader shows it."""
+    with open_store(db, read_only=True) as store:
+        rows = store.query(
+            """SELECT title, author, published_at, reading_minutes, language, topics, summary, key_quotes,
+                      feed_snippet, url
+               FROM articles WHERE status = 'ok' AND text_source = 'page'
+               ORDER BY published_at DESC LIMIT 1"""
+        )
+    if not rows:
+        return
+    title, author, published, minutes, language, topics, summary, quotes, snippet, url = rows[0]
+    now = datetime.now(UTC)
+    out.print()
+    out.print(f"[bold]{title}[/]")
+    out.print(f"[dim]{author or 'unknown author'} · {_age(published, now)} · {minutes} min read · {language}"
+              + (f" · {', '.join(topics)}" if topics else "") + "[/]")
+    out.print(f"[dim]{url}[/]")
+    out.print("\n[bold]Summary[/]")
+    for sentence in summary:
+        out.print(f"  {sentence}")
+    out.print(f"\n[bold]Key quotes · {len(quotes)} pulled[/]")
+    for quote in quotes:
+        out.print(f"  > {quote}")
+    out.print("\n[bold]Snippet from the RSS feed[/]")
+    out.print(f"  {snippet}")
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="Feed URL (http or https).")],
+    topic: Annotated[str | None, typer.Option(help="Default topic of the feed's articles.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Add a feed to the database."""
+    if not url.startswith(("http://", "https://")):
+        console.print(f"[red]error:[/] not an http(s) URL: {url}")
+        raise typer.Exit(2)
+    added = _with_store(_db(db), lambda store: store.add_feeds([url], topic=topic))
+    out.print(f"added {url}" if added else f"already subscribed: {url}")
+
+
+@feeds_app.command("list")
+def feeds_list(db: DbOption = None) -> None:
+    """List the stored feeds with their last poll status."""
+    feeds = _with_store(_db(db), lambda store: store.feeds())
+    table = Table("url", "title", "topic", "last polled", "status", "failures")
+    for f in feeds:
+        table.add_row(f.url, f.title or "", f.topic or "", f.last_polled_at.isoformat(timespec="seconds") if f.last_polled_at else "never",
+                      f.last_status or "", str(f.consecutive_failures))
+    out.print(table)
+
+
+@feeds_app.command("import-opml")
+def feeds_import_opml(
+    file: Annotated[Path, typer.Argument(help="OPML file; outline categories become default topics.",
+                                         exists=True, dir_okay=False, readable=True)],
+    db: DbOption = None,
+) -> None:
+    """Import the feeds of an OPML file."""
+    try:
+        subscriptions = parse_opml(file.read_bytes())
+    except FeedListError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    added = _with_store(_db(db), lambda store: _add_subscriptions(store, subscriptions))
+    out.print(f"{len(subscriptions)} feeds in {file}, {added} new")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

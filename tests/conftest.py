@@ -1,0 +1,51 @@
+"""Shared fixtures: the demo corpus on a loopback server, a Prefect test harness, temp databases."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests fetch from 127.0.0.1 only; the guard must allow loopback for them (and only loopback is used).
+os.environ.setdefault("ENRICH_ALLOW_PRIVATE_NETWORKS", "true")
+os.environ.setdefault("ENRICH_FETCH_RETRY_DELAY", "0.05")
+os.environ.setdefault("ENRICH_CONNECT_TIMEOUT", "2")
+os.environ.setdefault("ENRICH_READ_TIMEOUT", "2")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_CORPORA = SHARED / "corpora"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def shared_or_skip(relative: str) -> Path:
+    """A path under ../shared/corpora, or skip the test with the reason when it is absent."""
+    path = SHARED_CORPORA / relative
+    if not path.exists():
+        pytest.skip(f"../shared/corpora/{relative} is not available on this machine")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_base() -> str:
+    """Base URL of the bundled demo corpus served on 127.0.0.1 (random free port)."""
+    from enrich.demo import serve_directory
+
+    with serve_directory(port=0) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server for the whole session (it takes seconds to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "enriched.duckdb"
