@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     spacy_model: str | None = Field(
         None, description="Installed trained spaCy model to use instead of blank pipelines."
     )
-    enrich_batch_size: int = Field(25, description="Articles per enrichment task.")
+    batch_size: int = Field(25, description="Articles per enrichment task.")
 
     # Demo
     demo_host: str = Field("127.0.0.1", description="Address the demo server listens on.")

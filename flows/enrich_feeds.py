@@ -100,7 +100,8 @@ def _needs_enrichment(entry: FeedEntry, known) -> bool:
 
 
 # -- the flow ----------------------------------------------------------------------------------
-@flow(name="enrich_feeds", task_runner=ThreadPoolTaskRunner(max_workers=8))
+# Fetch tasks are I/O bound: threads, as many as the fetch concurrency setting allows.
+@flow(name="enrich_feeds", task_runner=ThreadPoolTaskRunner(max_workers=Settings().fetch_concurrency))
 def enrich_feeds(
     feed_urls: list[str] | None = None,
     db_path: str | None = None,
@@ -174,7 +175,7 @@ def enrich_feeds(
     options = EnrichOptions.from_settings(settings)
     languages = {p.feed_url: p.language for p in polls}
     pairs = [(e, pages[e.url]) for e in fresh]
-    size = settings.enrich_batch_size
+    size = settings.batch_size
     batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
     enrich_futures = [enrich_task.submit(quote(batch), options, languages) for batch in batches]
     articles: list[Article] = []
