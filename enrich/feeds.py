@@ -16,7 +16,7 @@ from enrich.urls import canonical_link, entry_identity
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 
 
-def _utc(struct, now: datetime) -> datetime | None:
+def _utc(struct, now: datetime | None) -> datetime | None:
     if not struct:
         return None
     try:
@@ -25,7 +25,7 @@ def _utc(struct, now: datetime) -> datetime | None:
         return None
     # Publishers schedule posts and misconfigure clocks; a date in the future would pin an
     # article to the top of a chronological reader, so it is clamped to the time we saw it.
-    return min(when, now)
+    return min(when, now) if now else when
 
 
 def _content_hash(*parts: str | None) -> str:
@@ -50,6 +50,9 @@ def _entry(raw, feed_url: str, now: datetime) -> FeedEntry | None:
     updated = _utc(raw.get("updated_parsed"), now)
     published = _utc(raw.get("published_parsed"), now) or updated
     tags = tuple(dict.fromkeys(t.get("term").strip() for t in raw.get("tags", []) if t.get("term")))
+    # The hash takes the date as stated, not as clamped: a clamped future date moves with every
+    # poll, so the entry would look changed (and be enriched again) on every run.
+    stated = _utc(raw.get("updated_parsed"), None)
     return FeedEntry(
         feed_url=feed_url,
         entry_id=entry_id,
@@ -62,14 +65,14 @@ def _entry(raw, feed_url: str, now: datetime) -> FeedEntry | None:
         tags=tags,
         summary_html=summary,
         content_html=content,
-        content_hash=_content_hash(title, link, summary, content, updated and updated.isoformat()),
+        content_hash=_content_hash(title, link, summary, content, stated and stated.isoformat()),
     )
 
 
 def parse_feed(
     body: bytes, feed_url: str, *, content_type: str | None = None, now: datetime | None = None
 ) -> FeedPoll:
-    """Parse feed bytes (RSS 0.9x/1.0/2.0, Atom, JSON Feed via feedparser) into a :class:`FeedPoll`."""
+    """Parse RSS 0.9x/1.0/2.0 or Atom bytes (feedparser 6.0 reads no JSON Feed) into a :class:`FeedPoll`."""
     now = now or datetime.now(UTC)
     headers = {"content-location": feed_url}
     if content_type:
@@ -87,7 +90,10 @@ def parse_feed(
             error=f"not a feed, or too broken to read: {bozo or 'no entries and no feed format'}",
             bozo_reason=bozo,
         )
-    if not entries and bozo:
+    # feedparser also sets bozo for well-formed XML with a non-XML Content-Type or a wrong charset
+    # label (its ThingsNobodyCaresAboutButMe); those say nothing about the XML, so they don't count.
+    broken = bozo and not isinstance(parsed.get("bozo_exception"), feedparser.ThingsNobodyCaresAboutButMe)
+    if not entries and broken:
         # A well-formed empty feed is fine; a broken one that yields nothing is a failure to report.
         return FeedPoll(feed_url, ok=False, error_key="feed.malformed",
                         error=f"malformed feed with no readable entries: {bozo}", bozo_reason=bozo)
@@ -98,12 +104,32 @@ def parse_feed(
     )
 
 
-def poll_feed(feed_url: str, options: FetchOptions) -> tuple[FeedPoll, bool]:
-    """Fetch and parse one feed; the flag says whether a failure is worth retrying."""
-    result = fetch(feed_url, options, headers={"Accept": FEED_ACCEPT})
+def poll_feed(
+    feed_url: str, options: FetchOptions, *, etag: str | None = None, last_modified: str | None = None
+) -> tuple[FeedPoll, bool]:
+    """Fetch (conditionally, given the stored validators) and parse one feed.
+
+    The flag says whether a failure is worth retrying within this run. A 304 is an ok poll
+    with no entries and costs no parsing.
+    """
+    headers = {"Accept": FEED_ACCEPT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    result = fetch(feed_url, options, headers=headers)
+    state = dict(
+        http_status=result.http_status,
+        etag=result.headers.get("etag"),
+        last_modified=result.headers.get("last-modified"),
+        retry_after=result.headers.get("retry-after"),
+        moved_to=result.permanent_redirect,
+    )
     if not result.ok:
-        poll = FeedPoll(feed_url, ok=False, http_status=result.http_status,
-                        error_key=result.error_key, error=result.error)
+        poll = FeedPoll(feed_url, ok=False, error_key=result.error_key, error=result.error,
+                        gone=result.http_status == 410, **state)
         return poll, result.retryable
+    if result.http_status == 304:
+        return FeedPoll(feed_url, ok=True, not_modified=True, **state), False
     poll = parse_feed(result.body, feed_url, content_type=result.content_type)
-    return replace(poll, http_status=result.http_status), False
+    return replace(poll, **state), False

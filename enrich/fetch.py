@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import urljoin
 
@@ -11,11 +13,17 @@ import httpx
 
 from enrich.models import FetchResult
 from enrich.netguard import BlockedURL, check_url
+from enrich.politeness import ROBOTS_AGENT, HostLimiter, RobotsCache
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # 429 and 5xx are worth another try later; other 4xx will say the same thing next time.
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# We inflate compressed bodies ourselves, at most this many bytes per step, so a gzip bomb
+# never grows far past max_bytes in memory (64 KiB: the size of one network read).
+INFLATE_STEP = 65536
+# The encodings we ask for in Accept-Encoding; anything else is refused, not passed through.
+GZIP_ENCODINGS = frozenset({"gzip", "x-gzip"})
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,8 @@ class FetchOptions:
     max_bytes: int = 5_000_000
     max_redirects: int = 5
     allow_private: bool = False
+    per_host: int = 2  # page fetches in flight to one host
+    respect_robots: bool = True  # for article pages; feeds are published to be polled
 
     @property
     def deadline_seconds(self) -> float:
@@ -83,7 +93,8 @@ def fetch(
     client = http_client(options)
     current = url
     started = time.monotonic()
-    for _hop in range(options.max_redirects + 1):
+    permanent = True  # every hop so far was 301/308: callers may update the URL they store
+    for hop in range(options.max_redirects + 1):
         try:
             check_url(current, allow_private=options.allow_private)
         except BlockedURL as exc:
@@ -91,9 +102,13 @@ def fetch(
         try:
             with client.stream("GET", current, headers=headers) as response:
                 if response.status_code in REDIRECT_CODES and "location" in response.headers:
+                    permanent = permanent and response.status_code in (301, 308)
                     current = urljoin(current, response.headers["location"])
                     continue
-                return _read_response(url, current, response, options, accept, started)
+                result = _read_response(url, current, response, options, accept, started)
+                if hop and permanent:
+                    result = replace(result, permanent_redirect=current)
+                return result
         except httpx.TimeoutException as exc:
             return _failure(url, current, "fetch.timeout", f"timed out: {exc!r}", retryable=True)
         except httpx.TooManyRedirects as exc:  # pragma: no cover - we never let httpx redirect
@@ -120,9 +135,12 @@ def _read_response(url, final, response: httpx.Response, options, accept, starte
     if status == 304:
         return FetchResult(url, final, ok=True, **common)
     if status >= 400:
+        # A server that says when to come back (429/503 + Retry-After) is not retried within
+        # the run: the caller schedules the next attempt after the delay it asked for.
+        asked_to_wait = "retry-after" in response.headers
         return _failure(
             url, final, f"fetch.http_{status}", f"HTTP {status} {response.reason_phrase}",
-            retryable=status in RETRYABLE_STATUS, **common,
+            retryable=status in RETRYABLE_STATUS and not asked_to_wait, **common,
         )
     media = _media_type(response.headers.get("content-type"))
     if accept is not None and media is not None and media not in accept:
@@ -131,23 +149,72 @@ def _read_response(url, final, response: httpx.Response, options, accept, starte
     if declared and declared.isdigit() and int(declared) > options.max_bytes:
         return _failure(url, final, "fetch.too_large", f"declared {declared} bytes > cap {options.max_bytes}", **common)
 
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in GZIP_ENCODINGS | {"deflate", "identity", ""}:
+        return _failure(url, final, "fetch.decoding", f"unsupported content encoding {encoding!r}", **common)
+
     chunks: list[bytes] = []
     size = 0
-    # iter_bytes yields decoded (decompressed) data, so the cap also defuses gzip bombs.
-    for chunk in response.iter_bytes(65536):
-        size += len(chunk)
-        if size > options.max_bytes:
-            return _failure(url, final, "fetch.too_large", f"body exceeds cap of {options.max_bytes} bytes", **common)
-        if time.monotonic() - started > options.deadline_seconds:
-            return _failure(url, final, "fetch.timeout", f"body took longer than {options.deadline_seconds:.0f}s",
-                            retryable=True, **common)
-        chunks.append(chunk)
+    try:
+        # One (possibly empty) piece per network read, so the deadline is checked even when a
+        # server drips a byte at a time, and the cap sees inflated bytes in bounded steps.
+        for chunk in _decoded_pieces(response, encoding):
+            size += len(chunk)
+            if size > options.max_bytes:
+                return _failure(url, final, "fetch.too_large", f"body exceeds cap of {options.max_bytes} bytes",
+                                **common)
+            if time.monotonic() - started > options.deadline_seconds:
+                return _failure(url, final, "fetch.timeout",
+                                f"body took longer than {options.deadline_seconds:.0f}s", retryable=True, **common)
+            chunks.append(chunk)
+    except zlib.error as exc:
+        return _failure(url, final, "fetch.decoding", f"bad content encoding: {exc}", **common)
     body = b"".join(chunks)
     if accept is not None and media is None and not _looks_like_html(body):
         return _failure(url, final, "fetch.not_html", "no content type and the body is not HTML", **common)
     return FetchResult(url, final, ok=True, body=body, encoding=_charset(response.headers.get("content-type")), **common)
 
 
+def _decoded_pieces(response: httpx.Response, encoding: str) -> Iterator[bytes]:
+    """The body as it arrives, inflated at most INFLATE_STEP bytes at a time.
+
+    Not ``iter_bytes``: httpx inflates each network read whole (64 KiB of a gzip bomb is 64 MiB
+    in memory before any cap looks at it), and ``iter_bytes(n)`` holds data back until n bytes
+    have arrived, so a dripping server never reached the deadline check.
+    """
+    inflater = None
+    for raw in response.iter_raw():
+        if encoding not in GZIP_ENCODINGS and encoding != "deflate":
+            yield raw
+            continue
+        if inflater is None:
+            inflater = zlib.decompressobj(_wbits(encoding, raw))
+        yield inflater.decompress(raw, INFLATE_STEP)
+        while inflater.unconsumed_tail:
+            yield inflater.decompress(inflater.unconsumed_tail, INFLATE_STEP)
+    if inflater is not None:
+        yield inflater.flush()
+
+
+def _wbits(encoding: str, first: bytes) -> int:
+    if encoding in GZIP_ENCODINGS:
+        return 16 + zlib.MAX_WBITS
+    # "deflate" should be zlib-wrapped (RFC 9110), but some servers send raw deflate; httpx
+    # accepts both, so we tell them apart by the zlib header (CMF/FLG check) as it does.
+    zlib_header = len(first) >= 2 and first[0] & 0x0F == 8 and int.from_bytes(first[:2], "big") % 31 == 0
+    return zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
+
+
+@lru_cache(maxsize=8)
+def _politeness(options: FetchOptions) -> tuple[HostLimiter, RobotsCache]:
+    robots = RobotsCache(lambda robots_url: fetch(robots_url, options, headers={"Accept": "text/plain"}))
+    return HostLimiter(options.per_host), robots
+
+
 def fetch_page(url: str, options: FetchOptions) -> FetchResult:
-    """Fetch an article page; anything but HTML is refused as ``fetch.not_html``."""
-    return fetch(url, options, accept=HTML_TYPES, headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"})
+    """Fetch an article page politely: per-host limit, robots.txt; only HTML is accepted."""
+    limiter, robots = _politeness(options)
+    with limiter.slot(url):
+        if options.respect_robots and not robots.allowed(url):
+            return _failure(url, url, "fetch.robots_disallowed", f"robots.txt of {url} disallows {ROBOTS_AGENT}")
+        return fetch(url, options, accept=HTML_TYPES, headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
@@ -13,6 +15,7 @@ DetectorFactory.seed = 0
 UNDETERMINED = LanguageGuess("und", 0.0)
 # langdetect speaks in regional codes for Chinese; the reader wants ISO 639-1.
 _CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 
 
 def detect_language(text: str, *, min_confidence: float = 0.70, max_chars: int = 5000) -> LanguageGuess:
@@ -21,9 +24,19 @@ def detect_language(text: str, *, min_confidence: float = 0.70, max_chars: int =
     if not any(ch.isalpha() for ch in sample):
         return UNDETERMINED
     try:
-        best = detect_langs(sample)[0]
+        candidates = [(guess.lang, guess.prob) for guess in detect_langs(sample)]
     except LangDetectException:
         return UNDETERMINED
-    if best.prob < min_confidence:
-        return LanguageGuess("und", best.prob)
-    return LanguageGuess(_CODE_MAP.get(best.lang, best.lang), best.prob)
+    if not _HANGUL.search(sample):
+        # langdetect's Korean profile is mostly Han characters, so Chinese (traditional above
+        # all) can come out as "ko"; text without a single Hangul letter is not Korean. The
+        # other candidates are renormalised, as if Korean had never been a choice.
+        rest = [(lang, prob) for lang, prob in candidates if lang != "ko"]
+        total = sum(prob for _, prob in rest)
+        candidates = [(lang, prob / total) for lang, prob in rest] if total else []
+    if not candidates:
+        return UNDETERMINED
+    lang, prob = candidates[0]
+    if prob < min_confidence:
+        return LanguageGuess("und", prob)
+    return LanguageGuess(_CODE_MAP.get(lang, lang), prob)

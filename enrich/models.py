@@ -37,6 +37,12 @@ class FeedPoll:
     bozo_reason: str | None = None
     error_key: str | None = None
     error: str | None = None
+    not_modified: bool = False  # HTTP 304: nothing to parse, nothing new
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: str | None = None  # the header as sent, for the scheduler
+    moved_to: str | None = None  # where a permanent redirect (301/308) says the feed now lives
+    gone: bool = False  # HTTP 410: stop polling
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,7 @@ class FetchResult:
     error: str | None = None
     retryable: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    permanent_redirect: str | None = None  # final URL when every redirect hop was 301/308
 
     @property
     def text(self) -> str:

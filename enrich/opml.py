@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
+
+_COMMENT = re.compile(r"(?:^|\s)#")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +53,10 @@ def read_feed_list(path: Path) -> list[Subscription]:
     if path.suffix.lower() in {".opml", ".xml"} or head.startswith(b"<?xml") or b"<opml" in head:
         return parse_opml(data)
     subscriptions = []
-    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
-        line = line.split("#", 1)[0].strip() if not line.strip().startswith("http") else line.strip()
+    # utf-8-sig: editors on Windows start text files with a byte-order mark.
+    for number, line in enumerate(data.decode("utf-8-sig", "replace").splitlines(), start=1):
+        # "#" inside a URL is its fragment; a comment after a URL is set off by whitespace.
+        line = _COMMENT.split(line, maxsplit=1)[0].strip()
         if not line:
             continue
         if not line.startswith(("http://", "https://")):

@@ -47,23 +47,62 @@ def paragraphs_of(text: str) -> list[str]:
 
 _OPENING_QUOTES = "“„«‹「『\"'‘"
 _TERMINAL = re.compile(r"[.!?。！？…][\"'”’»›」』)\]]*$")
+# A question or exclamation mark inside a quotation, with only closing marks or a comma after it.
+_QUOTED_QUESTION = re.compile(r"[?!？！][\"'”’»›」』“]+,?$")
+
+
+def _opens_next(chunk: str) -> int:
+    """Length of ``chunk`` without a trailing opening quote that belongs to the next sentence.
+
+    The same marks open and close quotations (English “ opens, German “ closes; " and ' do
+    both), so the position decides: after whitespace a mark opens, after a letter or a stop it
+    closes. Scripts without spaces put the opening 「 or “ right after 。, so that counts too.
+    """
+    stripped = chunk.rstrip(_OPENING_QUOTES)
+    before = stripped[-1:]
+    opens = before.isspace() or before in "。！？"
+    if stripped != chunk and opens and _TERMINAL.search(stripped.rstrip()):
+        return len(stripped)
+    return len(chunk)
+
+
+def _continues(previous: str, following: str) -> bool:
+    """Is ``following`` the rest of ``previous``, split after a quoted question or exclamation?
+
+    The sentencizer ends a sentence at any ? or !, so in “Are you sure?” she asked. or
+    „Wirklich?“, fragte sie. or 「本当？」と彼は言った。 the speech tag would stand alone.
+    """
+    if _QUOTED_QUESTION.search(previous) and following[:1].islower():
+        return True
+    # Japanese quotes with the particle と: 「…。」と言った。 is one sentence.
+    return previous.endswith(tuple("」』")) and following.startswith("と")
 
 
 def _sentence_spans(paragraph: str, doc) -> list[str]:
-    """Sentence texts of one paragraph, with a dangling opening quote moved to where it belongs.
+    """Sentence texts of one paragraph, with quotation marks kept on the sentence they belong to.
 
     The sentencizer ends a sentence after its final punctuation and token, so in
     ``...the project. “A publisher`` the opening quote closes the first sentence; we move it to
-    the start of the next one so both stay verbatim substrings of the paragraph.
+    the start of the next one so both stay verbatim substrings of the paragraph. A speech tag
+    split off after a quoted question is joined back to its quotation.
     """
     bounds = [[s.start_char, s.end_char] for s in doc.sents]
     for current, following in zip(bounds, bounds[1:]):
         chunk = paragraph[current[0] : current[1]].rstrip()
-        stripped = chunk.rstrip(_OPENING_QUOTES)
-        if stripped != chunk and stripped.rstrip() != stripped.rstrip().rstrip(".!?…"):
-            current[1] = current[0] + len(stripped)
+        keep = _opens_next(chunk)
+        if keep < len(chunk):
+            current[1] = current[0] + keep
             following[0] = current[1]
-    return [paragraph[a:b].strip() for a, b in bounds if paragraph[a:b].strip()]
+    spans: list[list[int]] = []
+    for start, end in bounds:
+        text = paragraph[start:end].strip()
+        if not text:
+            continue
+        if spans and _continues(paragraph[spans[-1][0] : spans[-1][1]].strip(), text):
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return [paragraph[a:b].strip() for a, b in spans]
 
 
 def split_sentences(text: str, language: str, model: str | None = None) -> list[str]:

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     max_page_bytes: int = Field(5_000_000, description="Body size cap for feeds and pages (bytes).")
     max_redirects: int = Field(5, description="Redirects followed before giving up.")
     fetch_retries: int = Field(2, description="Retries of a feed or page fetch after a transient error.")
-    fetch_concurrency: int = Field(8, description="Page fetches in flight at once.")
+    fetch_concurrency: int = Field(16, description="Feed and page fetches in flight at once (all hosts).")
+    per_host_concurrency: int = Field(2, description="Page fetches in flight to one host.")
+    respect_robots: bool = Field(True, description="Obey robots.txt rules for article pages.")
     fetch_retry_delay: float = Field(2.0, description="Base of the exponential backoff between retries (s).")
 
     # Text stages

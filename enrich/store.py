@@ -88,12 +88,60 @@ MIGRATIONS: tuple[str, ...] = (
         status VARCHAR NOT NULL
     );
     """,
+    # 2: conditional GET and polite polling state per feed
+    """
+    ALTER TABLE feeds ADD COLUMN etag VARCHAR;
+    ALTER TABLE feeds ADD COLUMN last_modified VARCHAR;
+    ALTER TABLE feeds ADD COLUMN next_poll_at TIMESTAMPTZ;
+    ALTER TABLE feeds ADD COLUMN last_success_at TIMESTAMPTZ;
+    ALTER TABLE feeds ADD COLUMN gone BOOLEAN DEFAULT false;
+    """,
+    # 3: topics with scores, the article's kind, related articles, one story in many feeds
+    """
+    ALTER TABLE articles ADD COLUMN topic_scores DOUBLE[];
+    ALTER TABLE articles ADD COLUMN kind VARCHAR;
+    ALTER TABLE articles ADD COLUMN duplicate_of VARCHAR;
+    CREATE TABLE related (
+        article_url VARCHAR NOT NULL,
+        related_url VARCHAR NOT NULL,
+        score DOUBLE NOT NULL,
+        rank INTEGER NOT NULL,
+        run_id VARCHAR,
+        PRIMARY KEY (article_url, rank)
+    );
+    CREATE TABLE article_feeds (
+        article_url VARCHAR NOT NULL,
+        feed_url VARCHAR NOT NULL,
+        first_seen_at TIMESTAMPTZ NOT NULL,
+        run_id VARCHAR,
+        PRIMARY KEY (article_url, feed_url)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A failed article is tried again on later runs, but not forever: a 404 stays a 404.
 MAX_ATTEMPTS = 3
 
 ARTICLE_COLUMNS = tuple(f.name for f in fields(Article))
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EXPORT_FORMATS = {"jsonl": "json", "parquet": "parquet"}
+# The reader's record: one row per enriched article that is not a copy of another, related inline.
+READER_SQL = """
+    SELECT a.url, a.canonical_url, a.feed_url, f.title AS feed_title, a.title, a.author,
+           coalesce(a.published_at, a.first_seen_at) AS published_at, a.language, a.kind,
+           a.reading_minutes, a.word_count, coalesce(a.topics, []) AS topics,
+           coalesce(a.topic_scores, []) AS topic_scores, a.summary, a.key_quotes,
+           a.feed_snippet, a.site_name, a.image_url, a.text_source,
+           coalesce((SELECT list({'url': r.related_url, 'title': b.title, 'score': r.score} ORDER BY r.rank)
+                     FROM related r JOIN articles b ON b.url = r.related_url
+                     WHERE r.article_url = a.url), []) AS related
+    FROM articles a LEFT JOIN feeds f ON f.url = a.feed_url
+    WHERE a.status = 'ok' AND a.duplicate_of IS NULL
+      AND coalesce(a.published_at, a.first_seen_at) >= ?
+    ORDER BY coalesce(a.published_at, a.first_seen_at) DESC, a.url
+"""
 
 
 class StoreError(Exception):
@@ -119,6 +167,13 @@ class StoredFeed:
     last_polled_at: datetime | None
     last_status: str | None
     consecutive_failures: int
+    etag: str | None = None
+    last_modified: str | None = None
+    next_poll_at: datetime | None = None
+    gone: bool = False
+
+    def due(self, now: datetime) -> bool:
+        return not self.gone and (self.next_poll_at is None or self.next_poll_at <= now)
 
 
 class Store:
@@ -166,14 +221,25 @@ class Store:
         )
         return self.con.execute("SELECT count(*) FROM feeds").fetchone()[0] - before
 
-    def feeds(self) -> list[StoredFeed]:
-        rows = self.con.execute(
-            "SELECT url, title, topic, last_polled_at, last_status, consecutive_failures FROM feeds ORDER BY url"
-        ).fetchall()
+    def feeds(self, urls: Sequence[str] | None = None) -> list[StoredFeed]:
+        """Stored feeds, all or those in ``urls``, with their polling state."""
+        sql = """SELECT url, title, topic, last_polled_at, last_status, consecutive_failures,
+                        etag, last_modified, next_poll_at, coalesce(gone, false)
+                 FROM feeds"""
+        if urls is None:
+            rows = self.con.execute(sql + " ORDER BY url").fetchall()
+        else:
+            rows = self.con.execute(sql + " WHERE url IN (SELECT unnest(?)) ORDER BY url", [list(urls)]).fetchall()
         return [StoredFeed(*row) for row in rows]
 
-    def record_polls(self, polls: Sequence[FeedPoll], run_id: str, at: datetime) -> None:
-        """Store each feed's poll outcome and count consecutive failures."""
+    def record_polls(
+        self, polls: Sequence[FeedPoll], run_id: str, at: datetime, next_polls: dict[str, datetime | None]
+    ) -> None:
+        """Store each feed's poll outcome: status, validators for conditional GET, next poll time.
+
+        A 304 keeps the stored validators; a permanent redirect moves the feed (and its
+        articles) to the new URL; a 410 marks it gone so it is never polled again.
+        """
         if not polls:
             return
         self.add_feeds(p.feed_url for p in polls)
@@ -186,17 +252,55 @@ class Store:
                 last_status = ?,
                 http_status = ?,
                 consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
+                last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
                 last_error = ?,
-                bozo_reason = ?,
+                bozo_reason = CASE WHEN ? THEN bozo_reason ELSE ? END,
+                etag = CASE WHEN ? THEN etag WHEN ? THEN ? ELSE etag END,
+                last_modified = CASE WHEN ? THEN last_modified WHEN ? THEN ? ELSE last_modified END,
+                next_poll_at = ?,
+                gone = ?,
                 run_id = ?
             WHERE url = ?
             """,
             [
-                (p.title, p.language, at, "ok" if p.ok else p.error_key, p.http_status, p.ok,
-                 p.error, p.bozo_reason, run_id, p.feed_url)
+                (p.title, p.language, at,
+                 ("not_modified" if p.not_modified else "ok") if p.ok else ("gone" if p.gone else p.error_key),
+                 p.http_status, p.ok, p.ok, at, p.error, p.not_modified, p.bozo_reason,
+                 p.not_modified, p.ok, p.etag, p.not_modified, p.ok, p.last_modified,
+                 next_polls.get(p.feed_url), p.gone, run_id, p.feed_url)
                 for p in polls
             ],
         )
+        for poll in polls:
+            if poll.moved_to and poll.moved_to != poll.feed_url:
+                self.move_feed(poll.feed_url, poll.moved_to)
+
+    def link_feeds(self, pairs: Sequence[tuple[str, str]], run_id: str, at: datetime) -> None:
+        """Remember every feed an article appeared in: one story syndicated twice is stored once."""
+        pairs = list(dict.fromkeys(pairs))
+        if pairs:
+            self.con.executemany(
+                "INSERT INTO article_feeds VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(article, feed, at, run_id) for article, feed in pairs],
+            )
+
+    def move_feed(self, old: str, new: str) -> None:
+        """Follow a permanent redirect: the feed's row and its articles now belong to ``new``."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            if self.con.execute("SELECT count(*) FROM feeds WHERE url = ?", [new]).fetchone()[0]:
+                self.con.execute("DELETE FROM feeds WHERE url = ?", [old])
+            else:
+                self.con.execute("UPDATE feeds SET url = ? WHERE url = ?", [new, old])
+            self.con.execute("UPDATE articles SET feed_url = ? WHERE feed_url = ?", [new, old])
+            self.con.execute(
+                """INSERT INTO article_feeds SELECT article_url, ?, first_seen_at, run_id FROM article_feeds
+                   WHERE feed_url = ? ON CONFLICT DO NOTHING""", [new, old])
+            self.con.execute("DELETE FROM article_feeds WHERE feed_url = ?", [old])
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
 
     # -- articles -------------------------------------------------------------------------
     def known_articles(self, urls: Sequence[str]) -> dict[str, KnownArticle]:
@@ -258,6 +362,22 @@ class Store:
 
     def query(self, sql: str, params: Sequence | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()
+
+    def reader_records(self, since: datetime | None = None, limit: int | None = None) -> list[dict]:
+        """What the reader shows, one dict per enriched article, newest first, related inline."""
+        sql = READER_SQL + (f" LIMIT {int(limit)}" if limit else "")
+        cursor = self.con.execute(sql, [since or EPOCH])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def export(self, out: Path, fmt: str, since: datetime | None = None) -> int:
+        """Write the reader's records to ``out`` as JSON lines or Parquet (DuckDB's own COPY)."""
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}; use one of {sorted(EXPORT_FORMATS)}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        target = str(out).replace("'", "''")  # COPY takes a literal path, not a parameter
+        self.con.execute(f"COPY ({READER_SQL}) TO '{target}' (FORMAT {EXPORT_FORMATS[fmt]})", [since or EPOCH])
+        return self.con.execute(f"SELECT count(*) FROM ({READER_SQL})", [since or EPOCH]).fetchone()[0]
 
 
 def _is_lock_error(exc: Exception) -> bool:

@@ -24,7 +24,7 @@ from enrich.store import StoreBusy, StoreError, open_store
 
 EX_TEMPFAIL = 75
 console = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+stdout = Console(highlight=False)
 
 app = typer.Typer(help="Enrich RSS/Atom articles into DuckDB for a reader app.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -82,6 +82,10 @@ def _report_table(report) -> Table:
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("feeds polled", str(report.feeds_polled))
+    if report.feeds_not_modified:
+        table.add_row("  not modified (304)", str(report.feeds_not_modified))
+    if report.feeds_skipped:
+        table.add_row("feeds not due (backing off)", str(report.feeds_skipped))
     if report.feeds_failed:
         table.add_row("feeds failed", str(report.feeds_failed))
     table.add_row("new articles", str(report.new_articles))
@@ -94,8 +98,8 @@ def _report_table(report) -> Table:
 
 
 def _print_report(report) -> None:
-    out.print(f"\n[bold]run {report.run_id}[/] -> {report.db_path}")
-    out.print(_report_table(report))
+    stdout.print(f"\n[bold]run {report.run_id}[/] -> {report.db_path}")
+    stdout.print(_report_table(report))
 
 
 @app.command()
@@ -192,19 +196,36 @@ def _show_sample(db: Path) -> None:
         return
     title, author, published, minutes, language, topics, summary, quotes, snippet, url = rows[0]
     now = datetime.now(UTC)
-    out.print()
-    out.print(f"[bold]{title}[/]")
-    out.print(f"[dim]{author or 'unknown author'} · {_age(published, now)} · {minutes} min read · {language}"
+    stdout.print()
+    stdout.print(f"[bold]{title}[/]")
+    stdout.print(f"[dim]{author or 'unknown author'} · {_age(published, now)} · {minutes} min read · {language}"
               + (f" · {', '.join(topics)}" if topics else "") + "[/]")
-    out.print(f"[dim]{url}[/]")
-    out.print("\n[bold]Summary[/]")
+    stdout.print(f"[dim]{url}[/]")
+    stdout.print("\n[bold]Summary[/]")
     for sentence in summary:
-        out.print(f"  {sentence}")
-    out.print(f"\n[bold]Key quotes · {len(quotes)} pulled[/]")
+        stdout.print(f"  {sentence}")
+    stdout.print(f"\n[bold]Key quotes · {len(quotes)} pulled[/]")
     for quote in quotes:
-        out.print(f"  > {quote}")
-    out.print("\n[bold]Snippet from the RSS feed[/]")
-    out.print(f"  {snippet}")
+        stdout.print(f"  > {quote}")
+    stdout.print("\n[bold]Snippet from the RSS feed[/]")
+    stdout.print(f"  {snippet}")
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    format: Annotated[str, typer.Option("--format", help="jsonl or parquet.")] = "jsonl",
+    since: Annotated[datetime | None, typer.Option(help="Only articles published on or after this date (UTC).",
+                                                   formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the reader's records (one per article, related articles inline)."""
+    if format not in ("jsonl", "parquet"):
+        console.print(f"[red]error:[/] --format must be jsonl or parquet, not {format!r}")
+        raise typer.Exit(2)
+    since_utc = since.replace(tzinfo=UTC) if since else None
+    count = _with_store(_db(db), lambda store: store.export(out, format, since_utc))
+    stdout.print(f"{count} articles -> {out}")
 
 
 @feeds_app.command("add")
@@ -218,7 +239,7 @@ def feeds_add(
         console.print(f"[red]error:[/] not an http(s) URL: {url}")
         raise typer.Exit(2)
     added = _with_store(_db(db), lambda store: store.add_feeds([url], topic=topic))
-    out.print(f"added {url}" if added else f"already subscribed: {url}")
+    stdout.print(f"added {url}" if added else f"already subscribed: {url}")
 
 
 @feeds_app.command("list")
@@ -229,7 +250,7 @@ def feeds_list(db: DbOption = None) -> None:
     for f in feeds:
         table.add_row(f.url, f.title or "", f.topic or "", f.last_polled_at.isoformat(timespec="seconds") if f.last_polled_at else "never",
                       f.last_status or "", str(f.consecutive_failures))
-    out.print(table)
+    stdout.print(table)
 
 
 @feeds_app.command("import-opml")
@@ -245,7 +266,7 @@ def feeds_import_opml(
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     added = _with_store(_db(db), lambda store: _add_subscriptions(store, subscriptions))
-    out.print(f"{len(subscriptions)} feeds in {file}, {added} new")
+    stdout.print(f"{len(subscriptions)} feeds in {file}, {added} new")
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from enrich.feeds import poll_feed  # noqa: E402
 from enrich.fetch import FetchOptions, fetch_page  # noqa: E402
 from enrich.models import Article, FeedEntry, FeedPoll, FetchResult  # noqa: E402
 from enrich.pipeline import EnrichOptions, enrich_entry  # noqa: E402
+from enrich.schedule import next_poll_at, parse_retry_after  # noqa: E402
 from enrich.settings import Settings  # noqa: E402
 from enrich.store import MAX_ATTEMPTS, open_store  # noqa: E402
 
@@ -44,7 +45,9 @@ class RunReport:
 
     run_id: str
     db_path: str
+    feeds_skipped: int = 0  # not due yet: backing off, or asked us to wait
     feeds_polled: int = 0
+    feeds_not_modified: int = 0
     feeds_failed: int = 0
     new_articles: int = 0
     enriched: int = 0
@@ -58,8 +61,8 @@ class RunReport:
 
 # -- tasks: I/O tasks retry, CPU tasks don't ------------------------------------------------
 @task(name="poll-feed", cache_policy=NO_CACHE)
-def poll_task(feed_url: str, options: FetchOptions) -> FeedPoll:
-    poll, retryable = poll_feed(feed_url, options)
+def poll_task(feed_url: str, options: FetchOptions, etag: str | None, last_modified: str | None) -> FeedPoll:
+    poll, retryable = poll_feed(feed_url, options, etag=etag, last_modified=last_modified)
     if retryable:
         raise TransientFetchError(poll)
     return poll
@@ -122,6 +125,8 @@ def enrich_feeds(
         max_bytes=settings.max_page_bytes,
         max_redirects=settings.max_redirects,
         allow_private=settings.allow_private_networks,
+        per_host=settings.per_host_concurrency,
+        respect_robots=settings.respect_robots,
     )
     retrying = dict(
         retries=settings.fetch_retries,
@@ -129,36 +134,52 @@ def enrich_feeds(
         retry_jitter_factor=0.5,
     )
 
-    # 1. Which feeds: the ones given (and remember them), else the ones stored.
+    # 1. Which feeds: the ones given (and remember them), else the ones stored; of those, the
+    #    ones due (failing feeds back off, gone ones are never polled again).
+    now = datetime.now(UTC)
     with open_store(settings.db_path) as store:
-        run_id = store.begin_run()
+        run_id = store.begin_run(now)
         if feed_urls:
             store.add_feeds(feed_urls)
-        else:
-            feed_urls = [f.url for f in store.feeds()]
-    report = RunReport(run_id, str(settings.db_path))
-    log.info("run %s: %d feeds -> %s", run_id, len(feed_urls), settings.db_path)
+        stored = store.feeds(feed_urls or None)
+    due = [f for f in stored if f.due(now)]
+    report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due))
+    log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)
 
-    # 2. Poll every feed.
-    poll_futures = [poll_task.with_options(**retrying).submit(url, fetch_options) for url in feed_urls]
+    # 2. Poll the due feeds, conditionally: a 304 costs no parsing and no enrichment.
+    poll_futures = [
+        poll_task.with_options(**retrying).submit(f.url, fetch_options, f.etag, f.last_modified) for f in due
+    ]
     polls: list[FeedPoll] = []
-    for url, future in zip(feed_urls, poll_futures):
-        poll = _settled(future, "poll") or FeedPoll(url, ok=False, error_key="poll.crashed", error="poll task crashed")
+    for feed, future in zip(due, poll_futures):
+        poll = _settled(future, "poll") or FeedPoll(feed.url, ok=False, error_key="poll.crashed", error="poll task crashed")
         polls.append(poll)
     report.feeds_polled = len(polls)
     report.feeds_failed = sum(not p.ok for p in polls)
+    report.feeds_not_modified = sum(p.not_modified for p in polls)
 
     # 3. Keep the entries we have not enriched yet (or whose content changed).
     entries = list({e.url: e for p in polls for e in reversed(p.entries)}.values())
+    failures_before = {f.url: f.consecutive_failures for f in due}
+    polled_at = datetime.now(UTC)
+    next_polls = {
+        p.feed_url: next_poll_at(
+            polled_at, ok=p.ok, consecutive_failures=0 if p.ok else failures_before.get(p.feed_url, 0) + 1,
+            retry_after=parse_retry_after(p.retry_after, polled_at), gone=p.gone,
+        )
+        for p in polls
+    }
     with open_store(settings.db_path) as store:
-        polled_at = datetime.now(UTC)
-        store.record_polls(polls, run_id, polled_at)
+        store.record_polls(polls, run_id, polled_at, next_polls)
+        store.link_feeds([(e.url, p.feed_url) for p in polls for e in p.entries], run_id, polled_at)
         known = store.known_articles([e.url for e in entries])
     fresh = [e for e in entries if _needs_enrichment(e, known.get(e.url))]
     report.new_articles = len(fresh)
     for poll in polls:
         new = sum(1 for e in fresh if e.feed_url == poll.feed_url)
-        if poll.ok:
+        if poll.not_modified:
+            log.info("feed %s: not modified", poll.feed_url)
+        elif poll.ok:
             log.info("feed %s: %d entries, %d new%s", poll.title or poll.feed_url, len(poll.entries), new,
                      f" (malformed: {poll.bozo_reason})" if poll.bozo_reason else "")
         else:

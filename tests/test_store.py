@@ -118,10 +118,10 @@ def test_feeds_add_list_and_poll_outcomes(db_path):
     with open_store(db_path) as store:
         assert store.add_feeds(["https://a.example/feed", "https://b.example/rss"], topic="Science") == 2
         assert store.add_feeds(["https://a.example/feed"]) == 0
-        store.record_polls([FeedPoll("https://a.example/feed", ok=True, title="A feed", http_status=200)], "r1", NOW)
+        store.record_polls([FeedPoll("https://a.example/feed", ok=True, title="A feed", http_status=200)], "r1", NOW, {})
         for _ in range(2):
             store.record_polls(
-                [FeedPoll("https://b.example/rss", ok=False, error_key="fetch.http_500", error="HTTP 500")], "r1", NOW
+                [FeedPoll("https://b.example/rss", ok=False, error_key="fetch.http_500", error="HTTP 500")], "r1", NOW, {}
             )
         feeds = {f.url: f for f in store.feeds()}
     assert feeds["https://a.example/feed"].title == "A feed"

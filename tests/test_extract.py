@@ -1,0 +1,286 @@
+"""extract_article / html_lang: the article's own text and metadata, none of the page's furniture.
+
+Must-contain snippets were picked by reading each demo page's article body; must-not-contain
+snippets come from its cookie banner, newsletter box, comments, sidebar and footer.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import random
+import re
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from enrich.extract import extract_article, html_lang
+
+DEMO_SITE = Path(__file__).resolve().parents[1] / "data" / "demo" / "site"
+DEMO_PAGES = sorted(DEMO_SITE.rglob("*.html"))
+BASE = "http://127.0.0.1:1"
+
+MUST_CONTAIN = {
+    "cuaderno/equipaje-ligero-dos-semanas": [
+        "alguien arrastra una maleta de 23 kilos por una escalera sin ascensor",
+        "«Cuando no llevas nada que cuidar, miras más alrededor».",
+    ],
+    "cuaderno/mercado-arroces-valencia": [
+        "Pepa Llorens llena sacos de arpillera con arroz.",
+        "Pensamos seguirla al pie de la letra.",
+    ],
+    "cuaderno/potaje-fabes-casarredonda": [
+        "el potaje de fabes no se cocina: se vigila.",
+        "500 g de fabes secas",  # the ingredient list
+        "que no las removamos con cuchara.",
+    ],
+    "cuaderno/tren-costa-puerto-alcandra": [
+        "El primer tren del día sale de Puerto Alcandra a las 7:42",
+        "«Y me parece muy bien».",
+    ],
+    "kissa/november-ferry-reading-diary": [
+        "浅葱透子の長編『十一月の渡し舟』",
+        "ただし、急いで読まないこと。",
+    ],
+    "kissa/record-night-vol12": [
+        "十二回目になる「レコードの夜」を開いた。",
+        "店の前の黒板でお知らせします。",
+    ],
+    "kissa/roasting-mandheling-notes": [
+        "一キロ釜の小さな焙煎機が一台あるだけだ。",
+        "焙煎ノートのページは、まだまだ増えていきそうだ。",
+    ],
+    "northwind/battery-recycling-yields": [
+        "according to a study published on 9 November in the journal Sustainable Materials Review.",
+        "recover just 50 percent of lithium by 2027.",
+    ],
+    "northwind/commit-messages-guide": [
+        "in one memorable case shared with this publication, simply “ugh”.",
+        "Limit export batch size to 500 rows",  # the <pre> example
+        "Usually, that person is you.”",
+    ],
+    "northwind/lorawan-soil-sensors": [
+        "a screwdriver pushed into the turf to feel for moisture.",
+        "Tender documents for that phase are expected in early 2027.",
+    ],
+    "northwind/new-comet-catalogued": [
+        "recorded a faint smudge of light creeping slowly across the background stars",
+        "Each one we catalogue properly is a small piece of that story.”",
+    ],
+    "northwind/rust-build-times": [
+        "walk to the bakery two streets away",
+        "It means the compiler is no longer the thing everyone complains about at lunch.”",
+    ],
+    "stadtleben/hsg-lindenbrueck-derbysieg": [
+        "Als die Schlusssirene ertönte, hielt es in der Auehalle niemanden mehr auf den Sitzen.",
+        "Abfahrt ist um 14.30 Uhr an der Auehalle.",
+    ],
+    "stadtleben/klinikum-stroke-unit": [
+        "Jede Minute, die wir auf der Straße sparen, ist Gehirn, das wir retten können",
+        "Besucherinnen und Besucher können dort auch ihren Blutdruck messen lassen.",
+    ],
+    "stadtleben/mietspiegel-wohnungsbau": [
+        "Die durchschnittliche Nettokaltmiete liegt demnach bei 9,42 Euro pro Quadratmeter.",
+        "sich im Zweifel beraten lassen, rät der Mieterverein.",
+    ],
+    "stadtleben/stadtrat-haushalt-radwege": [
+        "Mit 31 zu 18 Stimmen bei zwei Enthaltungen",
+        "über die Details der Planung unterrichten.",
+    ],
+}
+# Cookie banners, newsletter boxes, comments, footers, ads, sidebars of each site.
+MUST_NOT_CONTAIN = {
+    "northwind": ["We use cookies", "Subscribe", "newsletter", "All rights reserved", "Share this story",
+                  "Related stories", "Join the discussion", "Advertisement", "Sign in", "Comments ("],
+    "cuaderno": ["Utilizamos cookies", "Suscríbete", "boletín", "Todos los derechos reservados", "Comentarios",
+                 "Te puede interesar", "Publicidad", "Compartir", "Iniciar sesión", "Responder"],
+    "stadtleben": ["Wir verwenden Cookies", "abonnieren", "Newsletter", "Alle Rechte vorbehalten", "Kommentare",
+                   "Mehr zum Thema", "Anzeige", "Netiquette", "Antworten"],
+    "kissa": ["クッキー", "All rights reserved", "コメント", "スポンサーリンク", "関連記事", "プライバシーポリシー",
+              "プロフィール", "アーカイブ"],
+}
+ARTICLE_BODY = (
+    "//article//div[contains(@class,'article-body') or contains(@class,'post-body') "
+    "or contains(@class,'entry-content')]"
+)
+# Everything around the article: consent banners, sign-up boxes, comments, sidebars, footers.
+FURNITURE = (
+    "//*[contains(@class,'cookie') or contains(@id,'cookie') or contains(@class,'newsletter') "
+    "or contains(@class,'signup') or contains(@class,'comment') or contains(@class,'footer') "
+    "or contains(@id,'footer') or contains(@class,'related') or contains(@class,'share') "
+    "or contains(@class,'advert') or contains(@class,'ad-') or contains(@class,'sidebar') "
+    "or contains(@class,'widget') or contains(@class,'breadcrumb') or contains(@class,'tags')]"
+    " | //footer | //nav | //aside"
+)
+
+
+def _key(page: Path) -> str:
+    return f"{page.parent.name}/{page.stem}"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@lru_cache(maxsize=None)
+def demo_html(page: Path) -> bytes:
+    return page.read_bytes().replace(b"{{DEMO_BASE}}", BASE.encode())
+
+
+@lru_cache(maxsize=None)
+def demo_extract(page: Path):
+    return extract_article(demo_html(page), f"{BASE}/{_key(page)}.html")
+
+
+def test_every_demo_page_has_snippets():
+    assert sorted(MUST_CONTAIN) == sorted(_key(p) for p in DEMO_PAGES)
+
+
+@pytest.mark.parametrize("page", DEMO_PAGES, ids=_key)
+def test_article_text_is_there(page):
+    raw = _norm(htmllib.unescape(demo_html(page).decode("utf-8")))
+    text = demo_extract(page).text
+    for snippet in MUST_CONTAIN[_key(page)]:
+        assert snippet in raw, f"typo in the test: {snippet!r} is not on the page"
+        assert snippet in text, snippet
+
+
+@pytest.mark.parametrize("page", DEMO_PAGES, ids=_key)
+def test_page_furniture_is_not(page):
+    raw = demo_html(page).decode("utf-8")
+    text = demo_extract(page).text
+    present = [s for s in MUST_NOT_CONTAIN[page.parent.name] if s in raw]
+    assert len(present) >= 5, "the page should carry most of its site's furniture"
+    assert [s for s in present if s in text] == []
+
+
+@pytest.mark.parametrize("page", DEMO_PAGES, ids=_key)
+def test_every_body_paragraph_and_no_furniture(page):
+    tree = lxml.html.fromstring(demo_html(page))
+    [body] = tree.xpath(ARTICLE_BODY)
+    text = _norm(demo_extract(page).text)
+    paragraphs = [_norm(el.text_content()) for el in body.iter("p", "li", "pre")]
+    assert paragraphs and [p for p in paragraphs if p not in text] == []
+    furniture = [
+        _norm(sub.text_content())
+        for el in tree.xpath(FURNITURE)
+        if el is not body and body not in el.iterancestors()
+        for sub in el.iter("p", "li", "h2", "h3", "span", "small", "label", "a", "figcaption")
+    ]
+    furniture = [f for f in furniture if len(f) >= 12]  # "Reply" or "Home" may well be words of the article
+    assert len(furniture) >= 20
+    assert [f for f in furniture if f in text] == []
+
+
+def _declared(tree, xpath: str) -> str | None:
+    found = tree.xpath(xpath)
+    return found[0].strip() if found else None
+
+
+@pytest.mark.parametrize("page", DEMO_PAGES, ids=_key)
+def test_metadata_matches_what_the_page_declares(page):
+    tree = lxml.html.fromstring(demo_html(page))
+    ld = json.loads(tree.xpath("//script[@type='application/ld+json']/text()")[0])
+    author = ld["author"][0] if isinstance(ld["author"], list) else ld["author"]
+    result = demo_extract(page)
+    assert result.title == _declared(tree, "//meta[@property='og:title']/@content")
+    assert result.title == _norm(tree.xpath("//h1")[0].text_content())
+    assert result.author == author["name"]
+    assert result.site_name == _declared(tree, "//meta[@property='og:site_name']/@content")
+    assert result.image_url == _declared(tree, "//meta[@property='og:image']/@content")
+    assert result.canonical_url == _declared(tree, "//link[@rel='canonical']/@href")
+    assert result.canonical_url == f"{BASE}/{_key(page)}.html"  # absolute
+    assert result.html_lang == tree.get("lang")
+    assert result.published_at is not None and result.published_at.tzinfo is not None
+    assert result.published_at.date() == date.fromisoformat(ld["datePublished"][:10])
+
+
+def test_metadata_of_one_page_by_hand():
+    page = extract_article(demo_html(DEMO_SITE / "northwind" / "rust-build-times.html"))
+    assert page.title == "How One Compiler Team Cut Rust Build Times by 41 Percent"
+    assert page.author == "Helena Marsh"
+    assert page.site_name == "Northwind Tech Journal"
+    assert page.image_url == f"{BASE}/northwind/img/rust-build-times.jpg"
+    assert page.canonical_url == f"{BASE}/northwind/rust-build-times.html"
+    assert page.html_lang == "en"
+    assert page.published_at.date() == date(2026, 11, 10)
+
+
+def test_site_name_is_the_sites_not_the_publishers():
+    # The page says og:site_name "Stadtleben Rundschau"; its JSON-LD publisher is the company.
+    page = demo_extract(DEMO_SITE / "stadtleben" / "klinikum-stroke-unit.html")
+    assert page.site_name == "Stadtleben Rundschau"
+
+
+OWN_PAGE = """<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>Night Ferry Timetable Changes | Harbour Notes</title>
+<meta property="og:title" content="Night Ferry Timetable Changes">
+<meta property="og:site_name" content="Harbour Notes">
+<meta property="og:image" content="/img/ferry.jpg">
+<link rel="canonical" href="/notes/night-ferry.html">
+</head><body><main><article><h1>Night Ferry Timetable Changes</h1>
+<p>The night ferry across the bay will leave twenty minutes later from the first of March, the harbour office said on Monday.</p>
+<p>Passengers who commute from the islands asked for the change last autumn, because the old departure came too early for late shifts at the hospital.</p>
+<p>The last ferry back will stay at half past eleven, and the fares do not change this year.</p>
+</article></main></body></html>"""
+
+
+def test_relative_canonical_and_image_are_made_absolute():
+    page = extract_article(OWN_PAGE, "https://harbour.example/notes/night-ferry.html?ref=rss")
+    assert page.canonical_url == "https://harbour.example/notes/night-ferry.html"
+    assert page.image_url == "https://harbour.example/img/ferry.jpg"
+    assert page.html_lang == "en"
+    assert page.site_name == "Harbour Notes"
+    assert "leave twenty minutes later" in page.text
+    assert page.text.count("\n") >= 2  # one paragraph per line
+
+
+def test_without_a_page_url_a_relative_canonical_is_not_reported_as_if_absolute():
+    canonical = extract_article(OWN_PAGE).canonical_url
+    assert canonical is None or canonical.startswith(("http://", "https://"))
+
+
+def test_bytes_and_str_give_the_same_result():
+    raw = demo_html(DEMO_SITE / "cuaderno" / "mercado-arroces-valencia.html")
+    assert extract_article(raw) == extract_article(raw.decode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        b"",
+        "   ",
+        "<html></html>",
+        b"<html></html>",
+        "<html><head><title>Only a title</title></head><body></body></html>",
+        "\x00\x00\x00",
+        b"\xff\xfe\x00<\x00h\x00t",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+        bytes(random.Random(7).randrange(256) for _ in range(5000)),
+    ],
+)
+def test_garbage_gives_empty_text_without_exception(garbage):
+    page = extract_article(garbage, "https://example.org/x")
+    assert page.text == ""
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        ('<!DOCTYPE html><html lang="en-GB">', "en"),
+        ("<HTML LANG=de>", "de"),
+        ('<html class="no-js" lang="pt-BR">', "pt"),
+        ('<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="es">', "es"),
+        ('<html lang="zh-Hant-TW">', "zh"),
+        (b'<html lang="ja">', "ja"),
+        ("<!doctype html><html>", None),
+        ('<html lang="">', None),
+        ("", None),
+    ],
+)
+def test_html_lang(head, expected):
+    assert html_lang(head) == expected

@@ -1,0 +1,238 @@
+"""pick_quotes / attribute_speaker: quotable sentences, verbatim, never boilerplate, never twice."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from enrich.extract import extract_article
+from enrich.quotes import attribute_speaker, pick_quotes
+from enrich.sentences import split_sentences, word_count, words_of
+from enrich.summarize import summarize
+
+DEMO_SITE = Path(__file__).resolve().parents[1] / "data" / "demo" / "site"
+DEMO_PAGES = sorted(DEMO_SITE.rglob("*.html"))
+LANGUAGE_OF_SITE = {"northwind": "en", "cuaderno": "es", "stadtleben": "de", "kissa": "ja"}  # CORPUS_SPEC.md
+MIN_WORDS, MAX_WORDS = 8, 60  # a pull quote's length, as the module documents it
+
+# Page furniture a careless extractor lets through, written to look quotable: quotation marks,
+# speech verbs and figures. None of it may ever be picked.
+BOILERPLATE = {
+    "en": [
+        "“Subscribe to our weekly newsletter today and save 40 percent on your first 12 months,” said the publisher.",
+        "All rights reserved: no part of this 2026 edition may be reproduced without the written permission of Northwind Media.",
+        "We use cookies to improve your experience, analyse traffic and show personalised advertising to 100 percent of readers.",
+    ],
+    "de": [
+        "„Jetzt den Newsletter abonnieren und 30 Tage lang alle Artikel kostenlos lesen“, sagte der Verlag am Montag.",
+        "Alle Rechte vorbehalten, die Vervielfältigung der Inhalte aus dem Jahr 2026 ist nur mit schriftlicher Genehmigung erlaubt.",
+        "Wir verwenden Cookies, um Ihnen das beste Nutzungserlebnis zu bieten und unser Angebot mit 20 Partnern zu verbessern.",
+    ],
+    "es": [
+        "«Suscríbete a nuestro boletín y recibe cada viernes 3 recetas de temporada y una escapada», dice la revista.",
+        "Utilizamos cookies propias y de terceros para analizar nuestros servicios y mostrarte publicidad relacionada con tus 25 preferencias.",
+        "© 2026 Cuaderno Ediciones: todos los derechos reservados para los 12 números de la revista impresa.",
+    ],
+    "ja": [
+        "当サイトではクッキーを使用して、アクセス解析と広告配信を二〇二六年から行っています。",
+        "「スポンサーリンクをクリックすると、五百円分のポイントがもらえます」と編集部は言った。",
+    ],
+}
+
+
+@lru_cache(maxsize=None)
+def demo_sentences(path: Path) -> tuple[str, str, tuple[str, ...]]:
+    html = path.read_bytes().replace(b"{{DEMO_BASE}}", b"http://127.0.0.1:1")
+    text = extract_article(html).text
+    language = LANGUAGE_OF_SITE[path.parent.name]
+    return text, language, tuple(split_sentences(text, language))
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = set(words_of(a.lower())), set(words_of(b.lower()))
+    return len(x & y) / len(x | y)
+
+
+def assert_good_quotes(quotes, sentences, text, exclude=(), most=4) -> None:
+    texts = [q.text for q in quotes]
+    assert len(texts) <= most
+    assert len(set(texts)) == len(texts)
+    for quote in quotes:
+        assert quote.text in text, "not verbatim"
+        assert quote.text in sentences
+        assert quote.text not in exclude
+        assert MIN_WORDS <= word_count(quote.text) <= MAX_WORDS
+        assert math.isfinite(quote.score)
+        assert quote.speaker is None or quote.speaker in quote.text
+    positions = [list(sentences).index(t) for t in texts]
+    assert positions == sorted(positions), "not in document order"
+    for i, a in enumerate(texts):
+        for b in texts[i + 1 :]:
+            assert _jaccard(a, b) <= 0.6, f"near-duplicates: {a!r} / {b!r}"
+
+
+@pytest.mark.parametrize("page", DEMO_PAGES, ids=lambda p: p.stem)
+def test_demo_article_quotes(page):
+    text, language, sentences = demo_sentences(page)
+    summary = summarize(sentences, language)
+    quotes = pick_quotes(sentences, language, exclude=summary)
+    assert 3 <= len(quotes) <= 5
+    assert_good_quotes(quotes, sentences, text, exclude=summary)
+    assert not set(q.text for q in quotes) & set(summary)
+
+
+@pytest.mark.parametrize("count", [3, 4, 5])
+def test_quote_count_is_honoured(count):
+    text, language, sentences = demo_sentences(DEMO_SITE / "northwind" / "rust-build-times.html")
+    quotes = pick_quotes(sentences, language, count=count)
+    assert len(quotes) == count  # 46 sentences, plenty of candidates
+    assert_good_quotes(quotes, sentences, text, most=count)
+
+
+@pytest.mark.parametrize("page", [p for p in DEMO_PAGES if p.parent.name == "northwind"], ids=lambda p: p.stem)
+def test_english_articles_quote_a_named_speaker(page):
+    # Every Northwind article quotes people with "said"; a direct quotation is the strongest
+    # feature of the score, so at least one picked quote names its speaker.
+    text, language, sentences = demo_sentences(page)
+    quotes = pick_quotes(sentences, language, exclude=summarize(sentences, language))
+    assert any(q.speaker and q.speaker in text for q in quotes)
+
+
+@pytest.mark.parametrize("language", sorted(BOILERPLATE))
+def test_boilerplate_is_never_quoted_even_in_the_text(language):
+    site = next(site for site, code in LANGUAGE_OF_SITE.items() if code == language)
+    page = next(p for p in DEMO_PAGES if p.parent.name == site)
+    text, language, sentences = demo_sentences(page)
+    furniture = BOILERPLATE[language]
+    # At the top, the middle and the end, as furniture turns up in extracted text.
+    polluted = [furniture[0], *sentences[:10], *furniture[1:], *sentences[10:], *furniture]
+    for count in (3, 4, 5):
+        quotes = pick_quotes(polluted, language, count=count)
+        assert len(quotes) == count
+        assert not {q.text for q in quotes} & set(furniture)
+
+
+def test_near_duplicates_are_not_both_picked():
+    sentences = [
+        "“The new bridge will open in March 2027 and carry 12,000 cars a day,” said the mayor, Helga Brandt.",
+        "“The new bridge will open in March 2027 and carry 12,000 cars every day,” said the mayor, Helga Brandt.",
+        "The council approved the budget after a debate that lasted almost six hours on Thursday.",
+        "Cyclists had campaigned for a separate lane on the bridge for more than ten years.",
+        "Construction is expected to cost 48 million euros, most of it paid by the regional government.",
+    ]
+    quotes = pick_quotes(sentences, "en", count=4)
+    texts = [q.text for q in quotes]
+    assert not (sentences[0] in texts and sentences[1] in texts)
+    assert_good_quotes(quotes, sentences, "\n".join(sentences))
+
+
+def test_excluded_sentences_are_never_quoted():
+    text, language, sentences = demo_sentences(DEMO_SITE / "stadtleben" / "klinikum-stroke-unit.html")
+    first_pick = pick_quotes(sentences, language)
+    again = pick_quotes(sentences, language, exclude=[q.text for q in first_pick])
+    assert again and not {q.text for q in again} & {q.text for q in first_pick}
+
+
+def test_too_short_and_too_long_sentences_are_not_candidates():
+    short = "“Yes,” she said."
+    long = " ".join(["The plan covers"] + ["another street"] * 40) + "."
+    assert word_count(short) < MIN_WORDS and word_count(long) > MAX_WORDS
+    assert pick_quotes([short, long], "en") == ()
+
+
+def test_nothing_to_quote():
+    assert pick_quotes([], "en") == ()
+    assert pick_quotes(["Programming", "Keeping it fast"], "de") == ()
+
+
+def test_languages_without_a_tokenizer_degrade():
+    sentences = [
+        "Thành phố vừa mở một tuyến xe buýt mới chạy dọc bờ sông vào sáng thứ Hai.",
+        "“Chúng tôi đã chờ tuyến xe này suốt mười năm,” bà Lan nói với phóng viên.",
+        "Mỗi ngày có ba mươi chuyến xe chạy từ sáu giờ sáng đến mười giờ tối.",
+    ]
+    for language in ("vi", "xx", "und"):
+        quotes = pick_quotes(sentences, language)
+        assert len(quotes) == 3
+        assert_good_quotes(quotes, sentences, "\n".join(sentences))
+
+
+# -- attribute_speaker ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("“We will,” said Dr. Amara Okafor.", "Dr. Amara Okafor"),
+        ("“We stopped thinking of slow builds as weather,” said Marta Lindqvist, who leads the team.", "Marta Lindqvist"),
+        ("“Chemistry is no longer the main bottleneck,” Okafor said.", "Okafor"),
+        ("“That’s a good problem to have,” Lindqvist says.", "Lindqvist"),
+        ("„Die Halle hat uns getragen“, sagte Jannik Roth.", "Jannik Roth"),
+        ("„Wir waren viel zu brav“, sagte Liebig nach dem Spiel.", "Liebig"),
+        ("„Das ist ein guter Tag“, erklärte Miriam Oltmanns am Abend.", "Miriam Oltmanns"),
+        ("«La gente viene pidiendo bomba», dice Pepa.", "Pepa"),
+        ("«Este tren tiene su propio reloj», dijo Julián Arce, revisor desde 1998.", "Julián Arce"),
+        ("«Mañana, lo mismo», explica Julián Arce.", "Julián Arce"),
+        ("「急いで読むと損をする本だから」と佐伯さんは言った。", "佐伯さん"),
+    ],
+)
+def test_attribute_speaker(sentence, speaker):
+    assert attribute_speaker(sentence) == speaker
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "“Fine,” she said.",  # a pronoun is no name
+        "The weather was fine for most of the week.",
+        "„Das ist gut“, sagte sie.",
+        "",
+    ],
+)
+def test_no_speaker(sentence):
+    assert attribute_speaker(sentence) is None
+
+
+# -- properties on generated paragraphs --------------------------------------------------------
+
+VOCABULARY = (
+    "the council bridge budget cyclists mayor river build compiler team said says 2026 12 "
+    "percent million lanes new old city street night morning people because after before "
+    "Stadtrat Radweg sagte Haushalt Brücke ciudad puente dijo mercado arroz"
+).split()
+OPENERS = ["", "", "", "“", "„", "«", "\""]
+CLOSERS = {"": "", "“": "”", "„": "“", "«": "»", "\"": "\""}
+ENDINGS = [".", ".", "!", "?"]
+
+
+@st.composite
+def article(draw) -> str:
+    paragraphs = []
+    for _ in range(draw(st.integers(min_value=1, max_value=5))):
+        sentences = []
+        for _ in range(draw(st.integers(min_value=1, max_value=6))):
+            words = draw(st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=30))
+            opener = draw(st.sampled_from(OPENERS))
+            end = draw(st.sampled_from(ENDINGS))
+            body = " ".join(words).capitalize()
+            tag = draw(st.sampled_from(["", " said the mayor.", ", sagte Helga Brandt.", " dijo Ana."]))
+            sentence = f"{opener}{body}{end}{CLOSERS[opener]}" if not tag else f"{opener}{body},{CLOSERS[opener]}{tag}"
+            sentences.append(sentence)
+        paragraphs.append(" ".join(sentences))
+    return "\n".join(paragraphs)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=article(), language=st.sampled_from(["en", "de", "es", "xx"]), count=st.integers(3, 5))
+def test_summaries_and_quotes_are_verbatim_on_any_paragraphs(text, language, count):
+    sentences = split_sentences(text, language)
+    summary = summarize(sentences, language)
+    assert len(summary) <= 3 and len(set(summary)) == len(summary)
+    for sentence in summary:
+        assert sentence in text
+    quotes = pick_quotes(sentences, language, exclude=summary, count=count)
+    assert_good_quotes(quotes, sentences, text, exclude=summary, most=count)

@@ -1,0 +1,255 @@
+"""split_sentences and friends: verbatim sentences that keep their quotation marks, per paragraph."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import shared_or_skip
+from enrich.extract import extract_article
+from enrich.sentences import is_complete_sentence, split_sentences, word_count, words_of
+
+DEMO_SITE = Path(__file__).resolve().parents[1] / "data" / "demo" / "site"
+DEMO_PAGES = sorted(DEMO_SITE.rglob("*.html"))
+LANGUAGE_OF_SITE = {"northwind": "en", "cuaderno": "es", "stadtleben": "de", "kissa": "ja"}  # CORPUS_SPEC.md
+
+
+@lru_cache(maxsize=None)
+def demo_text(path: Path) -> str:
+    html = path.read_bytes().replace(b"{{DEMO_BASE}}", b"http://127.0.0.1:1")
+    return extract_article(html).text
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def assert_partition(text: str, sentences: list[str]) -> None:
+    """Sentences are verbatim, in order, inside one line each, and together cover every line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    position = 0
+    for sentence in sentences:
+        assert sentence == sentence.strip() and sentence
+        assert "\n" not in sentence
+        found = text.find(sentence, position)
+        assert found >= 0, f"not verbatim or out of order: {sentence!r}"
+        position = found + len(sentence)
+        assert any(sentence in line for line in lines)
+    # Nothing lost, nothing doubled: without whitespace the sentences spell out the text.
+    assert "".join(_squeeze(s) for s in sentences) == _squeeze(text)
+
+
+# -- quotation marks stay with their sentence -------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        (
+            "“We will,” said Dr. Amara Okafor. “Next year, if the money comes.”",
+            "en",
+            ["“We will,” said Dr. Amara Okafor.", "“Next year, if the money comes.”"],
+        ),
+        (
+            "“Yes,” said Okafor. “Soon.”",
+            "en",
+            ["“Yes,” said Okafor.", "“Soon.”"],
+        ),
+        (
+            "The project ended in May. “A publisher called it overdue.”",
+            "en",
+            ["The project ended in May.", "“A publisher called it overdue.”"],
+        ),
+        (
+            "“Yes.” “No.” “Maybe.”",
+            "en",
+            ["“Yes.”", "“No.”", "“Maybe.”"],
+        ),
+        (  # straight quotes: the same mark opens and closes
+            'He laughed. "It is a good day." Then he went home.',
+            "en",
+            ["He laughed.", '"It is a good day."', "Then he went home."],
+        ),
+        (
+            "'We will,' she said. 'Next year.'",
+            "en",
+            ["'We will,' she said.", "'Next year.'"],
+        ),
+        (  # German: „ opens and “ closes
+            "Sie lachte. „Das ist ein guter Tag.“ Dann ging sie nach Hause.",
+            "de",
+            ["Sie lachte.", "„Das ist ein guter Tag.“", "Dann ging sie nach Hause."],
+        ),
+        (
+            "«Hola», dijo Ana. «Adiós.» Y se fue.",
+            "es",
+            ["«Hola», dijo Ana.", "«Adiós.»", "Y se fue."],
+        ),
+        (  # no spaces: the opening 「 or “ follows 。 directly
+            "今日は晴れ。「明日は雨です。」と彼は言った。",
+            "ja",
+            ["今日は晴れ。", "「明日は雨です。」と彼は言った。"],
+        ),
+        (
+            "他说了一句话。“明天见。”我们就走了。",
+            "zh",
+            ["他说了一句话。", "“明天见。”", "我们就走了。"],
+        ),
+    ],
+)
+def test_quotes_stay_attached_to_their_sentence(text, language, expected):
+    assert split_sentences(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("“Are you sure?” she asked. “Yes.”", "en", ["“Are you sure?” she asked.", "“Yes.”"]),
+        ("“It works!” he shouted, and left.", "en", ["“It works!” he shouted, and left."]),
+        ("„Wirklich?“, fragte sie. Dann ging sie.", "de", ["„Wirklich?“, fragte sie.", "Dann ging sie."]),
+        ("«¿De verdad?», preguntó Ana. Luego se fue.", "es", ["«¿De verdad?», preguntó Ana.", "Luego se fue."]),
+        ("雨だ。「本当？」と彼は言った。", "ja", ["雨だ。", "「本当？」と彼は言った。"]),
+    ],
+)
+def test_speech_tag_after_a_quoted_question_stays_with_it(text, language, expected):
+    assert split_sentences(text, language) == expected
+
+
+def test_a_capitalised_sentence_after_a_quoted_question_is_its_own():
+    assert split_sentences("“Why not?” Nobody answered.", "en") == ["“Why not?”", "Nobody answered."]
+
+
+def test_abbreviations_do_not_end_sentences():
+    assert split_sentences("The U.S. economy grew 3.5 percent in 2024. Dr. Smith agreed.", "en") == [
+        "The U.S. economy grew 3.5 percent in 2024.",
+        "Dr. Smith agreed.",
+    ]
+
+
+# -- scripts, paragraphs, languages -------------------------------------------------------------
+
+def test_japanese_is_split_on_full_stops():
+    text = "今日は晴れです。明日は雨が降るでしょう！週末は曇りですか？"
+    assert split_sentences(text, "ja") == ["今日は晴れです。", "明日は雨が降るでしょう！", "週末は曇りですか？"]
+
+
+def test_no_sentence_crosses_a_newline():
+    text = "A heading without a stop\nThe first paragraph ends here. It has two sentences.\nLast line"
+    sentences = split_sentences(text, "en")
+    assert sentences == [
+        "A heading without a stop",
+        "The first paragraph ends here.",
+        "It has two sentences.",
+        "Last line",
+    ]
+
+
+@pytest.mark.parametrize("language", ["xx", "und", "vi", "no", "th"])
+def test_languages_without_a_spacy_tokenizer_fall_back(language):
+    text = "Một câu ngắn. Câu thứ hai dài hơn một chút.\nDòng mới."
+    assert_partition(text, split_sentences(text, language))
+
+
+def test_empty_text_has_no_sentences():
+    assert split_sentences("", "en") == []
+    assert split_sentences(" \n\n ", "de") == []
+
+
+@pytest.mark.parametrize("page", DEMO_PAGES, ids=lambda p: p.stem)
+def test_demo_articles_split_into_verbatim_sentences(page):
+    text = demo_text(page)
+    sentences = split_sentences(text, LANGUAGE_OF_SITE[page.parent.name])
+    assert len(sentences) >= 20
+    assert_partition(text, sentences)
+    # Quotation marks belong to the sentence they open: none dangles at an end.
+    assert not [s for s in sentences if s[-1] in "“„«「『‘"]
+
+
+def test_bbc_articles_split_into_verbatim_sentences():
+    path = shared_or_skip("bbc-news-summary/bbc60.jsonl")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        article = json.loads(line)
+        text = " ".join(article["article_sentences"])
+        assert_partition(text, split_sentences(text, "en"))
+
+
+SENTENCE_WORDS = st.sampled_from(
+    ["the", "council", "said", "2026", "Dr.", "U.S.", "build", "„Ja“", "“yes”", "(maybe)", "it’s", "«bien»"]
+)
+ENDINGS = st.sampled_from([".", "!", "?", ".”", "?”", "!»", ".“", "…", ""])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    paragraphs=st.lists(
+        st.lists(st.tuples(st.lists(SENTENCE_WORDS, min_size=1, max_size=12), ENDINGS), min_size=1, max_size=6),
+        min_size=1,
+        max_size=4,
+    ),
+    language=st.sampled_from(["en", "de", "es"]),
+)
+def test_sentences_partition_any_text(paragraphs, language):
+    text = "\n".join(
+        " ".join(" ".join(words).capitalize() + end for words, end in sentences) for sentences in paragraphs
+    )
+    assert_partition(text, split_sentences(text, language))
+
+
+# -- complete sentences, words -----------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Drei Achsen, 23 Kilometer",  # a German subhead
+        "Measuring before cutting",
+        "Von 52 auf 19 Minuten",
+        "Programming",  # a kicker
+        "一ハゼから先の二分間",
+        "Short one.",  # a stop, but two words
+        "",
+    ],
+)
+def test_headings_and_kickers_are_not_sentences(heading):
+    assert not is_complete_sentence(heading)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The team split the utils crate into eleven smaller crates grouped by purpose.",
+        "Die Zusagen dafür stehen allerdings noch aus.",
+        "¿Abre también los sábados por la mañana?",
+        "“We stopped thinking of slow builds as weather,” said Marta Lindqvist.",
+        "„Das ist ein guter Tag“, sagte Sprecherin Miriam Oltmanns.",
+        "“It means the compiler is no longer the thing everyone complains about.”",
+        "店で出しているコーヒー豆は、すべて私が自分で焙煎している。",
+    ],
+)
+def test_real_sentences_are_complete(sentence):
+    assert is_complete_sentence(sentence)
+
+
+def test_min_words_is_a_parameter():
+    assert is_complete_sentence("Go home now.", min_words=3)
+    assert not is_complete_sentence("Go home now.")
+
+
+def test_words_of_spaced_text_are_word_runs():
+    assert words_of("Rust's build-time budget, 2026!") == ["Rust", "s", "build", "time", "budget", "2026"]
+
+
+def test_words_of_unspaced_text_are_character_bigrams():
+    assert words_of("焙煎機を") == ["焙煎", "煎機", "機を"]
+    assert words_of("猫") == ["猫"]
+    assert words_of("、。") == []
+
+
+def test_word_count():
+    assert word_count("The team split the crate.") == 5
+    assert word_count("焙煎機を買った。") == 3  # seven characters, two a word
+    assert word_count("") == 0
