@@ -131,5 +131,7 @@ def poll_feed(
         return poll, result.retryable
     if result.http_status == 304:
         return FeedPoll(feed_url, ok=True, not_modified=True, **state), False
-    poll = parse_feed(result.body, feed_url, content_type=result.content_type)
-    return replace(poll, **state), False
+    # After a permanent redirect the entries belong to (and resolve against) the new URL; the
+    # poll keeps the old one so the store can find the feed and move it.
+    poll = parse_feed(result.body, result.permanent_redirect or feed_url, content_type=result.content_type)
+    return replace(poll, feed_url=feed_url, **state), False

@@ -171,7 +171,7 @@ def enrich_feeds(
     }
     with open_store(settings.db_path) as store:
         store.record_polls(polls, run_id, polled_at, next_polls)
-        store.link_feeds([(e.url, p.feed_url) for p in polls for e in p.entries], run_id, polled_at)
+        store.link_feeds([(e.url, e.feed_url) for p in polls for e in p.entries], run_id, polled_at)
         known = store.known_articles([e.url for e in entries])
     fresh = [e for e in entries if _needs_enrichment(e, known.get(e.url))]
     report.new_articles = len(fresh)
