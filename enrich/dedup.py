@@ -1,0 +1,202 @@
+"""Same story, many feeds: is a new article a near-duplicate of one already stored?
+
+Two articles are the same story when
+
+1. their canonical URLs match after ``enrich.urls.canonical_link`` (tracking parameters,
+   fragments and host case removed), taking each article's page-declared canonical URL when it
+   has one and its own URL otherwise; or
+2. their texts nearly match: MinHash signatures over word 3-shingles estimate the Jaccard
+   similarity J of the two shingle sets, and from J and the set sizes the *containment* of the
+   smaller text in the larger one, |A n B| / min(|A|, |B|). Containment, unlike Jaccard, is
+   not diluted when one copy carries extra boilerplate ("Subscribe to our newsletter ..."), so
+   the rule is containment >= ``MIN_CONTAINMENT``.
+
+``text_fingerprint`` gives the bytes to store with each article (one BLOB); ``DuplicateIndex``
+matches a new article against many stored ones in one vectorised pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from enrich.urls import canonical_link
+
+NUM_PERM = 128  # signature length: the Jaccard estimate's standard error is <= 0.045
+SHINGLE_WORDS = 3  # words per shingle in spaced scripts
+SHINGLE_CHARS = 5  # characters per shingle in unspaced scripts (Chinese, Japanese)
+# Decision thresholds, from tests/test_dedup.py's cases and the demo corpus: the same article
+# with tracking-parameter URLs, a dozen edited words or added boilerplate stays above 0.8;
+# different articles on the same subject (and every pair of demo articles) stay below 0.1.
+MIN_CONTAINMENT = 0.6
+MIN_SHINGLES = 25  # shorter texts (a teaser, a caption) never match on text alone
+MIN_SIZE_RATIO = 0.2  # a text under a fifth of the other's size is an excerpt, not a copy
+
+_MAGIC = b"MH1\x00"
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """Multiply-shift hash parameters, derived from fixed strings so they never change."""
+    digest = b"".join(hashlib.blake2b(f"enrich-minhash-{i}".encode(), digest_size=16).digest() for i in range(NUM_PERM))
+    words = np.frombuffer(digest, dtype="<u8").reshape(NUM_PERM, 2)
+    return words[:, 0] | np.uint64(1), words[:, 1]  # odd multipliers
+
+
+def shingles(text: str) -> set[int]:
+    """32-bit hashes of the text's word 3-shingles (character 5-shingles for unspaced scripts)."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    letters = sum(1 for c in text[:2000] if c.isalnum())
+    if letters and len(_CJK.findall(text[:2000])) > 0.3 * letters:
+        chars = "".join(c for c in text if c.isalnum())
+        grams = (chars[i : i + SHINGLE_CHARS] for i in range(max(len(chars) - SHINGLE_CHARS + 1, 0)))
+    else:
+        words = _WORD.findall(text)
+        grams = (" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(len(words) - SHINGLE_WORDS + 1, 0)))
+    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "little") for g in grams}
+
+
+@dataclass(frozen=True, eq=False)
+class TextFingerprint:
+    """A MinHash signature (``NUM_PERM`` uint32 minima) and the number of distinct shingles."""
+
+    shingle_count: int
+    signature: np.ndarray
+
+    def to_bytes(self) -> bytes:
+        return _MAGIC + struct.pack("<I", self.shingle_count) + self.signature.astype("<u4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> TextFingerprint:
+        if blob[:4] != _MAGIC or len(blob) != 8 + 4 * NUM_PERM:
+            raise ValueError("not a text fingerprint")
+        (count,) = struct.unpack_from("<I", blob, 4)
+        return cls(count, np.frombuffer(blob, dtype="<u4", offset=8).astype(np.uint32))
+
+
+def fingerprint_of(text: str) -> TextFingerprint:
+    """MinHash of the text's shingles: h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32, minimum over x."""
+    hashes = np.fromiter(shingles(text), dtype=np.uint64)
+    if hashes.size == 0:
+        return TextFingerprint(0, np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32))
+    a, b = _permutations()
+    with np.errstate(over="ignore"):  # multiplication modulo 2^64 is the point
+        mixed = (a[:, None] * hashes[None, :] + b[:, None]) >> np.uint64(32)
+    return TextFingerprint(int(hashes.size), mixed.min(axis=1).astype(np.uint32))
+
+
+def text_fingerprint(text: str) -> bytes:
+    """The bytes to store for an article's text (``4 + 4 + 4 * NUM_PERM`` = 520 bytes)."""
+    return fingerprint_of(text).to_bytes()
+
+
+def similarity(a: TextFingerprint | bytes, b: TextFingerprint | bytes) -> tuple[float, float]:
+    """Estimated (Jaccard, containment of the smaller in the larger) of two texts."""
+    a = a if isinstance(a, TextFingerprint) else TextFingerprint.from_bytes(a)
+    b = b if isinstance(b, TextFingerprint) else TextFingerprint.from_bytes(b)
+    if not a.shingle_count or not b.shingle_count:
+        return 0.0, 0.0
+    jaccard = float(np.mean(a.signature == b.signature))
+    return jaccard, float(_containment(jaccard, a.shingle_count, b.shingle_count))
+
+
+def _containment(jaccard, size_a, size_b):
+    # |A n B| = J / (1 + J) * (|A| + |B|); divided by the smaller set, capped at 1.
+    inter = jaccard / (1.0 + jaccard) * (size_a + size_b)
+    return np.minimum(inter / np.minimum(size_a, size_b), 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupCandidate:
+    """A stored article as dedup needs it: its URL, canonical URL and text fingerprint."""
+
+    url: str
+    canonical_url: str | None = None
+    fingerprint: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMatch:
+    """The stored article a new one duplicates, why (``canonical_url`` or ``text``), and how closely."""
+
+    url: str
+    reason: str
+    similarity: float
+
+
+def story_key(url: str, canonical_url: str | None = None) -> str:
+    """The URL that identifies a story: the declared canonical URL, else the article URL, normalised."""
+    return canonical_link(canonical_url or url)
+
+
+class DuplicateIndex:
+    """Stored articles' story keys and fingerprints, for matching many new articles quickly."""
+
+    def __init__(self, candidates: Iterable[DedupCandidate] = ()) -> None:
+        self._urls: list[str] = []
+        self._by_key: dict[str, str] = {}
+        self._signatures: list[np.ndarray] = []
+        self._sizes: list[int] = []
+        self._matrix: np.ndarray | None = None
+        for candidate in candidates:
+            self.add(candidate)
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+    def add(self, candidate: DedupCandidate) -> None:
+        """Remember an article, so that later ones can match it (the first one seen stays the original)."""
+        self._by_key.setdefault(story_key(candidate.url, candidate.canonical_url), candidate.url)
+        fp = TextFingerprint.from_bytes(candidate.fingerprint) if candidate.fingerprint else None
+        self._urls.append(candidate.url)
+        self._signatures.append(fp.signature if fp else np.zeros(NUM_PERM, np.uint32))
+        self._sizes.append(fp.shingle_count if fp else 0)
+        self._matrix = None
+
+    def match(
+        self, url: str, canonical_url: str | None = None, fingerprint: bytes | None = None
+    ) -> DuplicateMatch | None:
+        """The stored article this one duplicates, or None. URL identity first, then text."""
+        # 1. Same story URL (an article is never its own duplicate).
+        original = self._by_key.get(story_key(url, canonical_url))
+        if original is not None and original != url:
+            return DuplicateMatch(original, "canonical_url", 1.0)
+        # 2. Near-identical text: one vectorised comparison against every stored signature.
+        if not fingerprint or not self._urls:
+            return None
+        fp = TextFingerprint.from_bytes(fingerprint)
+        if fp.shingle_count < MIN_SHINGLES:
+            return None
+        if self._matrix is None:
+            self._matrix = np.vstack(self._signatures)
+            self._size_array = np.asarray(self._sizes, dtype=np.float64)
+        sizes = self._size_array
+        jaccard = (self._matrix == fp.signature).mean(axis=1)
+        containment = _containment(jaccard, sizes, float(fp.shingle_count))
+        smaller = np.minimum(sizes, fp.shingle_count)
+        ratio = smaller / np.maximum(np.maximum(sizes, fp.shingle_count), 1.0)
+        ok = (smaller >= MIN_SHINGLES) & (ratio >= MIN_SIZE_RATIO) & (containment >= MIN_CONTAINMENT)
+        ok &= np.array([u != url for u in self._urls])
+        if not ok.any():
+            return None
+        best = int(np.argmax(np.where(ok, containment, -1.0)))
+        return DuplicateMatch(self._urls[best], "text", round(float(containment[best]), 4))
+
+
+def find_duplicate(
+    url: str,
+    canonical_url: str | None,
+    fingerprint: bytes | None,
+    candidates: Iterable[DedupCandidate],
+) -> DuplicateMatch | None:
+    """The candidate this article duplicates (same canonical URL, or near-identical text), or None."""
+    return DuplicateIndex(candidates).match(url, canonical_url, fingerprint)

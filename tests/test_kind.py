@@ -1,0 +1,162 @@
+"""Kind: each rule of the cascade on its own, then real articles (demo corpus, BBC in ../shared)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from enrich.kind import KINDS, KindDecision, classify_kind, explain_kind
+from tests.conftest import shared_or_skip
+from tests.test_topics import demo_articles
+
+PLAIN_NEWS = """\
+The regional rail operator will run extra trains on the northern line from Monday, after weeks of
+complaints about overcrowding at peak times. Four additional services will leave the central station
+between 7 and 9 in the morning, a spokesperson said. The operator has leased six carriages from a
+neighbouring network while new trains are being built. Passenger groups welcomed the change but said
+the evening rush still needed attention.
+"""
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("How to set up a Python virtual environment", "Guide"),
+        ("A beginner's guide to sourdough", "Guide"),
+        ("7 tips for better sleep", "Guide"),
+        ("Cómo preparar un buen caldo de pescado", "Guide"),
+        ("Anleitung: So wechseln Sie den Fahrradschlauch", "Guide"),
+        ("Review: the new e-reader is light but slow", "Review"),
+        ("Rezension: Ein Roman über drei Sommer", "Review"),
+        ("Reseña: el disco más tranquilo del año", "Review"),
+        ("Project Tern 2.4 released with faster builds", "Announcement"),
+        ("Announcing our new community forum", "Announcement"),
+        ("Die Stadtbibliothek stellt ihr neues Programm vor", "Announcement"),
+        ("La editorial anuncia una nueva colección de poesía", "Announcement"),
+        ("Opinion: cities must stop building car parks", "Opinion"),
+        ("Kommentar: Der Haushalt ist mutlos", "Opinion"),
+        ("Opinión: la ciudad necesita más árboles", "Opinion"),
+        ("The case for a four-day week", "Opinion"),
+        ("Study finds rivers warming faster than the air above them", "Insight"),
+        ("Analysis: what the rate rise means for renters", "Insight"),
+        ("How one bakery survived the energy crisis", "Insight"),
+        ("My year without a smartphone", "Personal"),
+    ],
+)
+def test_title_rules(title, kind):
+    decision = explain_kind(PLAIN_NEWS, title=title)
+    assert decision.kind == kind
+    assert decision.rule.startswith("title.")
+
+
+def test_a_percentage_is_not_a_version_number():
+    assert classify_kind(PLAIN_NEWS, title="Rents rise 6.8 percent in a year") == "News"
+
+
+@pytest.mark.parametrize(
+    ("tags", "kind"),
+    [(["Rezension"], "Review"), (["recetas"], "Guide"), (["Tutorial"], "Guide"), (["日記"], "Personal"),
+     (["Opinion"], "Opinion"), (["Release notes"], "Announcement"), (["#analysis"], "Insight")],
+)  # fmt: skip
+def test_tag_rules_come_first(tags, kind):
+    decision = explain_kind(PLAIN_NEWS, title="How to read a timetable", tags=tags)
+    assert decision.kind == kind
+    assert decision.rule.startswith("tags.")
+
+
+FIRST_PERSON_POST = """\
+I moved to the coast in April and I still wake up surprised by the sound of the sea. My flat is small
+and I have no garden, but I walk along the harbour every morning before work. I did not expect to miss
+the city, yet I do: my friends, my favourite bakery, my long evening runs by the river. I am learning
+to like the quiet. I think I will stay another year and see how I feel then.
+"""
+NUMBERED_STEPS = """\
+You need flour, water, salt and a little yeast.
+1. Mix the flour and water and leave the dough to rest for half an hour.
+2. Add the salt and yeast and knead for ten minutes.
+3. Let it rise until doubled, then shape the loaf.
+4. Bake at 230 degrees for forty minutes.
+"""
+PRESS_RELEASE = """\
+LUND, Sweden — Kestrel Instruments today announced a partnership with three regional hospitals to
+trial its portable ultrasound scanner in rural clinics.
+The trial will run for twelve months and include training for nurses.
+About Kestrel Instruments
+"""
+OPINION_TEXT = """\
+We should stop pretending that more lanes will fix traffic. Every city that has tried it knows the
+result: the new lanes fill up within a year. We must spend the money on buses instead, and we need to
+do it now. Frankly, it is absurd that the plan still treats cycling as an afterthought. Planners should
+listen to the people who actually live along the road; surely they deserve better than another decade
+of noise.
+"""
+REVIEW_TEXT = """\
+The headphones are comfortable for long sessions and the battery lasts a full week.
+Pros: excellent noise cancelling, light, good app. Cons: the case is bulky and the microphone is weak.
+Verdict: the best pair at this price, if you can live with the case. Score: 8/10
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "rule"),
+    [
+        (FIRST_PERSON_POST, "Personal", "text.first_person"),
+        (NUMBERED_STEPS, "Guide", "text.numbered_steps"),
+        (PRESS_RELEASE, "Announcement", "text.press_release"),
+        (OPINION_TEXT, "Opinion", "text.opinion_markers"),
+        (REVIEW_TEXT, "Review", "text.review_markers"),
+        (PLAIN_NEWS, "News", "default"),
+    ],
+)
+def test_text_rules(text, kind, rule):
+    assert explain_kind(text, title="Notes") == KindDecision(kind, rule)
+
+
+def test_empty_input_is_news():
+    assert classify_kind("") == "News"
+    assert classify_kind("", title=None, tags=()) == "News"
+
+
+# --- real articles -----------------------------------------------------------------------------
+
+DEMO_KINDS = {
+    "northwind/commit-messages-guide.html": {"Guide"},  # "A Practical Guide to ..."
+    "northwind/battery-recycling-yields.html": {"Insight"},  # "..., Study Finds"
+    "northwind/rust-build-times.html": {"Insight"},  # a measured case study
+    "northwind/new-comet-catalogued.html": {"News"},
+    "northwind/lorawan-soil-sensors.html": {"News", "Insight"},
+    "stadtleben/hsg-lindenbrueck-derbysieg.html": {"News"},  # match report
+    "stadtleben/klinikum-stroke-unit.html": {"News"},
+    "stadtleben/stadtrat-haushalt-radwege.html": {"News"},
+    "stadtleben/mietspiegel-wohnungsbau.html": {"News", "Insight"},
+    "cuaderno/equipaje-ligero-dos-semanas.html": {"Guide"},  # "guía para viajar ligero", tag consejos
+    "cuaderno/potaje-fabes-casarredonda.html": {"Guide", "News"},  # a recipe in a reportage
+    "cuaderno/mercado-arroces-valencia.html": {"News", "Insight"},
+    "cuaderno/tren-costa-puerto-alcandra.html": {"News", "Guide"},
+    "kissa/november-ferry-reading-diary.html": {"Personal"},
+    "kissa/record-night-vol12.html": {"Personal"},
+    "kissa/roasting-mandheling-notes.html": {"Personal"},
+}
+
+
+@pytest.mark.parametrize("rel", sorted(DEMO_KINDS))
+def test_demo_articles_get_sensible_kinds(rel):
+    a = demo_articles()[rel]
+    kind = classify_kind(a["text"], title=a["title"], tags=a["tags"], language=a["language"])
+    assert kind in DEMO_KINDS[rel]
+    assert kind in KINDS
+
+
+def test_japanese_diaries_are_personal_without_tags():
+    for rel in ("kissa/record-night-vol12.html", "kissa/roasting-mandheling-notes.html"):
+        a = demo_articles()[rel]
+        assert explain_kind(a["text"], title=a["title"], language="ja").kind == "Personal"
+
+
+def test_bbc_news_is_mostly_news():
+    path = shared_or_skip("bbc-news-summary/bbc60.jsonl")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kinds = [classify_kind("\n".join(r["article_sentences"]), title=r["title"]) for r in rows]
+    assert kinds.count("News") / len(kinds) >= 0.9
+    assert "Personal" not in kinds

@@ -1,0 +1,253 @@
+"""Related articles: vectors, and the incremental index checked against full recomputation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from enrich.related import (
+    MIN_RELATED_SCORE,
+    RelatedIndex,
+    RelatedOptions,
+    RelatedRow,
+    SparseVector,
+    article_vector,
+    content_words,
+    vector_from_terms,
+    window_start,
+)
+from tests.conftest import shared_or_skip
+from tests.test_topics import demo_articles
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+def demo_rows(published: datetime = NOW) -> list[RelatedRow]:
+    return [
+        RelatedRow(rel, a["language"], published, article_vector(a["text"], a["title"], a["language"]))
+        for rel, a in demo_articles().items()
+    ]
+
+
+def synthetic_rows(count: int, seed: int, clusters: int = 6, start: datetime = NOW) -> list[RelatedRow]:
+    """Articles drawn from a few story clusters over a shared vocabulary, one hour apart."""
+    rng = np.random.default_rng(seed)
+    general = [f"common{i}" for i in range(300)]
+    rows = []
+    for i in range(count):
+        c = int(rng.integers(clusters))
+        words = list(rng.choice(general, 40)) + [f"story{c}word{j}" for j in rng.integers(0, 30, 25)]
+        lang = "en" if c % 3 else "de"
+        rows.append(RelatedRow(f"https://x.test/{seed}/{i}", lang, start + timedelta(hours=i), vector_from_terms(words)))
+    return rows
+
+
+# --- tokens and vectors --------------------------------------------------------------------------
+
+
+def test_content_words_are_stemmed_without_stop_words_or_numbers():
+    words = content_words("The engineers were running 41 builds in 2026, and the builds ran faster.", "en")
+    assert "the" not in words and "and" not in words and "41" not in words and "2026" not in words
+    assert "run" in words and words.count("build") == 2
+    assert content_words("Die Mannschaften gewannen die Spiele", "de") == ["mannschaft", "gewann", "spiel"]
+    assert all(len(w) == 2 for w in content_words("珈琲を焙煎する", "ja"))  # character bigrams
+
+
+@pytest.mark.parametrize("rel", sorted(demo_articles()))
+def test_article_vector_is_normalised_sorted_and_stable(rel):
+    a = demo_articles()[rel]
+    v = article_vector(a["text"], a["title"], a["language"])
+    assert len(v) > 50
+    assert np.all(np.diff(v.indices) > 0)
+    assert float(np.linalg.norm(v.values)) == pytest.approx(1.0, abs=1e-5)
+    assert v == article_vector(a["text"], a["title"], a["language"])
+    assert SparseVector.from_bytes(v.to_bytes()) == v
+    assert v.dot(v) == pytest.approx(1.0, abs=1e-5)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(max_size=400), st.one_of(st.none(), st.text(max_size=60)), st.sampled_from(["en", "de", "es", "ja", "xx"]))
+def test_vectors_round_trip_through_bytes(text, title, language):
+    v = article_vector(text, title, language)
+    back = SparseVector.from_bytes(v.to_bytes())
+    assert back == v
+    assert len(v) == 0 or float(np.linalg.norm(v.values)) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_from_bytes_rejects_other_blobs():
+    with pytest.raises(ValueError):
+        SparseVector.from_bytes(b"not a vector")
+    blob = article_vector("river bridge ferry", None, "en").to_bytes()
+    with pytest.raises(ValueError):
+        SparseVector.from_bytes(blob[:-3])
+
+
+def test_title_words_count_in_the_vector():
+    plain = article_vector("The ferry crosses the river twice a day.", None, "en")
+    titled = article_vector("The ferry crosses the river twice a day.", "Lighthouse keepers", "en")
+    assert plain != titled and len(titled) > len(plain)
+
+
+# --- the index on the demo corpus -------------------------------------------------------------------
+
+
+def test_demo_related_lists():
+    index = RelatedIndex()
+    lists = index.add(demo_rows())
+    assert set(lists) == set(demo_articles())
+    language = {rel: a["language"] for rel, a in demo_articles().items()}
+    for rel, ranked in lists.items():
+        assert len(ranked) <= 5
+        assert rel not in [u for u, _ in ranked]
+        scores = [s for _, s in ranked]
+        assert scores == sorted(scores, reverse=True)
+        assert all(s >= MIN_RELATED_SCORE for s in scores)
+        # every site has four or three articles in its own language: no other language is needed
+        assert all(language[u] == language[rel] for u, _ in ranked)
+    assert all(lists[rel] for rel in lists), "every demo article has at least one related article"
+
+
+def test_demo_related_prefers_the_same_subject():
+    lists = RelatedIndex().add(demo_rows())
+    # the two programming articles point at each other first
+    assert lists["northwind/rust-build-times.html"][0][0] == "northwind/commit-messages-guide.html"
+    assert lists["northwind/commit-messages-guide.html"][0][0] == "northwind/rust-build-times.html"
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def test_other_languages_only_when_none_of_its_own_qualifies():
+    terms = ["harbour", "ferry", "lighthouse", "storm", "fishermen", "pier"] * 3
+    en = RelatedRow("en-1", "en", NOW, vector_from_terms(terms))
+    fr = RelatedRow("fr-1", "fr", NOW, vector_from_terms(terms + ["phare"]))
+    index = RelatedIndex(options=RelatedOptions(use_idf=False))
+    first = index.add([en, fr])
+    assert first["fr-1"][0][0] == "en-1"  # nothing in French yet: the English one stands in
+    fr2 = RelatedRow("fr-2", "fr", NOW, vector_from_terms(terms + ["phare", "marée"]))
+    second = index.add([fr2])
+    assert [u for u, _ in second["fr-1"]] == ["fr-2"]  # a French article replaces the fallback
+    assert [u for u, _ in second["fr-2"]] == ["fr-1"]
+    assert {u for u, _ in index.related("en-1")} == {"fr-1", "fr-2"}  # still no English neighbour
+
+
+def test_window_limits_pairs():
+    terms = ["glacier", "melt", "valley", "alpine", "ice"] * 3
+    old = RelatedRow("old", "en", NOW - timedelta(days=31), vector_from_terms(terms))
+    recent = RelatedRow("recent", "en", NOW - timedelta(days=29), vector_from_terms(terms))
+    new = RelatedRow("new", "en", NOW, vector_from_terms(terms))
+    lists = RelatedIndex([old, recent]).add([new])
+    assert [u for u, _ in lists["new"]] == ["recent"]
+    assert window_start(NOW) == NOW - timedelta(days=30)
+
+
+def test_excluded_pairs_never_relate():
+    terms = ["orchard", "apple", "harvest", "cider", "press"] * 3
+    a, b, c = (RelatedRow(u, "en", NOW, vector_from_terms(terms + [u])) for u in ("a", "b", "c"))
+    lists = RelatedIndex(exclude=[("a", "b")]).add([a, b, c])
+    assert [u for u, _ in lists["a"]] == ["c"]
+    assert [u for u, _ in lists["b"]] == ["c"]
+
+
+def test_unrelated_articles_get_empty_lists():
+    a = RelatedRow("a", "en", NOW, vector_from_terms(["volcano", "lava", "eruption"]))
+    b = RelatedRow("b", "en", NOW, vector_from_terms(["sonata", "violin", "concerto"]))
+    assert RelatedIndex().add([a, b]) == {"a": [], "b": []}
+
+
+def test_add_scores_new_rows_only(monkeypatch):
+    """Adding m rows to a pool of n scores m rows against the pool: never the n existing ones."""
+    scored = []
+    original = RelatedIndex._scores
+
+    def spy(self, weighted, positions):
+        scored.append(len(positions))
+        return original(self, weighted, positions)
+
+    pool = synthetic_rows(200, seed=1)
+    index = RelatedIndex(pool, related=RelatedIndex(pool).rebuild())
+    monkeypatch.setattr(RelatedIndex, "_scores", spy)
+    index.add(synthetic_rows(7, seed=2, start=NOW + timedelta(days=1)))
+    assert scored == [7]
+
+
+def test_add_returns_new_and_changed_lists_only():
+    pool = synthetic_rows(60, seed=3)
+    lists = RelatedIndex(pool).rebuild()
+    index = RelatedIndex(pool, related=lists)
+    new = synthetic_rows(5, seed=4, start=NOW + timedelta(hours=30))
+    changed = index.add(new)
+    for row in new:
+        assert row.url in changed
+    for url, ranked in changed.items():
+        if url not in {r.url for r in new}:
+            assert ranked != lists[url]  # reported because it changed
+            assert any(u in {r.url for r in new} for u, _ in ranked)  # and it changed because of them
+
+
+@pytest.mark.parametrize("batches", [[40, 30, 30], [1] * 12 + [50], [100]])
+def test_incremental_equals_full_recomputation(batches):
+    """Without IDF drift, adding in batches gives exactly the lists of a full recomputation."""
+    options = RelatedOptions(use_idf=False, top_k=4, window_days=2)
+    rows = synthetic_rows(sum(batches), seed=len(batches))
+    index = RelatedIndex(options=options)
+    start = 0
+    for size in batches:
+        index.add(rows[start : start + size])
+        start += size
+    full = RelatedIndex(rows, options=options).rebuild()
+    for row in rows:
+        assert [u for u, _ in index.related(row.url)] == [u for u, _ in full[row.url]], row.url
+        assert [s for _, s in index.related(row.url)] == pytest.approx([s for _, s in full[row.url]], abs=1e-5)
+
+
+def test_incremental_equals_full_after_reload_from_stored_lists():
+    options = RelatedOptions(use_idf=False)
+    rows = synthetic_rows(80, seed=9)
+    first = RelatedIndex(rows[:60], options=options)
+    stored = first.rebuild()
+    reloaded = RelatedIndex(rows[:60], related=stored, options=options)  # as a run loads the store
+    reloaded.add(rows[60:])
+    full = RelatedIndex(rows, options=options).rebuild()
+    for row in rows:
+        assert [u for u, _ in reloaded.related(row.url)] == [u for u, _ in full[row.url]]
+
+
+def test_re_enriched_article_replaces_its_old_vector():
+    terms = ["tram", "line", "depot", "timetable", "route"] * 3
+    a = RelatedRow("a", "en", NOW, vector_from_terms(terms))
+    b = RelatedRow("b", "en", NOW, vector_from_terms(terms + ["night"]))
+    index = RelatedIndex()
+    index.add([a, b])
+    assert [u for u, _ in index.related("a")] == ["b"]
+    rewritten = RelatedRow("b", "en", NOW, vector_from_terms(["opera", "soprano", "aria"] * 3))
+    changed = index.add([rewritten])
+    assert changed["b"] == [] and changed["a"] == []
+    assert len(index) == 2
+
+
+def test_lists_outside_the_loaded_pool_are_kept():
+    terms = ["canal", "lock", "barge", "towpath"] * 3
+    pool = [RelatedRow("p", "en", NOW, vector_from_terms(terms))]
+    stored = {"p": [("older-article-not-loaded", 0.9)]}
+    index = RelatedIndex(pool, related=stored)
+    changed = index.add([RelatedRow("n", "en", NOW, vector_from_terms(terms + ["boat"]))])
+    assert {u for u, _ in changed["p"]} == {"older-article-not-loaded", "n"}
+
+
+def test_bbc_same_topic_neighbours():
+    """On 60 BBC articles in 5 sections, a related article is mostly from the same section."""
+    path = shared_or_skip("bbc-news-summary/bbc60.jsonl")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    topic = {r["id"]: r["topic"] for r in rows}
+    related = RelatedIndex().add(
+        RelatedRow(r["id"], "en", NOW, article_vector("\n".join(r["article_sentences"]), r["title"], "en")) for r in rows
+    )
+    pairs = [(url, other) for url, ranked in related.items() for other, _ in ranked]
+    assert pairs
+    assert sum(topic[a] == topic[b] for a, b in pairs) / len(pairs) >= 0.8
