@@ -79,6 +79,10 @@ class ExtractedPage:
     image_url: str | None = None
     canonical_url: str | None = None
     html_lang: str | None = None
+    # "datetime" when the page states the time of day (article:published_time, JSON-LD
+    # datePublished), "date" when only the day is known; None without a date.
+    published_precision: str | None = None
+    image_count: int = 0  # content images inside the article's container, for reading time
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +130,7 @@ class Article:
     http_status: int | None
     status: str  # "ok" or a reason key: fetch_failed, no_text, not_html
     error: str | None
+    topic_scores: tuple[float, ...] = ()
+    kind: str | None = None  # News, Insight, Opinion, Guide, Review, Announcement, Personal
+    vector: bytes | None = None  # hashed term vector for related articles (enrich.related)
+    fingerprint: bytes | None = None  # MinHash of the text for near-duplicates (enrich.dedup)

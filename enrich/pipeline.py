@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from enrich.dedup import text_fingerprint
 from enrich.extract import extract_article
+from enrich.kind import classify_kind
 from enrich.language import detect_language
 from enrich.models import Article, ExtractedPage, FeedEntry, FetchResult, LanguageGuess
 from enrich.quotes import pick_quotes
 from enrich.readingtime import estimate_reading_time
+from enrich.related import article_vector
 from enrich.sentences import split_sentences, word_count
 from enrich.settings import Settings
 from enrich.snippet import html_to_text, make_snippet
 from enrich.summarize import summarize
+from enrich.topics import classify_topics
 
 # Page text shorter than this, or much shorter than the feed's own full content, means the
 # extractor found a teaser or a paywall stub; the feed's content is then the better text.
@@ -72,6 +76,7 @@ def enrich_entry(
     options: EnrichOptions,
     *,
     feed_language: str | None = None,
+    feed_topic: str | None = None,
     now: datetime | None = None,
 ) -> Article:
     """Turn a feed entry and its fetched page (None when it has no link) into an :class:`Article`."""
@@ -93,6 +98,12 @@ def enrich_entry(
     sentences = split_sentences(text, lang, options.spacy_model) if text else []
     summary = summarize(sentences, lang, max_sentences=options.summary_sentences)
     quotes = pick_quotes(sentences, lang, exclude=summary, count=options.quote_count, model=options.spacy_model)
+
+    # 3. What it is about, what kind of piece, and what it resembles (for related and duplicates).
+    topics = classify_topics(text, title=title, language=lang, tags=entry.tags, feed_topic=feed_topic)
+    kind = classify_kind(text, title=title, tags=entry.tags, language=lang) if text else None
+    vector = article_vector(text, title, lang).to_bytes() if text else None
+    fingerprint = text_fingerprint(text) if text else None
 
     fetch_error = fetch.error if fetch is not None and not fetch.ok else None
     return Article(
@@ -117,11 +128,15 @@ def enrich_entry(
         summary=summary,
         key_quotes=tuple(q.text for q in quotes),
         feed_snippet=make_snippet(entry.summary_html, entry.content_html, max_chars=options.snippet_chars),
-        topics=(),
+        topics=topics.topics,
         content_hash=entry.content_hash,
         fetched_at=now if fetch is not None else None,
         enriched_at=now,
         http_status=fetch.http_status if fetch is not None else None,
         status="ok" if text else _failure_status(fetch),
         error=fetch_error if fetch_error else (None if text else "no article text in the page or the feed"),
+        topic_scores=tuple(round(x, 4) for x in topics.scores),
+        kind=kind,
+        vector=vector,
+        fingerprint=fingerprint,
     )

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     spacy_model: str | None = Field(
         None, description="Installed trained spaCy model to use instead of blank pipelines."
     )
+    related_window_days: int = Field(30, description="Related articles come from this many days around an article.")
     batch_size: int = Field(25, description="Articles per enrichment task.")
 
     # Demo

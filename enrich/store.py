@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from enrich.linking import LinkCandidate, LinkResult
 from enrich.models import Article, FeedPoll
 
 MIGRATIONS: tuple[str, ...] = (
@@ -101,6 +102,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE articles ADD COLUMN topic_scores DOUBLE[];
     ALTER TABLE articles ADD COLUMN kind VARCHAR;
     ALTER TABLE articles ADD COLUMN duplicate_of VARCHAR;
+    ALTER TABLE articles ADD COLUMN vector BLOB;
+    ALTER TABLE articles ADD COLUMN fingerprint BLOB;
     CREATE TABLE related (
         article_url VARCHAR NOT NULL,
         related_url VARCHAR NOT NULL,
@@ -171,6 +174,7 @@ class StoredFeed:
     last_modified: str | None = None
     next_poll_at: datetime | None = None
     gone: bool = False
+    language: str | None = None
 
     def due(self, now: datetime) -> bool:
         return not self.gone and (self.next_poll_at is None or self.next_poll_at <= now)
@@ -224,7 +228,7 @@ class Store:
     def feeds(self, urls: Sequence[str] | None = None) -> list[StoredFeed]:
         """Stored feeds, all or those in ``urls``, with their polling state."""
         sql = """SELECT url, title, topic, last_polled_at, last_status, consecutive_failures,
-                        etag, last_modified, next_poll_at, coalesce(gone, false)
+                        etag, last_modified, next_poll_at, coalesce(gone, false), language
                  FROM feeds"""
         if urls is None:
             rows = self.con.execute(sql + " ORDER BY url").fetchall()
@@ -333,6 +337,45 @@ class Store:
                 [value for row in batch for value in row],
             )
         return len(rows)
+
+    def link_candidates(self, since: datetime, exclude: Sequence[str] = ()) -> list[LinkCandidate]:
+        """Enriched, non-duplicate articles published (or first seen) since ``since``."""
+        rows = self.con.execute(
+            """SELECT url, canonical_url, language, coalesce(published_at, first_seen_at), vector, fingerprint
+               FROM articles
+               WHERE status = 'ok' AND duplicate_of IS NULL AND coalesce(published_at, first_seen_at) >= ?
+                 AND url NOT IN (SELECT unnest(?))""",
+            [since, list(exclude)],
+        ).fetchall()
+        return [LinkCandidate(*row) for row in rows]
+
+    def related_lists(self, urls: Sequence[str]) -> dict[str, list[tuple[str, float]]]:
+        rows = self.con.execute(
+            """SELECT article_url, list((related_url, score) ORDER BY rank) FROM related
+               WHERE article_url IN (SELECT unnest(?)) GROUP BY article_url""",
+            [list(urls)],
+        ).fetchall()
+        return {url: [tuple(pair) for pair in items] for url, items in rows}
+
+    def save_links(self, result: LinkResult, run_id: str, at: datetime) -> None:
+        """Mark duplicates (their feeds now also carry the original) and replace changed related lists."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for url, match in result.duplicates.items():
+                self.con.execute("UPDATE articles SET duplicate_of = ? WHERE url = ?", [match.url, url])
+                self.con.execute(
+                    """INSERT INTO article_feeds SELECT ?, feed_url, ?, ? FROM article_feeds WHERE article_url = ?
+                       ON CONFLICT DO NOTHING""", [match.url, at, run_id, url])
+            if result.related:
+                self.con.execute("DELETE FROM related WHERE article_url IN (SELECT unnest(?))", [list(result.related)])
+                rows = [(url, other, score, rank, run_id)
+                        for url, ranked in result.related.items() for rank, (other, score) in enumerate(ranked, 1)]
+                if rows:
+                    self.con.executemany("INSERT INTO related VALUES (?, ?, ?, ?, ?)", rows)
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
 
     def record_failures(self, failures: Sequence[tuple], run_id: str, at: datetime) -> None:
         """Append failure rows: (stage, feed_url, article_url, reason, message)."""

@@ -89,6 +89,8 @@ def _report_table(report) -> Table:
     if report.feeds_failed:
         table.add_row("feeds failed", str(report.feeds_failed))
     table.add_row("new articles", str(report.new_articles))
+    if report.duplicates:
+        table.add_row("  same story as a stored one", str(report.duplicates))
     table.add_row("enriched", str(report.enriched))
     table.add_row("failed", str(report.failed))
     for reason, count in report.reasons.most_common():
@@ -173,33 +175,25 @@ def demo(
     _show_sample(db)
 
 
-def _age(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "?"
-    seconds = max(0, (now - when).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit} ago"
-    return "just now"
-
-
 def _show_sample(db: Path) -> None:
     """Print one enriched article the way the reader shows it."""
+    from enrich.preview import format_age
+
     with open_store(db, read_only=True) as store:
         rows = store.query(
-            """SELECT title, author, published_at, reading_minutes, language, topics, summary, key_quotes,
+            """SELECT title, author, published_at, reading_minutes, language, kind, topics, summary, key_quotes,
                       feed_snippet, url
                FROM articles WHERE status = 'ok' AND text_source = 'page'
                ORDER BY published_at DESC LIMIT 1"""
         )
     if not rows:
         return
-    title, author, published, minutes, language, topics, summary, quotes, snippet, url = rows[0]
+    title, author, published, minutes, language, kind, topics, summary, quotes, snippet, url = rows[0]
     now = datetime.now(UTC)
     stdout.print()
     stdout.print(f"[bold]{title}[/]")
-    stdout.print(f"[dim]{author or 'unknown author'} · {_age(published, now)} · {minutes} min read · {language}"
-              + (f" · {', '.join(topics)}" if topics else "") + "[/]")
+    stdout.print(f"[dim]{author or 'unknown author'} · {format_age(published, now)} · {minutes} min read · {language}"
+              + (f" · {kind}" if kind else "") + (f" · {', '.join(topics)}" if topics else "") + "[/]")
     stdout.print(f"[dim]{url}[/]")
     stdout.print("\n[bold]Summary[/]")
     for sentence in summary:
@@ -226,6 +220,19 @@ def export(
     since_utc = since.replace(tzinfo=UTC) if since else None
     count = _with_store(_db(db), lambda store: store.export(out, format, since_utc))
     stdout.print(f"{count} articles -> {out}")
+
+
+@app.command()
+def preview(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the static site.")] = Path("site"),
+    db: DbOption = None,
+) -> None:
+    """Render the reader's pages as static HTML: one index per topic tab, one page per article."""
+    from enrich.preview import render_site
+
+    records = _with_store(_db(db), lambda store: store.reader_records())
+    written = render_site(records, out, now=datetime.now(UTC))
+    stdout.print(f"{len(records)} articles, {len(written)} pages -> {out / 'index.html'}")
 
 
 @feeds_app.command("add")

@@ -22,8 +22,10 @@ from prefect.utilities.annotations import quote  # noqa: E402
 
 from enrich.feeds import poll_feed  # noqa: E402
 from enrich.fetch import FetchOptions, fetch_page  # noqa: E402
+from enrich.linking import LinkCandidate, link_articles  # noqa: E402
 from enrich.models import Article, FeedEntry, FeedPoll, FetchResult  # noqa: E402
 from enrich.pipeline import EnrichOptions, enrich_entry  # noqa: E402
+from enrich.related import window_start  # noqa: E402
 from enrich.schedule import next_poll_at, parse_retry_after  # noqa: E402
 from enrich.settings import Settings  # noqa: E402
 from enrich.store import MAX_ATTEMPTS, open_store  # noqa: E402
@@ -50,6 +52,7 @@ class RunReport:
     feeds_not_modified: int = 0
     feeds_failed: int = 0
     new_articles: int = 0
+    duplicates: int = 0  # the same story already stored from another feed or URL
     enriched: int = 0
     failed: int = 0
     reasons: Counter = field(default_factory=Counter)
@@ -78,9 +81,15 @@ def fetch_task(url: str, options: FetchOptions) -> FetchResult:
 
 @task(name="enrich-batch", cache_policy=NO_CACHE)
 def enrich_task(
-    batch: list[tuple[FeedEntry, FetchResult | None]], options: EnrichOptions, languages: dict[str, str | None]
+    batch: list[tuple[FeedEntry, FetchResult | None]],
+    options: EnrichOptions,
+    feeds: dict[str, tuple[str | None, str | None]],  # feed url -> (declared language, default topic)
 ) -> list[Article]:
-    return [enrich_entry(entry, page, options, feed_language=languages.get(entry.feed_url)) for entry, page in batch]
+    return [
+        enrich_entry(entry, page, options, feed_language=feeds.get(entry.feed_url, (None, None))[0],
+                     feed_topic=feeds.get(entry.feed_url, (None, None))[1])
+        for entry, page in batch
+    ]
 
 
 def _settled(future, url_kind: str):
@@ -192,13 +201,15 @@ def enrich_feeds(
         future = fetch_futures.get(entry.url)
         pages[entry.url] = _settled(future, "fetch") if future else None
 
-    # 5. Enrich in batches: one task per batch keeps orchestration cheap.
+    # 5. Enrich in batches (one task per batch keeps orchestration cheap) and store each batch
+    #    as it completes, in its own short transaction: a crash loses at most the batch in flight.
     options = EnrichOptions.from_settings(settings)
-    languages = {p.feed_url: p.language for p in polls}
+    feed_info = {f.url: (f.language, f.topic) for f in stored}
+    feed_info.update({p.feed_url: (p.language, feed_info.get(p.feed_url, (None, None))[1]) for p in polls})
     pairs = [(e, pages[e.url]) for e in fresh]
     size = settings.batch_size
     batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
-    enrich_futures = [enrich_task.submit(quote(batch), options, languages) for batch in batches]
+    enrich_futures = [enrich_task.submit(quote(batch), options, feed_info) for batch in batches]
     articles: list[Article] = []
     for batch, future in zip(batches, enrich_futures):
         result = future.result(raise_on_failure=False)
@@ -207,10 +218,26 @@ def enrich_feeds(
             report.failed += len(batch)
             report.reasons["enrich.crashed"] += len(batch)
             continue
+        with open_store(settings.db_path) as store:
+            store.upsert_articles(result, run_id)
         articles.extend(result)
         log.info("enriched %d/%d articles", len(articles), len(pairs))
 
-    # 6. Store articles and every failure, close the run.
+    # 6. Fold duplicate stories and update related lists: new articles against the stored window.
+    linked = [a for a in articles if a.status == "ok"]
+    if linked:
+        new = [LinkCandidate(a.url, a.canonical_url, a.language, a.published_at or a.enriched_at, a.vector,
+                             a.fingerprint) for a in linked]
+        with open_store(settings.db_path) as store:
+            since = window_start(min(c.published_at for c in new), settings.related_window_days)
+            pool = store.link_candidates(since, exclude=[c.url for c in new])
+            existing = store.related_lists([c.url for c in pool])
+        links = link_articles(new, pool, existing)
+        report.duplicates = len(links.duplicates)
+        with open_store(settings.db_path) as store:
+            store.save_links(links, run_id, datetime.now(UTC))
+
+    # 7. Record every failure and close the run.
     now = datetime.now(UTC)
     failures = [("poll", p.feed_url, None, p.error_key, p.error) for p in polls if not p.ok]
     failures += [
@@ -231,7 +258,6 @@ def enrich_feeds(
             report.reasons[poll.error_key] += 1
     report.seconds = round(time.monotonic() - started, 2)
     with open_store(settings.db_path) as store:
-        store.upsert_articles(articles, run_id)
         store.record_failures(failures, run_id, now)
         store.finish_run(run_id, report.counts())
     log.info("run %s done in %.1fs: %d enriched, %d failed", run_id, report.seconds, report.enriched, report.failed)

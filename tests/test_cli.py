@@ -16,7 +16,7 @@ from flows.cli import EX_TEMPFAIL, app
 
 runner = CliRunner()
 
-COMMANDS = [[], ["run"], ["demo"], ["feeds"], ["feeds", "add"], ["feeds", "list"], ["feeds", "import-opml"]]
+COMMANDS = [[], ["run"], ["demo"], ["export"], ["preview"], ["feeds"], ["feeds", "add"], ["feeds", "list"], ["feeds", "import-opml"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "enrich")
@@ -129,3 +129,34 @@ def test_enrich_demo_as_a_user_runs_it(db_path):
     assert "enriched" in result.stdout and "Key quotes" in result.stdout
     assert "Traceback" not in result.stderr and "CancelledError" not in result.stderr
     assert "feed Northwind Tech Journal: 6 entries, 6 new" in result.stderr
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_export_and_preview_after_a_run(demo_base, db_path, tmp_path):
+    import json
+
+    import duckdb
+
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(f"{demo_base}/feeds/stadtleben.rdf.xml\n")
+    assert runner.invoke(app, ["run", "--feeds", str(feeds), "--db", str(db_path)]).exit_code == 0
+
+    jsonl = tmp_path / "out" / "articles.jsonl"
+    result = runner.invoke(app, ["export", "--format", "jsonl", "--out", str(jsonl), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert len(records) == 4 and all(r["summary"] and r["topics"] and "related" in r for r in records)
+
+    parquet = tmp_path / "out" / "articles.parquet"
+    later = runner.invoke(app, ["export", "--format", "parquet", "--since", "2026-11-20", "--out", str(parquet),
+                                "--db", str(db_path)])
+    assert later.exit_code == 0, later.output
+    dates = duckdb.sql(f"SELECT published_at FROM '{parquet}'").fetchall()
+    assert 0 < len(dates) < 4 and all(d[0].date().isoformat() >= "2026-11-20" for d in dates)
+
+    assert runner.invoke(app, ["export", "--format", "csv", "--out", str(parquet), "--db", str(db_path)]).exit_code == 2
+
+    site = tmp_path / "site"
+    shown = runner.invoke(app, ["preview", "--out", str(site), "--db", str(db_path)])
+    assert shown.exit_code == 0, shown.output
+    assert (site / "index.html").exists() and len(list((site / "articles").glob("*.html"))) == 4

@@ -1,0 +1,65 @@
+"""After enrichment: fold duplicate stories and update "you might also want to read" lists."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from enrich.dedup import DedupCandidate, DuplicateIndex, DuplicateMatch
+from enrich.related import RelatedIndex, RelatedRow, SparseVector
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCandidate:
+    """An article as linking needs it: identity, language, time, and its two fingerprints."""
+
+    url: str
+    canonical_url: str | None
+    language: str
+    published_at: datetime  # coalesce(published, first seen)
+    vector: bytes | None
+    fingerprint: bytes | None
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    duplicates: dict[str, DuplicateMatch] = field(default_factory=dict)  # new url -> the original
+    related: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # url -> new top list
+
+
+def _rows(articles: Sequence[LinkCandidate]) -> list[RelatedRow]:
+    return [RelatedRow(a.url, a.language, a.published_at, SparseVector.from_bytes(a.vector))
+            for a in articles if a.vector]
+
+
+def link_articles(
+    new: Sequence[LinkCandidate],
+    pool: Sequence[LinkCandidate],
+    existing_related: Mapping[str, Sequence[tuple[str, float]]] | None = None,
+) -> LinkResult:
+    """Match new articles against stored ones: duplicates first, then related lists (new x pool only).
+
+    A duplicate is never offered as related to its original, nor ranked itself; lists of stored
+    articles change only where a new article outranks what they had.
+    """
+    # 1. Same story: the same canonical URL or near-identical text; the first one seen stays.
+    stories = DuplicateIndex(DedupCandidate(a.url, a.canonical_url, a.fingerprint) for a in pool)
+    duplicates: dict[str, DuplicateMatch] = {}
+    originals: list[LinkCandidate] = []
+    for article in new:
+        match = stories.match(article.url, article.canonical_url, article.fingerprint)
+        if match is not None:
+            duplicates[article.url] = match
+            continue
+        stories.add(DedupCandidate(article.url, article.canonical_url, article.fingerprint))
+        originals.append(article)
+
+    # 2. Related: score the originals against the pool (and each other), merge into stored lists.
+    index = RelatedIndex(
+        _rows(pool),
+        related=existing_related or {},
+        exclude=[(url, match.url) for url, match in duplicates.items()],
+    )
+    updates = index.add(_rows(originals))
+    return LinkResult(duplicates, {url: list(ranked) for url, ranked in updates.items()})
