@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ENRICH_", frozen=True, extra="ignore")
 
     db_path: Path = Field(Path("data/enriched.duckdb"), description="DuckDB file the pipeline writes.")
+    lock_wait_seconds: float = Field(
+        30.0, description="How long to wait for another process's hold on the database before giving up (exit 75)."
+    )
 
     # Network
     allow_private_networks: bool = Field(

@@ -6,6 +6,7 @@ upserts keyed on the article URL, so running the pipeline twice stores nothing t
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -188,13 +189,18 @@ class Store:
 
     # -- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
-        self.con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)"
-        )
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()[0]
+        if not exists:
+            return 0
         return self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
 
     def migrate(self) -> int:
         """Apply pending migrations, each in its own transaction; refuse a newer file."""
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)"
+        )
         version = self.schema_version()
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -427,24 +433,39 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
 
 
+def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting up to ``wait_seconds`` while another process holds the file's lock."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise StoreError(f"cannot open {path}: {exc}") from exc
+            if time.monotonic() + delay > deadline:
+                raise StoreBusy(f"{path} is in use by another process (waited {wait_seconds:.0f}s)") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open {path}: {exc}") from exc
+
+
 @contextmanager
-def open_store(path: str | Path, *, read_only: bool = False) -> Iterator[Store]:
+def open_store(path: str | Path, *, read_only: bool = False, wait_seconds: float = 0.0) -> Iterator[Store]:
     """Open (creating and migrating if needed) the DuckDB file; closes it on exit.
 
-    Raises :class:`StoreBusy` when another process holds the file, :class:`StoreError` when the
-    file is not usable. Open it for short spells: DuckDB lets one process write at a time.
+    DuckDB lets one process write at a time, and a writer also keeps readers out, so every
+    caller opens the file for short spells and waits up to ``wait_seconds`` for its turn.
+    Raises :class:`StoreBusy` when the wait runs out, :class:`StoreError` when the file is not
+    usable (corrupt, not a database, or newer than this code).
     """
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if _is_lock_error(exc):
-            raise StoreBusy(f"{path} is in use by another process: {exc}") from exc
-        raise StoreError(f"cannot open {path}: {exc}") from exc
-    except duckdb.Error as exc:
-        raise StoreError(f"cannot open {path}: {exc}") from exc
+    elif not path.exists():
+        raise StoreError(f"{path} does not exist")
+    con = _connect(path, read_only, wait_seconds)
     try:
         con.execute("SET TimeZone = 'UTC'")
         store = Store(con)

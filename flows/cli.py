@@ -41,7 +41,7 @@ def _db(path: Path | None) -> Path:
 def _with_store(path: Path, action: Callable):
     """Run ``action(store)``, turning database trouble into a message and an exit status."""
     try:
-        with open_store(path) as store:
+        with open_store(path, wait_seconds=Settings().lock_wait_seconds) as store:
             return action(store)
     except StoreBusy as exc:
         console.print(f"[yellow]busy:[/] {exc}\nAnother enrich process is writing; try again later.")
@@ -179,7 +179,7 @@ def _show_sample(db: Path) -> None:
     """Print one enriched article the way the reader shows it."""
     from enrich.preview import format_age
 
-    with open_store(db, read_only=True) as store:
+    with open_store(db, read_only=True, wait_seconds=Settings().lock_wait_seconds) as store:
         rows = store.query(
             """SELECT title, author, published_at, reading_minutes, language, kind, topics, summary, key_quotes,
                       feed_snippet, url

@@ -146,7 +146,7 @@ def enrich_feeds(
     # 1. Which feeds: the ones given (and remember them), else the ones stored; of those, the
     #    ones due (failing feeds back off, gone ones are never polled again).
     now = datetime.now(UTC)
-    with open_store(settings.db_path) as store:
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         run_id = store.begin_run(now)
         if feed_urls:
             store.add_feeds(feed_urls)
@@ -178,7 +178,7 @@ def enrich_feeds(
         )
         for p in polls
     }
-    with open_store(settings.db_path) as store:
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         store.record_polls(polls, run_id, polled_at, next_polls)
         store.link_feeds([(e.url, e.feed_url) for p in polls for e in p.entries], run_id, polled_at)
         known = store.known_articles([e.url for e in entries])
@@ -218,7 +218,7 @@ def enrich_feeds(
             report.failed += len(batch)
             report.reasons["enrich.crashed"] += len(batch)
             continue
-        with open_store(settings.db_path) as store:
+        with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
             store.upsert_articles(result, run_id)
         articles.extend(result)
         log.info("enriched %d/%d articles", len(articles), len(pairs))
@@ -228,13 +228,13 @@ def enrich_feeds(
     if linked:
         new = [LinkCandidate(a.url, a.canonical_url, a.language, a.published_at or a.enriched_at, a.vector,
                              a.fingerprint) for a in linked]
-        with open_store(settings.db_path) as store:
+        with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
             since = window_start(min(c.published_at for c in new), settings.related_window_days)
             pool = store.link_candidates(since, exclude=[c.url for c in new])
             existing = store.related_lists([c.url for c in pool])
         links = link_articles(new, pool, existing)
         report.duplicates = len(links.duplicates)
-        with open_store(settings.db_path) as store:
+        with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
             store.save_links(links, run_id, datetime.now(UTC))
 
     # 7. Record every failure and close the run.
@@ -257,7 +257,7 @@ def enrich_feeds(
         if not poll.ok:
             report.reasons[poll.error_key] += 1
     report.seconds = round(time.monotonic() - started, 2)
-    with open_store(settings.db_path) as store:
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         store.record_failures(failures, run_id, now)
         store.finish_run(run_id, report.counts())
     log.info("run %s done in %.1fs: %d enriched, %d failed", run_id, report.seconds, report.enriched, report.failed)
@@ -267,5 +267,8 @@ def enrich_feeds(
 if __name__ == "__main__":  # python -m flows.enrich_feeds [FEED_URL ...]
     import sys
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)  # Prefect owns the root logger's configuration; ours speaks for itself
+    log.setLevel(logging.INFO)
     print(enrich_feeds(sys.argv[1:] or None))

@@ -60,7 +60,8 @@ def test_unusable_database_exits_1(tmp_path):
     assert result.exit_code == 1
 
 
-def test_busy_database_exits_75(db_path):
+def test_busy_database_exits_75(db_path, monkeypatch):
+    monkeypatch.setenv("ENRICH_LOCK_WAIT_SECONDS", "1")
     with open_store(db_path):
         pass
     holder = subprocess.Popen(
