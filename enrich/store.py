@@ -121,6 +121,93 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (article_url, feed_url)
     );
     """,
+    # 4: comments on every table and column, for analysts browsing the schema
+    """
+    COMMENT ON TABLE feeds IS 'Subscribed feeds and their polling state.';
+    COMMENT ON COLUMN feeds.url IS 'Feed URL (updated when the feed moves permanently).';
+    COMMENT ON COLUMN feeds.title IS 'Feed title from the feed.';
+    COMMENT ON COLUMN feeds.topic IS 'Default topic of the feed''s articles (OPML category or --topic).';
+    COMMENT ON COLUMN feeds.language IS 'Language the feed declares.';
+    COMMENT ON COLUMN feeds.added_at IS 'When the feed was added.';
+    COMMENT ON COLUMN feeds.last_polled_at IS 'Last poll attempt.';
+    COMMENT ON COLUMN feeds.last_status IS 'ok, not_modified, gone, or a reason key such as fetch.http_500.';
+    COMMENT ON COLUMN feeds.http_status IS 'HTTP status of the last poll.';
+    COMMENT ON COLUMN feeds.consecutive_failures IS 'Failed polls in a row; drives the backoff.';
+    COMMENT ON COLUMN feeds.last_error IS 'Message of the last failure.';
+    COMMENT ON COLUMN feeds.bozo_reason IS 'What the parser complained about in a malformed but usable feed.';
+    COMMENT ON COLUMN feeds.run_id IS 'Run that last wrote the row.';
+    COMMENT ON COLUMN feeds.etag IS 'ETag for conditional GET.';
+    COMMENT ON COLUMN feeds.last_modified IS 'Last-Modified for conditional GET.';
+    COMMENT ON COLUMN feeds.next_poll_at IS 'Earliest next poll (backoff, Retry-After); NULL when gone.';
+    COMMENT ON COLUMN feeds.last_success_at IS 'Last successful poll.';
+    COMMENT ON COLUMN feeds.gone IS 'The feed answered 410 Gone and is no longer polled.';
+    COMMENT ON TABLE articles IS 'One row per article: the enriched record the reader shows.';
+    COMMENT ON COLUMN articles.url IS 'Identity: the entry link without tracking parameters, or feed URL + #entry-hash.';
+    COMMENT ON COLUMN articles.feed_url IS 'Feed the article was first enriched from.';
+    COMMENT ON COLUMN articles.entry_id IS 'The entry''s guid/id in the feed.';
+    COMMENT ON COLUMN articles.link IS 'The entry''s link, normalised.';
+    COMMENT ON COLUMN articles.canonical_url IS 'Canonical URL the page names.';
+    COMMENT ON COLUMN articles.title IS 'Title (feed first, page second).';
+    COMMENT ON COLUMN articles.author IS 'Author (feed first, page second).';
+    COMMENT ON COLUMN articles.published_at IS 'Publication time, UTC; never in the future.';
+    COMMENT ON COLUMN articles.updated_at IS 'Update time the feed states, UTC.';
+    COMMENT ON COLUMN articles.site_name IS 'Site name the page declares.';
+    COMMENT ON COLUMN articles.image_url IS 'Lead image of the page.';
+    COMMENT ON COLUMN articles.tags IS 'The entry''s categories.';
+    COMMENT ON COLUMN articles.language IS 'ISO 639-1 code or und.';
+    COMMENT ON COLUMN articles.language_confidence IS 'langdetect probability of the language.';
+    COMMENT ON COLUMN articles.word_count IS 'Words (characters for zh/ja/ko/th).';
+    COMMENT ON COLUMN articles.reading_minutes IS 'Whole minutes to read, at least 1.';
+    COMMENT ON COLUMN articles.text IS 'Article text, one paragraph per line.';
+    COMMENT ON COLUMN articles.text_source IS 'page, feed or none.';
+    COMMENT ON COLUMN articles.summary IS 'Extractive summary, sentences verbatim in order.';
+    COMMENT ON COLUMN articles.key_quotes IS 'Key quotes, sentences verbatim in order, none from the summary.';
+    COMMENT ON COLUMN articles.feed_snippet IS 'The entry description as plain text, at most 300 characters.';
+    COMMENT ON COLUMN articles.topics IS '1-3 topics, best first.';
+    COMMENT ON COLUMN articles.content_hash IS 'Hash of the entry content; a change re-enriches.';
+    COMMENT ON COLUMN articles.fetched_at IS 'When the page was fetched.';
+    COMMENT ON COLUMN articles.enriched_at IS 'When the record was enriched.';
+    COMMENT ON COLUMN articles.http_status IS 'HTTP status of the page fetch.';
+    COMMENT ON COLUMN articles.status IS 'ok, or fetch_failed, not_html, no_text.';
+    COMMENT ON COLUMN articles.error IS 'Why the page or text is missing.';
+    COMMENT ON COLUMN articles.first_seen_at IS 'When the article was first stored.';
+    COMMENT ON COLUMN articles.attempts IS 'Enrichment attempts of a failing article.';
+    COMMENT ON COLUMN articles.run_id IS 'Run that last wrote the row.';
+    COMMENT ON COLUMN articles.topic_scores IS 'Scores of topics, same order.';
+    COMMENT ON COLUMN articles.kind IS 'News, Insight, Opinion, Guide, Review, Announcement or Personal.';
+    COMMENT ON COLUMN articles.duplicate_of IS 'URL of the stored article this one repeats (same story); NULL for originals.';
+    COMMENT ON COLUMN articles.vector IS 'Hashed term vector for related articles.';
+    COMMENT ON COLUMN articles.fingerprint IS 'MinHash of the text for near-duplicate detection.';
+    COMMENT ON TABLE failures IS 'Every failure of a feed poll, page fetch or extraction, per run.';
+    COMMENT ON COLUMN failures.run_id IS 'Run in which it failed.';
+    COMMENT ON COLUMN failures.failed_at IS 'When.';
+    COMMENT ON COLUMN failures.stage IS 'poll, fetch or extract.';
+    COMMENT ON COLUMN failures.feed_url IS 'Feed concerned.';
+    COMMENT ON COLUMN failures.article_url IS 'Article concerned (NULL for a feed failure).';
+    COMMENT ON COLUMN failures.reason IS 'Stable reason key, e.g. fetch.timeout.';
+    COMMENT ON COLUMN failures.message IS 'Human-readable message.';
+    COMMENT ON TABLE runs IS 'One row per flow run.';
+    COMMENT ON COLUMN runs.id IS 'Run id carried by every row the run writes.';
+    COMMENT ON COLUMN runs.started_at IS 'Start.';
+    COMMENT ON COLUMN runs.finished_at IS 'End (NULL if the run died).';
+    COMMENT ON COLUMN runs.feeds_polled IS 'Feeds polled.';
+    COMMENT ON COLUMN runs.feeds_failed IS 'Feeds that failed.';
+    COMMENT ON COLUMN runs.new_articles IS 'New or changed articles.';
+    COMMENT ON COLUMN runs.enriched IS 'Articles enriched (status ok).';
+    COMMENT ON COLUMN runs.failed IS 'Articles that failed.';
+    COMMENT ON COLUMN runs.status IS 'running or completed.';
+    COMMENT ON TABLE related IS 'You might also want to read: up to 5 related articles per article.';
+    COMMENT ON COLUMN related.article_url IS 'The article.';
+    COMMENT ON COLUMN related.related_url IS 'An article related to it.';
+    COMMENT ON COLUMN related.score IS 'Similarity (TF-IDF cosine).';
+    COMMENT ON COLUMN related.rank IS '1 is the most related.';
+    COMMENT ON COLUMN related.run_id IS 'Run that wrote the list.';
+    COMMENT ON TABLE article_feeds IS 'Every feed an article appeared in (one story, many feeds).';
+    COMMENT ON COLUMN article_feeds.article_url IS 'The article (the original for folded duplicates).';
+    COMMENT ON COLUMN article_feeds.feed_url IS 'A feed that carried it.';
+    COMMENT ON COLUMN article_feeds.first_seen_at IS 'When it was first seen in that feed.';
+    COMMENT ON COLUMN article_feeds.run_id IS 'Run that linked them.';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A failed article is tried again on later runs, but not forever: a 404 stays a 404.

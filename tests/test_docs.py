@@ -23,3 +23,18 @@ def test_every_command_is_in_the_readme():
 def test_readme_test_command_is_what_ci_runs():
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     assert "uv run pytest" in README and "uv run pytest" in ci
+
+
+def test_schema_doc_matches_the_database(db_path):
+    """Every column of every table is in the README and carries a comment in the database."""
+    from enrich.store import open_store
+
+    with open_store(db_path) as store:
+        columns = store.query(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal"
+        )
+    assert columns
+    undocumented = [f"{t}.{c}" for t, c, _ in columns if f"`{c}`" not in README]
+    uncommented = [f"{t}.{c}" for t, c, comment in columns if not comment and t != "schema_migrations"]
+    assert not undocumented, undocumented
+    assert not uncommented, uncommented
