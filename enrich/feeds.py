@@ -98,9 +98,10 @@ def parse_feed(
         return FeedPoll(feed_url, ok=False, error_key="feed.malformed",
                         error=f"malformed feed with no readable entries: {bozo}", bozo_reason=bozo)
     language = (feed.get("language") or "").split("-")[0].lower() or None
+    ttl = str(feed.get("ttl") or "").strip()
     return FeedPoll(
         feed_url, ok=True, title=feed.get("title") or None, language=language,
-        entries=entries, bozo_reason=bozo,
+        entries=entries, bozo_reason=bozo, ttl_minutes=int(ttl) if ttl.isdigit() else None,
     )
 
 
@@ -123,6 +124,7 @@ def poll_feed(
         etag=result.headers.get("etag"),
         last_modified=result.headers.get("last-modified"),
         retry_after=result.headers.get("retry-after"),
+        cache_control=result.headers.get("cache-control"),
         moved_to=result.permanent_redirect,
     )
     if not result.ok:

@@ -43,6 +43,8 @@ class FeedPoll:
     retry_after: str | None = None  # the header as sent, for the scheduler
     moved_to: str | None = None  # where a permanent redirect (301/308) says the feed now lives
     gone: bool = False  # HTTP 410: stop polling
+    ttl_minutes: int | None = None  # RSS <ttl>: how long the publisher says to cache the feed
+    cache_control: str | None = None  # the response's Cache-Control header
 
 
 @dataclass(frozen=True, slots=True)

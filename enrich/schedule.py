@@ -17,6 +17,44 @@ class PollPolicy:
     # A Retry-After longer than this is treated as this: a misconfigured header must not
     # silence a feed for a month.
     retry_after_cap: timedelta = timedelta(days=1)
+    # A healthy feed is polled again after the interval its publisher and its posting rate
+    # suggest, bounded: never more often than min_interval, never less often than max_interval.
+    min_interval: timedelta = timedelta(minutes=15)
+    max_interval: timedelta = timedelta(days=1)
+
+
+# Posting rate: like Miniflux, a feed that posted n entries in the last week is polled every
+# week / n, so a feed posting hourly is polled hourly and a weekly blog about daily.
+RATE_WINDOW = timedelta(days=7)
+
+
+def max_age(cache_control: str | None) -> timedelta | None:
+    """The max-age of a Cache-Control header, if any."""
+    for part in (cache_control or "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "max-age" and value.strip().isdigit():
+            return timedelta(seconds=int(value))
+    return None
+
+
+def poll_interval(
+    now: datetime,
+    *,
+    ttl_minutes: int | None = None,
+    cache_control: str | None = None,
+    entry_times: tuple[datetime, ...] = (),
+    policy: PollPolicy = PollPolicy(),
+) -> timedelta:
+    """How long to wait before polling a healthy feed again.
+
+    The longest of what the publisher asks (RSS <ttl>, Cache-Control max-age) and what its
+    posting rate suggests, within the policy's bounds.
+    """
+    recent = [t for t in entry_times if now - t <= RATE_WINDOW]
+    by_rate = RATE_WINDOW / len(recent) if recent else policy.max_interval
+    asked = [d for d in (timedelta(minutes=ttl_minutes) if ttl_minutes else None, max_age(cache_control)) if d]
+    wanted = max([by_rate, *asked])
+    return max(policy.min_interval, min(policy.max_interval, wanted))
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
@@ -42,14 +80,19 @@ def next_poll_at(
     consecutive_failures: int,
     retry_after: timedelta | None = None,
     gone: bool = False,
+    interval: timedelta = timedelta(0),
     policy: PollPolicy = PollPolicy(),
 ) -> datetime | None:
-    """The earliest time the feed should be polled again; None means never (HTTP 410 Gone)."""
+    """The earliest time the feed should be polled again; None means never (HTTP 410 Gone).
+
+    ``interval`` is the healthy feed's :func:`poll_interval`; a failing feed backs off instead.
+    """
     if gone:
         return None
-    wait = timedelta(0)
+    wait = interval if ok else timedelta(0)
     if not ok and consecutive_failures > 0:
-        wait = min(policy.backoff_cap, policy.backoff_base * 2 ** (consecutive_failures - 1))
+        # The exponent is capped too: a feed dead for months must not overflow timedelta.
+        wait = min(policy.backoff_cap, policy.backoff_base * 2 ** min(consecutive_failures - 1, 20))
     if retry_after is not None:
         wait = max(wait, min(retry_after, policy.retry_after_cap))
     return now + wait

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     fetch_retries: int = Field(2, description="Retries of a feed or page fetch after a transient error.")
     fetch_concurrency: int = Field(16, description="Feed and page fetches in flight at once (all hosts).")
     per_host_concurrency: int = Field(2, description="Page fetches in flight to one host.")
+    min_poll_minutes: int = Field(15, description="A healthy feed is polled at most this often.")
+    max_poll_minutes: int = Field(1440, description="A healthy feed is polled at least this often.")
     respect_robots: bool = Field(True, description="Obey robots.txt rules for article pages.")
     fetch_retry_delay: float = Field(2.0, description="Base of the exponential backoff between retries (s).")
 

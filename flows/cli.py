@@ -69,12 +69,12 @@ def _quiet_prefect() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _run_flow(feed_urls: list[str] | None, db: Path, allow_private: bool | None = None):
+def _run_flow(feed_urls: list[str] | None, db: Path, allow_private: bool | None = None, poll_all: bool = False):
     _quiet_prefect()
     console.print("[dim]starting Prefect (a temporary local server unless PREFECT_API_URL is set)...[/]")
     from flows.enrich_feeds import enrich_feeds
 
-    return enrich_feeds(feed_urls, str(db), allow_private)
+    return enrich_feeds(feed_urls, str(db), allow_private, poll_all)
 
 
 def _report_table(report) -> Table:
@@ -109,8 +109,9 @@ def run(
     feeds: Annotated[Path | None, typer.Option("--feeds", help="File with one feed URL per line, or an OPML file.",
                                                exists=True, dir_okay=False, readable=True)] = None,
     db: DbOption = None,
+    poll_all: Annotated[bool, typer.Option("--all", help="Poll every feed now, not only those due (gone feeds never).")] = False,
 ) -> None:
-    """Run the pipeline once: poll feeds, enrich new articles, write DuckDB."""
+    """Run the pipeline once: poll the feeds that are due, enrich new articles, write DuckDB."""
     db = _db(db)
     urls: list[str] | None = None
     if feeds:
@@ -125,7 +126,7 @@ def run(
     if not urls and not stored:
         console.print("[red]error:[/] no feeds: pass --feeds FILE or add one with `enrich feeds add URL`.")
         raise typer.Exit(2)
-    report = _guard_busy(lambda: _run_flow(urls, db))
+    report = _guard_busy(lambda: _run_flow(urls, db, poll_all=poll_all))
     _print_report(report)
 
 

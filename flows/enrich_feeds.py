@@ -12,7 +12,7 @@ import logging  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
@@ -26,7 +26,7 @@ from enrich.linking import LinkCandidate, link_articles  # noqa: E402
 from enrich.models import Article, FeedEntry, FeedPoll, FetchResult  # noqa: E402
 from enrich.pipeline import EnrichOptions, enrich_entry  # noqa: E402
 from enrich.related import window_start  # noqa: E402
-from enrich.schedule import next_poll_at, parse_retry_after  # noqa: E402
+from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval  # noqa: E402
 from enrich.settings import Settings  # noqa: E402
 from enrich.store import MAX_ATTEMPTS, open_store  # noqa: E402
 
@@ -118,11 +118,13 @@ def enrich_feeds(
     feed_urls: list[str] | None = None,
     db_path: str | None = None,
     allow_private_networks: bool | None = None,
+    poll_all: bool = False,
 ) -> RunReport:
     """Poll feeds, fetch and enrich new or changed articles, and store them in DuckDB.
 
-    Without ``feed_urls`` the feeds stored in the database are polled. Parameters left at None
-    take their value from the ``ENRICH_`` settings.
+    Without ``feed_urls`` the feeds stored in the database are polled; of those, only the ones
+    due, unless ``poll_all`` (gone feeds never). Parameters left at None take their value from
+    the ``ENRICH_`` settings.
     """
     started = time.monotonic()
     overrides = {"db_path": db_path, "allow_private_networks": allow_private_networks}
@@ -151,7 +153,7 @@ def enrich_feeds(
         if feed_urls:
             store.add_feeds(feed_urls)
         stored = store.feeds(feed_urls or None)
-    due = [f for f in stored if f.due(now)]
+    due = [f for f in stored if f.due(now) or (poll_all and not f.gone)]
     report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due))
     log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)
 
@@ -171,10 +173,16 @@ def enrich_feeds(
     entries = list({e.url: e for p in polls for e in reversed(p.entries)}.values())
     failures_before = {f.url: f.consecutive_failures for f in due}
     polled_at = datetime.now(UTC)
+    policy = PollPolicy(min_interval=timedelta(minutes=settings.min_poll_minutes),
+                        max_interval=timedelta(minutes=settings.max_poll_minutes))
     next_polls = {
         p.feed_url: next_poll_at(
             polled_at, ok=p.ok, consecutive_failures=0 if p.ok else failures_before.get(p.feed_url, 0) + 1,
-            retry_after=parse_retry_after(p.retry_after, polled_at), gone=p.gone,
+            retry_after=parse_retry_after(p.retry_after, polled_at), gone=p.gone, policy=policy,
+            interval=poll_interval(polled_at, ttl_minutes=p.ttl_minutes, cache_control=p.cache_control,
+                                   entry_times=tuple(e.published_at for e in p.entries if e.published_at),
+                                   policy=policy) if p.ok and not p.not_modified else
+                     timedelta(minutes=settings.min_poll_minutes) if p.ok else timedelta(0),
         )
         for p in polls
     }

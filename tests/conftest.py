@@ -12,6 +12,9 @@ os.environ.setdefault("ENRICH_ALLOW_PRIVATE_NETWORKS", "true")
 os.environ.setdefault("ENRICH_FETCH_RETRY_DELAY", "0.05")
 os.environ.setdefault("ENRICH_CONNECT_TIMEOUT", "2")
 os.environ.setdefault("ENRICH_READ_TIMEOUT", "2")
+# Most tests poll the same feed twice in a row; the per-feed schedule is tested on its own.
+os.environ.setdefault("ENRICH_MIN_POLL_MINUTES", "0")
+os.environ.setdefault("ENRICH_MAX_POLL_MINUTES", "0")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
