@@ -207,6 +207,32 @@ def _show_sample(db: Path) -> None:
 
 
 @app.command()
+def serve(
+    interval: Annotated[float, typer.Option(help="Minutes between runs.")] = 30,
+    cron: Annotated[str | None, typer.Option(help="Cron expression instead of an interval, e.g. '*/15 * * * *'.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Run the pipeline on a schedule (Prefect serve) until interrupted; runs never overlap."""
+    db = _db(db)
+    _with_store(db, lambda store: None)  # fail now, not at the first run, if the file is unusable
+    _quiet_prefect()
+    os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"  # the runner's own lines say when runs start
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        # Prefect's temporary server has no scheduler: served runs would never start.
+        console.print("[red]error:[/] scheduling needs a Prefect server. Start one with\n"
+                      "  uv run prefect server start\n"
+                      "and point enrich at it:\n"
+                      "  PREFECT_API_URL=http://127.0.0.1:4200/api uv run enrich serve")
+        raise typer.Exit(2)
+    from flows.serve import serve as serve_flow
+
+    console.print(f"serving enrich_feeds every {cron or f'{interval:g} min'} on {db}; Ctrl-C stops")
+    serve_flow(interval, cron, str(db))
+
+
+@app.command()
 def export(
     out: Annotated[Path, typer.Option("--out", help="File to write.")],
     format: Annotated[str, typer.Option("--format", help="jsonl or parquet.")] = "jsonl",

@@ -16,7 +16,7 @@ from flows.cli import EX_TEMPFAIL, app
 
 runner = CliRunner()
 
-COMMANDS = [[], ["run"], ["demo"], ["export"], ["preview"], ["feeds"], ["feeds", "add"], ["feeds", "list"], ["feeds", "import-opml"]]
+COMMANDS = [[], ["run"], ["demo"], ["serve"], ["export"], ["preview"], ["feeds"], ["feeds", "add"], ["feeds", "list"], ["feeds", "import-opml"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "enrich")
@@ -51,6 +51,16 @@ def test_bad_arguments_exit_2(db_path, tmp_path):
     bad_list.write_text("https://ok.example/feed\nnot a url\n")
     assert runner.invoke(app, ["run", "--feeds", str(bad_list), "--db", str(db_path)]).exit_code == 2
     assert runner.invoke(app, ["run", "--feeds", str(tmp_path / "missing.txt")]).exit_code == 2
+
+
+def test_serve_without_a_prefect_server_says_how_to_start_one(db_path, monkeypatch):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):  # even if a test harness is active
+        result = runner.invoke(app, ["serve", "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "prefect server start" in result.output
 
 
 def test_unusable_database_exits_1(tmp_path):

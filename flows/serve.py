@@ -1,0 +1,32 @@
+"""Serve the flow on a schedule with Prefect's own runner: ``python -m flows.serve`` or ``enrich serve``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flows.enrich_feeds import enrich_feeds
+
+DEPLOYMENT = "enrich-feeds-scheduled"
+
+
+def serve(interval_minutes: float = 30, cron: str | None = None, db_path: str | None = None) -> None:
+    """Run ``enrich_feeds`` over the stored feeds every ``interval_minutes`` (or on ``cron``) until stopped.
+
+    Runs never overlap: the deployment has a concurrency limit of one (a run still going when
+    the next is due makes that one wait), and the store's lock guards the file against anything
+    else. Each run polls only the feeds that are due, by their own poll intervals.
+    """
+    schedule = {"cron": cron} if cron else {"interval": timedelta(minutes=interval_minutes)}
+    enrich_feeds.serve(
+        name=DEPLOYMENT,
+        **schedule,
+        parameters={"db_path": db_path} if db_path else {},
+        global_limit=1,
+        limit=1,
+        description="Poll due feeds, enrich new articles, write DuckDB.",
+        tags=["enrich"],
+    )
+
+
+if __name__ == "__main__":
+    serve()
