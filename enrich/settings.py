@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     related_window_days: int = Field(30, description="Related articles come from this many days around an article.")
     batch_size: int = Field(25, description="Articles per enrichment task.")
 
+    dask_address: str | None = Field(
+        None, description="Scheduler address of an existing Dask cluster (tcp://host:8786) to run tasks on."
+    )
+
     # Demo
     demo_host: str = Field("127.0.0.1", description="Address the demo server listens on.")
     demo_port: int = Field(8765, description="Fixed port of the demo server, so URLs stay stable.")

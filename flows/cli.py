@@ -72,9 +72,9 @@ def _quiet_prefect() -> None:
 def _run_flow(feed_urls: list[str] | None, db: Path, allow_private: bool | None = None, poll_all: bool = False):
     _quiet_prefect()
     console.print("[dim]starting Prefect (a temporary local server unless PREFECT_API_URL is set)...[/]")
-    from flows.enrich_feeds import enrich_feeds
+    from flows.enrich_feeds import configured_flow
 
-    return enrich_feeds(feed_urls, str(db), allow_private, poll_all)
+    return configured_flow()(feed_urls, str(db), allow_private, poll_all)
 
 
 def _report_table(report) -> Table:

@@ -18,7 +18,6 @@ from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
-from prefect.utilities.annotations import quote  # noqa: E402
 
 from enrich.feeds import poll_feed  # noqa: E402
 from enrich.fetch import FetchOptions, fetch_page  # noqa: E402
@@ -79,16 +78,30 @@ def fetch_task(url: str, options: FetchOptions) -> FetchResult:
     return result
 
 
+@dataclass(frozen=True)
+class EnrichJob:
+    entry: FeedEntry
+    page: FetchResult | None
+    feed_language: str | None
+    feed_topic: str | None
+
+
+class EnrichBatch:
+    """Jobs in an opaque box. Task runners walk lists, tuples and dataclasses in parameters (Prefect
+    to resolve futures, Dask to find nested tasks), which costs time on big batches and on Dask
+    rebuilt our records as plain tuples; a plain object is passed through untouched."""
+
+    __slots__ = ("jobs",)
+
+    def __init__(self, jobs: list[EnrichJob]) -> None:
+        self.jobs = jobs
+
+
 @task(name="enrich-batch", cache_policy=NO_CACHE)
-def enrich_task(
-    batch: list[tuple[FeedEntry, FetchResult | None]],
-    options: EnrichOptions,
-    feeds: dict[str, tuple[str | None, str | None]],  # feed url -> (declared language, default topic)
-) -> list[Article]:
+def enrich_task(batch: EnrichBatch, options: EnrichOptions) -> list[Article]:
     return [
-        enrich_entry(entry, page, options, feed_language=feeds.get(entry.feed_url, (None, None))[0],
-                     feed_topic=feeds.get(entry.feed_url, (None, None))[1])
-        for entry, page in batch
+        enrich_entry(job.entry, job.page, options, feed_language=job.feed_language, feed_topic=job.feed_topic)
+        for job in batch.jobs
     ]
 
 
@@ -214,10 +227,10 @@ def enrich_feeds(
     options = EnrichOptions.from_settings(settings)
     feed_info = {f.url: (f.language, f.topic) for f in stored}
     feed_info.update({p.feed_url: (p.language, feed_info.get(p.feed_url, (None, None))[1]) for p in polls})
-    pairs = [(e, pages[e.url]) for e in fresh]
+    pairs = [EnrichJob(e, pages[e.url], *feed_info.get(e.feed_url, (None, None))) for e in fresh]
     size = settings.batch_size
     batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
-    enrich_futures = [enrich_task.submit(quote(batch), options, feed_info) for batch in batches]
+    enrich_futures = [enrich_task.submit(EnrichBatch(batch), options) for batch in batches]
     articles: list[Article] = []
     for batch, future in zip(batches, enrich_futures):
         result = future.result(raise_on_failure=False)
@@ -272,6 +285,20 @@ def enrich_feeds(
     return report
 
 
+def task_runner_for(settings: Settings):
+    """The task runner the settings ask for: a Dask cluster's, or local threads."""
+    if settings.dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=settings.dask_address)
+    return ThreadPoolTaskRunner(max_workers=settings.fetch_concurrency)
+
+
+def configured_flow(settings: Settings | None = None):
+    """``enrich_feeds`` on the task runner chosen by settings (``ENRICH_DASK_ADDRESS``)."""
+    return enrich_feeds.with_options(task_runner=task_runner_for(settings or Settings()))
+
+
 if __name__ == "__main__":  # python -m flows.enrich_feeds [FEED_URL ...]
     import sys
 
@@ -279,4 +306,4 @@ if __name__ == "__main__":  # python -m flows.enrich_feeds [FEED_URL ...]
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)  # Prefect owns the root logger's configuration; ours speaks for itself
     log.setLevel(logging.INFO)
-    print(enrich_feeds(sys.argv[1:] or None))
+    print(configured_flow()(sys.argv[1:] or None))

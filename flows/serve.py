@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flows.enrich_feeds import enrich_feeds
+from flows.enrich_feeds import configured_flow
 
 DEPLOYMENT = "enrich-feeds-scheduled"
 
@@ -17,7 +17,7 @@ def serve(interval_minutes: float = 30, cron: str | None = None, db_path: str | 
     else. Each run polls only the feeds that are due, by their own poll intervals.
     """
     schedule = {"cron": cron} if cron else {"interval": timedelta(minutes=interval_minutes)}
-    enrich_feeds.serve(
+    configured_flow().serve(
         name=DEPLOYMENT,
         **schedule,
         parameters={"db_path": db_path} if db_path else {},
