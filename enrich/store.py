@@ -312,9 +312,8 @@ class Store:
         if not urls:
             return 0
         before = self.con.execute("SELECT count(*) FROM feeds").fetchone()[0]
-        self.con.executemany(
-            "INSERT INTO feeds (url, topic) VALUES (?, ?) ON CONFLICT (url) DO NOTHING",
-            [(url, topic) for url in urls],
+        self.con.execute(
+            "INSERT INTO feeds (url, topic) SELECT unnest(?), ? ON CONFLICT (url) DO NOTHING", [urls, topic]
         )
         return self.con.execute("SELECT count(*) FROM feeds").fetchone()[0] - before
 
@@ -340,33 +339,50 @@ class Store:
         if not polls:
             return
         self.add_feeds(p.feed_url for p in polls)
-        self.con.executemany(
-            """
+        columns = {
+            "url": [p.feed_url for p in polls],
+            "title": [p.title for p in polls],
+            "language": [p.language for p in polls],
+            "status": [("not_modified" if p.not_modified else "ok") if p.ok else ("gone" if p.gone else p.error_key)
+                       for p in polls],
+            "http_status": [p.http_status for p in polls],
+            "ok": [p.ok for p in polls],
+            "not_modified": [p.not_modified for p in polls],
+            "error": [p.error for p in polls],
+            "bozo": [p.bozo_reason for p in polls],
+            "etag": [p.etag for p in polls],
+            "last_modified": [p.last_modified for p in polls],
+            "next_poll_at": [next_polls.get(p.feed_url) for p in polls],
+            "gone": [p.gone for p in polls],
+        }
+        # One set-based UPDATE over unnested lists; executemany would run it once per feed.
+        unnested = ", ".join(f"unnest(${name}::{kind}[]) AS {name}" for name, kind in (
+            ("url", "VARCHAR"), ("title", "VARCHAR"), ("language", "VARCHAR"), ("status", "VARCHAR"),
+            ("http_status", "INTEGER"), ("ok", "BOOLEAN"), ("not_modified", "BOOLEAN"), ("error", "VARCHAR"),
+            ("bozo", "VARCHAR"), ("etag", "VARCHAR"), ("last_modified", "VARCHAR"),
+            ("next_poll_at", "TIMESTAMPTZ"), ("gone", "BOOLEAN")))
+        self.con.execute(
+            f"""
             UPDATE feeds SET
-                title = coalesce(?, title),
-                language = coalesce(?, language),
-                last_polled_at = ?,
-                last_status = ?,
-                http_status = ?,
-                consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
-                last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
-                last_error = ?,
-                bozo_reason = CASE WHEN ? THEN bozo_reason ELSE ? END,
-                etag = CASE WHEN ? THEN etag WHEN ? THEN ? ELSE etag END,
-                last_modified = CASE WHEN ? THEN last_modified WHEN ? THEN ? ELSE last_modified END,
-                next_poll_at = ?,
-                gone = ?,
-                run_id = ?
-            WHERE url = ?
+                title = coalesce(p.title, feeds.title),
+                language = coalesce(p.language, feeds.language),
+                last_polled_at = $at,
+                last_status = p.status,
+                http_status = p.http_status,
+                consecutive_failures = CASE WHEN p.ok THEN 0 ELSE feeds.consecutive_failures + 1 END,
+                last_success_at = CASE WHEN p.ok THEN $at ELSE feeds.last_success_at END,
+                last_error = p.error,
+                bozo_reason = CASE WHEN p.not_modified THEN feeds.bozo_reason ELSE p.bozo END,
+                etag = CASE WHEN p.not_modified THEN feeds.etag WHEN p.ok THEN p.etag ELSE feeds.etag END,
+                last_modified = CASE WHEN p.not_modified THEN feeds.last_modified WHEN p.ok THEN p.last_modified
+                                     ELSE feeds.last_modified END,
+                next_poll_at = p.next_poll_at,
+                gone = p.gone,
+                run_id = $run_id
+            FROM (SELECT {unnested}) AS p
+            WHERE feeds.url = p.url
             """,
-            [
-                (p.title, p.language, at,
-                 ("not_modified" if p.not_modified else "ok") if p.ok else ("gone" if p.gone else p.error_key),
-                 p.http_status, p.ok, p.ok, at, p.error, p.not_modified, p.bozo_reason,
-                 p.not_modified, p.ok, p.etag, p.not_modified, p.ok, p.last_modified,
-                 next_polls.get(p.feed_url), p.gone, run_id, p.feed_url)
-                for p in polls
-            ],
+            {**columns, "at": at, "run_id": run_id},
         )
         for poll in polls:
             if poll.moved_to and poll.moved_to != poll.feed_url:
@@ -376,9 +392,10 @@ class Store:
         """Remember every feed an article appeared in: one story syndicated twice is stored once."""
         pairs = list(dict.fromkeys(pairs))
         if pairs:
-            self.con.executemany(
-                "INSERT INTO article_feeds VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [(article, feed, at, run_id) for article, feed in pairs],
+            # One set-based statement: executemany runs row by row (21 s for 4,000 rows here).
+            self.con.execute(
+                """INSERT INTO article_feeds SELECT unnest(?), unnest(?), ?, ? ON CONFLICT DO NOTHING""",
+                [[a for a, _ in pairs], [f for _, f in pairs], at, run_id],
             )
 
     def move_feed(self, old: str, new: str) -> None:

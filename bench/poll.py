@@ -1,0 +1,783 @@
+"""Polling benchmark: the real flow against many slow loopback feeds, a first run and a 304 run.
+
+What it does (issue 3, "Tests and benchmark"):
+
+- generates ``--feeds`` RSS 2.0 feeds (default 200) of ``--entries`` entries each (default 20), one
+  synthetic English article page per entry (300-600 words of generated sentences in
+  ``<article><p>``, varied per article), spread over ``--hosts`` loopback addresses (default 20:
+  127.0.0.1 .. 127.0.0.20; Linux routes all of 127.0.0.0/8 to ``lo``), one threaded HTTP server
+  per address, every response (feeds, 304s, pages, robots.txt, 404s) delayed by ``--latency-ms``
+  (default 100 ms); feeds send an ETag and answer a matching If-None-Match with 304;
+- starts Prefect once up front (a temporary server under ``prefect_test_harness``) and makes one
+  trivial flow run, both timed separately, so the run timings exclude them;
+- calibrates Prefect's task overhead with trivial flows: no-op tasks one at a time, no-op tasks
+  submitted at once, and tasks that only sleep the latency (the 304 run without HTTP or DuckDB);
+- runs ``flows.enrich_feeds.enrich_feeds`` twice against a fresh temporary DuckDB file: the first
+  run finds everything new, the second gets a 304 for every feed. Both pass ``poll_all=True``
+  (``enrich run --all``): a feed just polled is not due again for its poll interval, and the
+  second run stands for the next scheduled poll. Before each run a trivial flow run (untimed)
+  lets Prefect's server catch up with the task runs it is still recording;
+- prints a table with both runs side by side (wall time around the flow call, the requests the
+  servers answered per kind, articles enriched, a lower bound and the ratio to it), a table of
+  where the time went (cut at the flow's own log lines and the servers' request timestamps),
+  and PASS/FAIL lines: the second run must fetch no page and enrich nothing.
+
+Lower bound of a run = requests it made x latency / ENRICH_FETCH_CONCURRENCY (default 16): every
+request costs at least the latency and at most that many are in flight. For the second run that is
+feeds x latency / concurrency (1.25 s at the defaults). The first run's bound ignores enrichment.
+
+Run it from the project root (the full size takes about ten minutes: it enriches 4,000 articles):
+
+    uv run python bench/poll.py                          # 200 feeds x 20 entries, 20 hosts, 100 ms
+    uv run python bench/poll.py --feeds 20 --entries 5   # a quick one (about a minute)
+
+Environment: ENRICH_ALLOW_PRIVATE_NETWORKS is forced to true (everything is on 127.0.0.x);
+other ENRICH_ settings (ENRICH_FETCH_CONCURRENCY, ENRICH_PER_HOST_CONCURRENCY,
+ENRICH_RESPECT_ROBOTS, ...) are read as the flow reads them. Prefect logs at WARNING, as with
+``enrich run``. Traffic goes to 127.0.0.x only; the servers live in this process (their handlers
+only sleep and write prepared bytes) and stop with it; ``--time-limit`` (default 1800 s) ends the
+whole process if anything hangs. Exit status 0 when every check passes, 1 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import logging
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Before Prefect or the flow is imported: the flow reads its thread-pool size at import time.
+os.environ["ENRICH_ALLOW_PRIVATE_NETWORKS"] = "true"
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+
+# -- synthetic content -------------------------------------------------------------------------
+# Word lists for generated English prose: one theme per feed, shared connective tissue.
+THEMES = {
+    "harbour": {
+        "things": ["ferry timetable", "harbour wall", "pilot boat", "container crane", "fish market",
+                   "tide gauge", "dredging plan", "cruise terminal", "lighthouse", "mooring fee"],
+        "people": ["harbour master", "ferry operator", "dock workers' union", "port authority",
+                   "fishing cooperative", "coast guard"],
+        "units": ["ships", "ferries", "containers", "tonnes of cargo", "passengers", "fishing boats"],
+    },
+    "science": {
+        "things": ["comet survey", "soil sensor network", "telescope upgrade", "battery trial",
+                   "climate model", "gene library", "seismic array", "research vessel", "vaccine study",
+                   "particle detector"],
+        "people": ["research team", "university laboratory", "national institute", "field station",
+                   "observatory", "funding council"],
+        "units": ["samples", "sensors", "observations", "volunteers", "datasets", "experiments"],
+    },
+    "city": {
+        "things": ["cycle lane", "housing budget", "tram extension", "library renovation",
+                   "parking reform", "school canteen", "park restoration", "bus network", "rent index",
+                   "street market"],
+        "people": ["city council", "mayor's office", "residents' association", "planning committee",
+                   "transport department", "local traders"],
+        "units": ["households", "flats", "bus routes", "residents", "councillors", "street trees"],
+    },
+    "food": {
+        "things": ["rice harvest", "bakery", "night market", "olive oil press", "cheese cellar",
+                   "cooking school", "spice trade", "vineyard", "coffee roastery", "tasting menu"],
+        "people": ["growers' union", "chef", "market inspectors", "food bank", "farmers", "restaurant guild"],
+        "units": ["kilograms of rice", "loaves", "stalls", "restaurants", "bottles", "growers"],
+    },
+    "software": {
+        "things": ["build system", "compiler release", "package registry", "database engine",
+                   "test suite", "security patch", "open source library", "cloud migration",
+                   "code review process", "language server"],
+        "people": ["maintainers", "core developers", "security team", "platform group",
+                   "open source foundation", "release managers"],
+        "units": ["commits", "contributors", "packages", "bug reports", "servers", "pull requests"],
+    },
+    "sport": {
+        "things": ["derby", "training ground", "youth academy", "stadium roof", "transfer window",
+                   "cup final", "season ticket price", "relay team", "marathon route", "handball league"],
+        "people": ["coach", "club board", "supporters' trust", "league officials", "team captain",
+                   "sports ministry"],
+        "units": ["goals", "spectators", "matches", "season tickets", "players", "points"],
+    },
+}
+FIRST = ["Ana", "Tomas", "Ingrid", "Kofi", "Mei", "Rafael", "Sofia", "Jonas", "Amara", "Lukas",
+         "Helena", "Omar", "Priya", "Niall", "Yuki", "Clara", "Dmitri", "Leila", "Marta", "Samuel"]
+LAST = ["Okafor", "Lindqvist", "Moreau", "Castillo", "Brennan", "Novak", "Haddad", "Ferreira",
+        "Kowalski", "Tanaka", "Achterberg", "Mensah", "Rossi", "Varga", "Delgado", "Nakamura"]
+PLACES = ["Alcandra", "Lindenbrueck", "Northwind Bay", "Casarredonda", "Port Eldern", "Kestrel Point",
+          "Marrowgate", "Vellmar", "Southmoor", "Ostrava Quay"]
+VERBS = ["approved", "delayed", "reviewed", "expanded", "questioned", "announced", "funded",
+         "redesigned", "postponed", "tested", "defended", "published", "rejected", "extended"]
+VERBS_BASE = ["finish", "repair", "expand", "replace", "measure", "publish", "protect", "simplify",
+              "reopen", "fund", "rethink", "document"]
+ADJ = ["new", "long-awaited", "controversial", "modest", "ambitious", "overdue", "cheaper",
+       "larger", "revised", "experimental", "quieter", "temporary"]
+WHEN = ["on Tuesday", "last week", "this spring", "after months of debate", "late on Friday",
+        "at the start of the month", "over the winter", "before the summer break", "in March",
+        "earlier this year"]
+CONNECT = ["Meanwhile", "Even so", "In practice", "For now", "By contrast", "At the same time",
+           "In the end", "Still", "Until then", "As a result"]
+REASONS = ["to keep costs down", "so that the work can finish before autumn",
+           "because the old arrangement no longer worked", "after complaints from neighbours",
+           "to meet the new safety rules", "while the budget is still being negotiated"]
+QUOTES = ["we had to make a decision before the season starts",
+          "nobody expected the numbers to move this quickly",
+          "this is the most practical option we have seen in years",
+          "the details matter more than the headline",
+          "we will look at the results again in six months",
+          "people deserve a clear answer, not another study",
+          "it is cheaper to fix it now than to patch it every winter",
+          "the first weeks will tell us whether the plan works"]
+ROLES = ["who has followed the project since it began", "speaking after the meeting",
+         "in a statement", "who chairs the committee", "at a press briefing", "in an interview"]
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+def _sentence(rng: random.Random, theme: dict, place: str) -> str:
+    thing, other = rng.sample(theme["things"], 2)
+    who = rng.choice(theme["people"])
+    kind = rng.randrange(7)
+    if kind == 0:
+        return f"The {who} {rng.choice(VERBS)} the {rng.choice(ADJ)} {thing} in {place} {rng.choice(WHEN)}."
+    if kind == 1:
+        return f'"{rng.choice(QUOTES).capitalize()}," said {_person(rng)}, {rng.choice(ROLES)}.'
+    if kind == 2:
+        a, b = rng.randint(12, 950), rng.randint(10, 900)
+        return (f"{a} {rng.choice(theme['units'])} were counted {rng.choice(WHEN)}, "
+                f"up from {b} a year earlier, according to the {rng.choice(theme['people'])}.")
+    if kind == 3:
+        return (f"{rng.choice(CONNECT)}, the {who} wants to {rng.choice(VERBS_BASE)} the {thing} "
+                f"{rng.choice(REASONS)}.")
+    if kind == 4:
+        return (f"Critics say the {thing} and the {other} compete for the same money, "
+                f"and that {place} cannot afford both.")
+    if kind == 5:
+        pct = rng.randint(3, 48)
+        return f"The cost of the {thing} rose by {pct} percent, a figure the {who} has not disputed."
+    return (f"Residents of {place} will see the first changes to the {other} {rng.choice(WHEN)}, "
+            f"{rng.choice(REASONS)}.")
+
+
+@dataclass(frozen=True)
+class Article:
+    path: str
+    title: str
+    teaser: str
+    published: datetime
+    html: bytes
+
+
+def make_article(feed: int, entry: int, theme: dict, base: str, published: datetime) -> Article:
+    rng = random.Random(f"article-{feed}-{entry}")
+    place = rng.choice(PLACES)
+    thing = rng.choice(theme["things"])
+    who = rng.choice(theme["people"]).capitalize()
+    title = f"{place}: {who} {rng.choice(VERBS)} {rng.choice(ADJ)} {thing}"
+    target = rng.randint(300, 600)
+    paragraphs: list[list[str]] = [[]]
+    words = 0
+    while words < target:
+        sentence = _sentence(rng, theme, place)
+        paragraphs[-1].append(sentence)
+        words += len(sentence.split())
+        if len(paragraphs[-1]) >= rng.randint(3, 6):
+            paragraphs.append([])
+    paragraphs = [p for p in paragraphs if p]
+    author = _person(rng)
+    path = f"/news/feed-{feed}/story-{entry}.html"
+    body = "\n".join(f"    <p>{escape(' '.join(p))}</p>" for p in paragraphs)
+    html = f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{escape(title)} | {place} Courier</title>
+  <meta name="author" content="{escape(author)}">
+  <meta name="description" content="{escape(paragraphs[0][0])}">
+  <meta property="og:site_name" content="{place} Courier">
+  <meta property="article:published_time" content="{published.isoformat()}">
+  <link rel="canonical" href="{base}{path}">
+</head>
+<body>
+  <header><nav><a href="/">Home</a> <a href="/news/">News</a> <a href="/about/">About us</a></nav></header>
+  <main>
+  <article>
+    <h1>{escape(title)}</h1>
+    <p class="byline">By {escape(author)}, {published:%d %B %Y}</p>
+{body}
+  </article>
+  </main>
+  <footer><p>&copy; {place} Courier. Subscribe to our newsletter. Contact the newsroom.</p></footer>
+</body>
+</html>
+"""
+    return Article(path, title, paragraphs[0][0], published, html.encode())
+
+
+def make_feed(feed: int, theme_name: str, base: str, articles: list[Article]) -> bytes:
+    items = "".join(
+        "<item>"
+        f"<title>{escape(a.title)}</title><link>{base}{a.path}</link>"
+        f'<guid isPermaLink="true">{base}{a.path}</guid>'
+        f"<pubDate>{format_datetime(a.published, usegmt=True)}</pubDate>"
+        f"<category>{theme_name}</category>"
+        f"<description>{escape(a.teaser)}</description>"
+        "</item>"
+        for a in articles
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>Feed {feed}: {theme_name}</title><link>{base}/</link><language>en</language>"
+        f"<description>Synthetic {theme_name} news for the polling benchmark</description>"
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+# -- loopback servers ----------------------------------------------------------------------------
+ROBOTS = b"User-agent: *\nDisallow: /admin/\n"
+
+
+@dataclass
+class Hit:
+    kind: str  # feed_200, feed_304, page, robots, other
+    host: str
+    start: float
+    end: float
+
+
+@dataclass
+class Farm:
+    """One threaded HTTP server per loopback address; every response waits ``latency`` seconds."""
+
+    latency: float
+    routes: dict[str, dict[str, tuple[str, bytes, str | None]]] = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    servers: list[ThreadingHTTPServer] = field(default_factory=list)
+
+    def start(self, addresses: list[str]) -> list[str]:
+        """Bind one server per address (free port) and return each one's base URL."""
+        farm = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+            # Headers and body go out in two writes; with Nagle's algorithm on, the body waits
+            # for the client's delayed ACK (40 ms on Linux) on a kept-alive connection.
+            disable_nagle_algorithm = True
+            timeout = 20  # an idle keep-alive connection is closed after this
+
+            def do_GET(self):
+                started = time.monotonic()
+                host = self.server.server_address[0]
+                route = farm.routes[host].get(self.path.split("?")[0])
+                time.sleep(farm.latency)
+                headers = {}
+                if route is None:
+                    kind, code, body = "other", 404, b"not found"
+                    headers["Content-Type"] = "text/plain"
+                else:
+                    content_type, body, etag = route
+                    headers["Content-Type"] = content_type
+                    if etag:
+                        headers["ETag"] = etag
+                    wanted = self.headers.get("If-None-Match", "")
+                    asked = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+                    if etag and etag in asked:
+                        kind, code, body = "feed_304", 304, b""
+                    else:
+                        kind = "feed_200" if etag else ("robots" if self.path == "/robots.txt" else "page")
+                        code = 200
+                try:
+                    self.send_response(code)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    if code != 304:
+                        self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    if code != 304:
+                        self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                with farm.lock:
+                    farm.hits.append(Hit(kind, host, started, time.monotonic()))
+
+            def log_message(self, *args):
+                pass
+
+        bases = []
+        for address in addresses:
+            server = ThreadingHTTPServer((address, 0), Handler)
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+            self.servers.append(server)
+            bases.append(f"http://{address}:{server.server_address[1]}")
+        return bases
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.hits)
+
+    def since(self, mark: int) -> list[Hit]:
+        with self.lock:
+            return list(self.hits[mark:])
+
+
+def build_site(farm: Farm, bases: list[str], n_feeds: int, n_entries: int) -> list[str]:
+    """Fill the farm's routes; feed i lives on host i % hosts with its pages. Returns the feed URLs."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    theme_names = list(THEMES)
+    feed_urls = []
+    for base in bases:
+        farm.routes[base.split("//")[1].split(":")[0]] = {"/robots.txt": ("text/plain", ROBOTS, None)}
+    for feed in range(n_feeds):
+        base = bases[feed % len(bases)]
+        routes = farm.routes[base.split("//")[1].split(":")[0]]
+        theme_name = theme_names[feed % len(theme_names)]
+        articles = [
+            make_article(feed, entry, THEMES[theme_name], base, now - timedelta(hours=3 * entry + feed % 7))
+            for entry in range(n_entries)
+        ]
+        for a in articles:
+            routes[a.path] = ("text/html; charset=utf-8", a.html, None)
+        body = make_feed(feed, theme_name, base, articles)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        path = f"/feeds/feed-{feed}.xml"
+        routes[path] = ("application/rss+xml; charset=utf-8", body, etag)
+        feed_urls.append(base + path)
+    return feed_urls
+
+
+# -- measurements -------------------------------------------------------------------------------
+class FlowMarks(logging.Handler):
+    """Timestamps of the flow's own log lines (logger ``enrich.flow``), to split a run into phases.
+
+    The lines are kept out of the terminal (200 "feed ..." lines per run); warnings and errors
+    are still printed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.marks: list[tuple[float, str]] = []
+        self.setFormatter(logging.Formatter("  flow %(levelname)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.marks.append((time.monotonic(), record.getMessage()))
+        if record.levelno >= logging.WARNING:
+            print(self.format(record), file=sys.stderr)
+
+    def install(self) -> FlowMarks:
+        logger = logging.getLogger("enrich.flow")
+        logger.addHandler(self)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        return self
+
+
+@dataclass
+class RunResult:
+    label: str
+    started: float
+    wall: float  # around the flow call
+    settle: float  # the trivial flow run just before, letting Prefect's server catch up
+    report: object
+    hits: list[Hit]
+    marks: list[tuple[float, str]]
+
+    @property
+    def kinds(self) -> Counter:
+        return Counter(h.kind for h in self.hits)
+
+    @property
+    def feed_hits(self) -> list[Hit]:
+        return [h for h in self.hits if h.kind.startswith("feed")]
+
+    @property
+    def page_hits(self) -> list[Hit]:
+        return [h for h in self.hits if h.kind in ("page", "robots")]
+
+
+def run_flow(label: str, farm: Farm, flow_marks: FlowMarks, feed_urls: list[str], db_path: Path,
+             workers: int) -> RunResult:
+    from flows.enrich_feeds import enrich_feeds
+
+    # Prefect's server records task runs after the fact; after thousands of them it is busy for
+    # a while and the next flow run waits for it. A trivial flow run absorbs that, untimed.
+    settle, _ = calibrate(1, 0.0, workers)
+    # Polled feeds are not due again for a while (ENRICH poll intervals); the second run stands
+    # for the next scheduled poll, so it polls every feed, as `enrich run --all` does.
+    extra = {"poll_all": True} if "poll_all" in inspect.signature(enrich_feeds.fn).parameters else {}
+    mark, first_mark = farm.mark(), len(flow_marks.marks)
+    started = time.monotonic()
+    report = enrich_feeds(feed_urls, str(db_path), True, **extra)
+    wall = time.monotonic() - started
+    time.sleep(0.05)  # a handler may still be appending its last hit
+    return RunResult(label, started, wall, settle, report, farm.since(mark), flow_marks.marks[first_mark:])
+
+
+def calibrate(n_tasks: int, sleep: float, workers: int, *, one_at_a_time: bool = False
+              ) -> tuple[float, float]:
+    """A trivial flow of ``n_tasks`` tasks that sleep ``sleep`` s each, on ``workers`` threads.
+
+    Returns (wall time around the flow call, time inside the flow body).
+    """
+    from prefect import flow, task
+    from prefect.cache_policies import NO_CACHE
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    @task(name="bench-sleep", cache_policy=NO_CACHE)
+    def nap(seconds: float) -> None:
+        time.sleep(seconds)
+
+    @flow(name="bench-calibration", task_runner=ThreadPoolTaskRunner(max_workers=workers))
+    def tasks_flow(n: int, seconds: float) -> float:
+        begun = time.monotonic()
+        if one_at_a_time:
+            for _ in range(n):
+                nap.submit(seconds).result()
+        else:
+            for future in [nap.submit(seconds) for _ in range(n)]:
+                future.result()
+        return time.monotonic() - begun
+
+    started = time.monotonic()
+    inside = tasks_flow(n_tasks, sleep)
+    return time.monotonic() - started, inside
+
+
+def peak_in_flight(hits: list[Hit]) -> int:
+    events = sorted([(h.start, 1) for h in hits] + [(h.end, -1) for h in hits])
+    peak = level = 0
+    for _, step in events:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def phases(run: RunResult) -> dict[str, float | None]:
+    """The run cut at the moments the flow logs or the servers see, in the order they happen."""
+    feeds, pages = run.feed_hits, run.page_hits
+    due = [t for t, m in run.marks if " feeds due " in m]
+    done = [t for t, m in run.marks if " done in " in m]
+    batches = [t for t, m in run.marks if m.startswith("enriched ")]
+    per_feed = [t for t, m in run.marks if t > (due or [run.started])[0] and not m.startswith("enriched ")
+                and " done in " not in m]
+    boundaries = [
+        (PHASES[0], due[0] if due else None),
+        (PHASES[1], max(h.end for h in feeds) if feeds else None),
+        (PHASES[2], per_feed[0] if per_feed else None),
+        (PHASES[3], min(h.start for h in pages) if pages else None),
+        (PHASES[4], max(h.end for h in pages) if pages else None),
+        (PHASES[5], batches[-1] if batches else None),
+        (PHASES[6], done[0] if done else None),
+        (PHASES[7], run.started + run.wall),
+    ]
+    out, cursor = {}, run.started
+    for name, moment in boundaries:
+        if moment is None or moment < cursor:
+            out[name] = None
+            continue
+        out[name], cursor = moment - cursor, moment
+    return out
+
+
+PHASES = (  # each phase ends at a moment the flow logs or the servers see
+    "to the 'feeds due' line (flow-run start, register feeds)",
+    "poll feeds (to the last feed response)",
+    "to the first per-feed line (store polls, known articles)",
+    "to the first page request (submit fetch tasks)",
+    "fetch pages + robots.txt (first request to last response)",
+    "to the last 'enriched' line (enrich and store batches)",
+    "to the 'done' line (duplicates, related links, tally)",
+    "to the flow call's return (failures, close run, flow end)",
+)
+
+
+def direct_enrichment(farm: Farm, feed_urls: list[str], count: int) -> tuple[int, float]:
+    """Seconds per article of ``enrich_entry`` called directly: no Prefect, no HTTP, one thread."""
+    from enrich.feeds import parse_feed
+    from enrich.models import FetchResult
+    from enrich.pipeline import EnrichOptions, enrich_entry
+    from enrich.settings import Settings
+
+    options = EnrichOptions.from_settings(Settings())
+    pairs = []
+    for url in feed_urls:
+        host, path = url.split("//")[1].split(":")[0], "/" + url.split("/", 3)[3]
+        for entry in parse_feed(farm.routes[host][path][1], url).entries:
+            body = farm.routes[host]["/" + entry.link.split("/", 3)[3]][1]
+            page = FetchResult(entry.link, entry.link, ok=True, body=body, http_status=200,
+                               content_type="text/html; charset=utf-8", encoding="utf-8")
+            pairs.append((entry, page))
+        if len(pairs) >= count:
+            break
+    pairs = pairs[:count]
+    began = time.monotonic()
+    for entry, page in pairs:
+        enrich_entry(entry, page, options, feed_language="en")
+    return len(pairs), (time.monotonic() - began) / max(1, len(pairs))
+
+
+def db_summary(db_path: Path) -> dict[str, object]:
+    from enrich.store import open_store
+
+    with open_store(db_path, read_only=True) as store:
+        (articles, ok, from_page, words) = store.query(
+            "SELECT count(*), count(*) FILTER (status = 'ok'), count(*) FILTER (text_source = 'page'), "
+            "round(avg(word_count)) FROM articles"
+        )[0]
+        statuses = dict(store.query("SELECT last_status, count(*) FROM feeds GROUP BY ALL"))
+        languages = dict(store.query(
+            "SELECT language, count(*) AS n FROM articles GROUP BY ALL ORDER BY n DESC"))
+    return {"articles": articles, "ok": ok, "from_page": from_page, "avg_words": words,
+            "feed_statuses": statuses, "languages": languages}
+
+
+def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...] | None]) -> None:
+    """A plain text table; None rows are separators. First column left-aligned, the rest right."""
+    widths = [max(len(r[i]) for r in [headers, *rows] if r) for i in range(len(headers))]
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+    def line(cells):
+        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "| " + " | ".join(padded) + " |"
+
+    print(rule, line(headers), rule, sep="\n")
+    for row in rows:
+        print(rule if row is None else line(row))
+    print(rule)
+
+
+# -- main ---------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--feeds", type=int, default=200, help="number of feeds (default 200)")
+    parser.add_argument("--entries", type=int, default=20, help="entries per feed (default 20)")
+    parser.add_argument("--latency-ms", type=float, default=100.0,
+                        help="delay of every response (default 100)")
+    parser.add_argument("--hosts", type=int, default=20,
+                        help="loopback addresses 127.0.0.1..N, at most 254 (default 20)")
+    parser.add_argument("--time-limit", type=float, default=1800.0,
+                        help="end the whole process after this many seconds (default 1800)")
+    parser.add_argument("--no-calibration", action="store_true",
+                        help="skip the Prefect task-overhead calibration")
+    args = parser.parse_args(argv)
+    if not 1 <= args.hosts <= 254 or args.feeds < 1 or args.entries < 0:
+        parser.error("need 1 <= --hosts <= 254, --feeds >= 1, --entries >= 0")
+
+    def give_up() -> None:
+        print(f"\nFAIL: time limit of {args.time_limit:.0f} s reached; stopping.", flush=True)
+        os._exit(3)
+
+    watchdog = threading.Timer(args.time_limit, give_up)
+    watchdog.daemon = True
+    watchdog.start()
+
+    from enrich.settings import Settings
+
+    settings = Settings()
+    workers = settings.fetch_concurrency
+    latency = args.latency_ms / 1000
+    load_at_start = os.getloadavg()
+    print(f"poll benchmark: {args.feeds} feeds x {args.entries} entries on {args.hosts} hosts "
+          f"(127.0.0.1..127.0.0.{args.hosts}), {args.latency_ms:.0f} ms per response; "
+          f"fetch concurrency {workers}, per host {settings.per_host_concurrency}, "
+          f"robots.txt {'on' if settings.respect_robots else 'off'}, batch {settings.batch_size}", flush=True)
+
+    farm = Farm(latency)
+    flow_marks = FlowMarks().install()
+    timings: dict[str, object] = {}
+    with ExitStack() as stack:
+        began = time.monotonic()
+        bases = farm.start([f"127.0.0.{i}" for i in range(1, args.hosts + 1)])
+        stack.callback(farm.stop)
+        feed_urls = build_site(farm, bases, args.feeds, args.entries)
+        page_bytes = sum(len(route[1]) for routes in farm.routes.values()
+                         for path, route in routes.items() if path.startswith("/news/"))
+        print(f"site generated in {time.monotonic() - began:.1f} s ({page_bytes / 1e6:.1f} MB of pages)",
+              flush=True)
+
+        print("starting Prefect (temporary server)...", flush=True)
+        began = time.monotonic()
+        from prefect.testing.utilities import prefect_test_harness
+
+        stack.enter_context(prefect_test_harness(server_startup_timeout=120))
+        timings["prefect_start"] = time.monotonic() - began
+        for name in ("prefect.events.clients", "prefect._internal.concurrency", "prefect.server", "uvicorn"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        began = time.monotonic()
+        import flows.enrich_feeds  # noqa: F401  (import cost is not part of a run)
+
+        timings["import"] = time.monotonic() - began
+        timings["warmup"], _ = calibrate(1, 0.0, workers)
+        print(f"Prefect server up in {timings['prefect_start']:.1f} s; flow module imported in "
+              f"{timings['import']:.1f} s; first trivial flow run {timings['warmup']:.2f} s", flush=True)
+
+        if not args.no_calibration:
+            print("calibrating Prefect task overhead...", flush=True)
+            serial = calibrate(50, 0.0, workers, one_at_a_time=True)
+            noop = calibrate(args.feeds, 0.0, workers)
+            calibrate(1, 0.0, workers)  # let the server catch up, untimed
+            sleepy = calibrate(args.feeds, latency, workers)
+            timings["calibration"] = {"serial": serial, "noop": noop, "sleepy": sleepy}
+
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="enrich-bench-"))
+        db_path = Path(tmp) / "bench.duckdb"
+        print("run 1 (all new)...", flush=True)
+        first = run_flow("run 1: all new", farm, flow_marks, feed_urls, db_path, workers)
+        print(f"  {first.wall:.1f} s", flush=True)
+        print("run 2 (all 304)...", flush=True)
+        second = run_flow("run 2: all 304", farm, flow_marks, feed_urls, db_path, workers)
+        print(f"  {second.wall:.2f} s", flush=True)
+        stored = db_summary(db_path)
+        if not args.no_calibration and args.entries:
+            timings["direct"] = direct_enrichment(farm, feed_urls, 100)
+
+    watchdog.cancel()
+    timings["load"] = (load_at_start, os.getloadavg())
+    return report(args, settings, latency, feed_urls, first, second, stored, timings)
+
+
+def report(args, settings, latency, feed_urls, first: RunResult, second: RunResult, stored, timings) -> int:
+    workers = settings.fetch_concurrency
+    n_feeds, n_articles = len(feed_urls), len(feed_urls) * args.entries
+
+    def bound(run: RunResult) -> float:
+        return len(run.hits) * latency / workers
+
+    def both(get):
+        return get(first), get(second)
+
+    rows = [
+        ("wall time around the flow call (s)", *both(lambda r: f"{r.wall:.2f}")),
+        ("  flow body until its 'done' line, RunReport.seconds", *both(lambda r: f"{r.report.seconds:.2f}")),
+        ("  (untimed) trivial flow run just before (s)", *both(lambda r: f"{r.settle:.2f}")),
+        None,
+        ("feeds polled", *both(lambda r: str(r.report.feeds_polled))),
+        ("  not modified (304)", *both(lambda r: str(r.report.feeds_not_modified))),
+        ("  failed / skipped", *both(lambda r: f"{r.report.feeds_failed} / {r.report.feeds_skipped}")),
+        ("new articles", *both(lambda r: str(r.report.new_articles))),
+        ("articles enriched", *both(lambda r: str(r.report.enriched))),
+        ("articles failed", *both(lambda r: str(r.report.failed))),
+        None,
+        ("requests served: feed 200", *both(lambda r: str(r.kinds["feed_200"]))),
+        ("requests served: feed 304", *both(lambda r: str(r.kinds["feed_304"]))),
+        ("requests served: page", *both(lambda r: str(r.kinds["page"]))),
+        ("requests served: robots.txt", *both(lambda r: str(r.kinds["robots"]))),
+        ("requests served: other (404)", *both(lambda r: str(r.kinds["other"]))),
+        ("requests served: total", *both(lambda r: str(len(r.hits)))),
+        ("peak requests in flight (all hosts)", *both(lambda r: str(peak_in_flight(r.hits)))),
+        None,
+        (f"lower bound = requests x {latency * 1000:.0f} ms / {workers} (s)",
+         *both(lambda r: f"{bound(r):.2f}")),
+        ("ratio wall time / lower bound", *both(lambda r: f"{r.wall / bound(r):.2f}" if bound(r) else "-")),
+    ]
+    print()
+    print(f"{n_feeds} feeds x {args.entries} entries = {n_articles} articles, {args.hosts} hosts, "
+          f"{latency * 1000:.0f} ms latency, fetch concurrency {workers} "
+          f"(per host {settings.per_host_concurrency}), "
+          f"robots.txt {'on' if settings.respect_robots else 'off'}")
+    print_table(("", first.label, second.label), rows)
+    print(f"run 2 lower bound (feeds x latency / concurrency) = {n_feeds} x {latency * 1000:.0f} ms / "
+          f"{workers} = {n_feeds * latency / workers:.2f} s; run 1's counts every request and ignores "
+          f"enrichment")
+
+    print("\nwhere the time went (cut at the flow's log lines and the servers' request timestamps):")
+    cut = both(phases)
+    print_table(("phase (s)", first.label, second.label),
+                [(name, *(f"{p[name]:.2f}" if p[name] is not None else "-" for p in cut)) for name in PHASES])
+
+    pages = first.page_hits
+    if pages:
+        span = max(h.end for h in pages) - min(h.start for h in pages)
+        by_host: dict[str, list[Hit]] = {}
+        for h in pages:
+            by_host.setdefault(h.host, []).append(h)
+        host_spans = sum(max(h.end for h in hs) - min(h.start for h in hs) for hs in by_host.values())
+        print(f"run 1 page fetching: {len(pages)} requests in {span:.1f} s = "
+              f"{len(pages) * latency / span:.1f} in flight on average (peak {peak_in_flight(pages)}, "
+              f"allowed {workers}); {host_spans / span:.1f} of "
+              f"{len(by_host)} hosts busy on average; one request per "
+              f"{span / len(pages) * 1000:.0f} ms overall (lower bound {latency / workers * 1000:.1f} ms)")
+    if first.report.new_articles:
+        enrich_s = cut[0][PHASES[5]] or 0.0
+        per_article = enrich_s / first.report.new_articles
+        line = f"run 1 enrichment: {per_article * 1000:.0f} ms per article in the flow"
+        if "direct" in timings:
+            n, per = timings["direct"]
+            line += (f"; enrich_entry called directly (no Prefect, one thread, {n} articles): "
+                     f"{per * 1000:.0f} ms")
+        print(line)
+    print(f"stored: {stored['articles']} articles, {stored['ok']} ok, "
+          f"{stored['from_page']} with text from the page, "
+          f"{stored['avg_words']:.0f} words on average; languages {stored['languages']}; "
+          f"feeds by last status {stored['feed_statuses']}")
+    if first.report.reasons:
+        print(f"run 1 failure reasons: {dict(first.report.reasons)}")
+
+    start_load, end_load = (" ".join(f"{x:.1f}" for x in load) for load in timings["load"])
+    print(f"\nmachine: {os.cpu_count()} cores; load average (1, 5, 15 min) {start_load} at start, "
+          f"{end_load} at the end (other processes on the CPU inflate every time above)")
+    print(f"not in the run timings: Prefect server start {timings['prefect_start']:.1f} s, "
+          f"flow module import {timings['import']:.1f} s, first trivial flow run {timings['warmup']:.2f} s")
+    if "calibration" in timings:
+        cal = timings["calibration"]
+        print(f"Prefect task overhead, trivial flows on {workers} threads (body = inside the flow function):")
+        wall, body = cal["serial"]
+        print(f"  50 no-op tasks one at a time:       body {body:6.2f} s = "
+              f"{body / 50 * 1000:5.1f} ms per task "
+              f"(wall {wall:.2f} s)")
+        wall, body = cal["noop"]
+        print(f"  {n_feeds} no-op tasks submitted at once:  body {body:6.2f} s = "
+              f"{body / n_feeds * 1000:5.1f} ms per task "
+              f"(wall {wall:.2f} s)")
+        wall, body = cal["sleepy"]
+        print(f"  {n_feeds} tasks sleeping {latency * 1000:.0f} ms at once: body {body:6.2f} s (lower bound "
+              f"{n_feeds * latency / workers:.2f} s; wall {wall:.2f} s)")
+
+    kinds = second.kinds
+    checks = [
+        ("run 2 fetched no page (and no robots.txt)", kinds["page"] == 0 and kinds["robots"] == 0,
+         f"{kinds['page']} page, {kinds['robots']} robots.txt requests"),
+        ("run 2 enriched nothing", second.report.enriched == 0 and second.report.new_articles == 0,
+         f"{second.report.new_articles} new, {second.report.enriched} enriched"),
+        ("run 2 got a 304 for every feed", kinds["feed_304"] == n_feeds and kinds["feed_200"] == 0,
+         f"{kinds['feed_304']} x 304, {kinds['feed_200']} x 200 of {n_feeds} feeds"),
+        ("run 1 enriched every article from its page, as English",
+         first.report.enriched == n_articles and stored["from_page"] == n_articles
+         and stored["languages"].get("en", 0) == n_articles,
+         (f"{first.report.enriched} enriched, {stored['from_page']} from the page, "
+          f"{stored['languages'].get('en', 0)} English, of {n_articles}")),
+    ]
+    print()
+    for name, passed, detail in checks:
+        print(f"{'PASS' if passed else 'FAIL'}: {name} ({detail})")
+    return 0 if all(passed for _, passed, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
