@@ -63,3 +63,22 @@ def read_feed_list(path: Path) -> list[Subscription]:
             raise FeedListError(f"{path}:{number}: not an http(s) URL: {line!r}")
         subscriptions.append(Subscription(line))
     return subscriptions
+
+
+def write_opml(subscriptions: list[Subscription], title: str = "enrich subscriptions") -> bytes:
+    """An OPML 2.0 document of ``subscriptions``, grouped into one outline per category (topic)."""
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = title
+    body = etree.SubElement(root, "body")
+    groups: dict[str | None, etree._Element] = {}
+    for sub in sorted(subscriptions, key=lambda s: (s.category or "", s.title or "", s.url)):
+        parent = body
+        if sub.category:
+            if sub.category not in groups:
+                groups[sub.category] = etree.SubElement(body, "outline", text=sub.category, title=sub.category)
+            parent = groups[sub.category]
+        name = sub.title or sub.url
+        etree.SubElement(parent, "outline", type="rss", text=name, title=name, xmlUrl=sub.url)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+

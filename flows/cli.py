@@ -303,6 +303,23 @@ def feeds_import_opml(
     stdout.print(f"{len(subscriptions)} feeds in {file}, {added} new")
 
 
+@feeds_app.command("export-opml")
+def feeds_export_opml(
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the stored feeds as OPML; each feed's topic becomes its outline category."""
+    from enrich.opml import write_opml
+
+    feeds = _with_store(_db(db), lambda store: store.feeds())
+    document = write_opml([Subscription(f.url, f.title, f.topic) for f in feeds if not f.gone])
+    if out:
+        out.write_bytes(document)
+        stdout.print(f"{len(feeds)} feeds -> {out}")
+    else:
+        sys.stdout.write(document.decode())
+
+
 def main() -> None:
     app()
 

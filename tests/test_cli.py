@@ -16,7 +16,7 @@ from flows.cli import EX_TEMPFAIL, app
 
 runner = CliRunner()
 
-COMMANDS = [[], ["run"], ["demo"], ["serve"], ["export"], ["preview"], ["feeds"], ["feeds", "add"], ["feeds", "list"], ["feeds", "import-opml"]]
+COMMANDS = [[], ["run"], ["demo"], ["serve"], ["export"], ["preview"], ["feeds"], ["feeds", "add"], ["feeds", "list"], ["feeds", "import-opml"], ["feeds", "export-opml"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "enrich")
@@ -42,6 +42,21 @@ def test_feeds_add_list_and_import_opml(db_path, tmp_path):
     with open_store(db_path, read_only=True) as store:
         assert {(f.url, f.topic) for f in store.feeds()} == {
             ("https://a.example/feed.xml", "Science"), ("https://b.example/rss", "Sports")}
+
+
+def test_opml_export_round_trips_through_import(db_path, tmp_path):
+    from enrich.opml import parse_opml
+
+    runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--topic", "Science", "--db", str(db_path)])
+    runner.invoke(app, ["feeds", "add", "https://b.example/rss?x=<&>", "--db", str(db_path)])
+    out = tmp_path / "out.opml"
+    assert runner.invoke(app, ["feeds", "export-opml", "--out", str(out), "--db", str(db_path)]).exit_code == 0
+    subs = {(s.url, s.category) for s in parse_opml(out.read_bytes())}
+    assert subs == {("https://a.example/feed.xml", "Science"), ("https://b.example/rss?x=<&>", None)}
+    other = tmp_path / "other.duckdb"
+    assert runner.invoke(app, ["feeds", "import-opml", str(out), "--db", str(other)]).exit_code == 0
+    with open_store(other, read_only=True) as store:
+        assert {(f.url, f.topic) for f in store.feeds()} == subs
 
 
 def test_bad_arguments_exit_2(db_path, tmp_path):

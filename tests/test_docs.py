@@ -15,7 +15,7 @@ def test_every_setting_is_in_the_readme():
 
 
 def test_every_command_is_in_the_readme():
-    for command in ("enrich demo", "enrich run", "enrich feeds add", "enrich feeds list", "enrich feeds import-opml",
+    for command in ("enrich demo", "enrich run", "enrich feeds add", "enrich feeds list", "enrich feeds import-opml", "enrich feeds export-opml",
                     "enrich export", "enrich preview", "enrich serve"):
         assert command in README, command
 
