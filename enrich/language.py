@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
 from langdetect import DetectorFactory
 from langdetect.detector_factory import detect_langs, init_factory
@@ -50,8 +51,6 @@ SCRIPT_SHARE = 0.5
 # Han without kana or Hangul is Chinese from this many characters on; fewer could be a Japanese
 # compound written in kanji alone (the langid two-word prefixes of Japanese are often just that).
 MIN_HAN_FOR_CHINESE = 8
-# langdetect's own answers for these come from step 1 instead.
-_SCRIPT_DECIDED = frozenset({"ko", "ja", "zh", *SCRIPT_LANGUAGES.values()})
 
 # -- 2. letters and words -------------------------------------------------------------------------
 # A language is ruled out when the text has any of its forbidden letters, or none of its required.
@@ -60,6 +59,9 @@ FORBIDDEN_LETTERS = {
     "cs": "äľĺŕô", "sk": "řůě", "sl": "ćđ", "ar": "پچژگ", "da": "äö", "no": "äö", "sv": "æø",
 }
 REQUIRED_LETTERS = {"mk": "ѓќѕљњџј"}
+# Spellings a language never has: Bulgarian writes no soft sign except in ьо, and no reflexive
+# -ся/-сь (Russian and Ukrainian do).
+FORBIDDEN_SPELLINGS = {"bg": re.compile(r"ь(?!о)|(?:ся|сь)\b")}
 # A letter counts as present from one in LETTER_DENSITY letters on (and at least once), so a
 # quoted name (Київ in a Russian paragraph) does not rule out the language around it.
 LETTER_DENSITY = 100
@@ -70,11 +72,11 @@ CLOSE_LANGUAGES = (
     frozenset({"nl", "af"}), frozenset({"ar", "fa", "ur"}),
 )
 # Marks of one member of a group: when exactly one member shows its marks, it is the answer
-# (langdetect calls short Russian sentences Bulgarian or Ukrainian; Russian has ы/э/ё, a soft
-# sign not before о and the reflexive -ся/-сь, Bulgarian a vowel ъ and ьо).
+# (langdetect calls short Russian sentences Bulgarian or Ukrainian; Russian has ы/э/ё,
+# Ukrainian і/ї/є/ґ, Bulgarian a vowel ъ and ьо).
 MARKS = {
     "uk": re.compile(r"[іїєґ]"),
-    "ru": re.compile(r"[ыэё]|ь(?!о)|(?:ся|сь)\b"),
+    "ru": re.compile(r"[ыэё]"),
     "bg": re.compile(r"ъ(?![еёюя])|ьо"),
     "mk": re.compile(r"[ѓќѕљњџј]"),
     "cs": re.compile(r"[řůě]"),
@@ -112,20 +114,27 @@ TELLTALE_LETTERS = {
     "ľĺŕô": "sk", "æø": "da no", "ыэё": "ru", "іїєґ": "uk", "ѓќѕљњџј": "mk sr", "ъщ": "bg ru",
     "پچژگ": "fa ur", "ةيك": "ar",
 }
+# ... and spellings: the soft sign and the reflexive -ся/-сь are Russian or Ukrainian, never
+# Bulgarian, Macedonian or Serbian.
+TELLTALE_SPELLINGS = {"ru uk": re.compile(r"ь|(?:ся|сь)\b")}
 
 
-def _by_script(text: str) -> LanguageGuess | None:
+@lru_cache(maxsize=8192)
+def _script_of(ch: str) -> str | None:
+    """The single-language script (or HAN) of a letter, None for the shared ones (Latin, Cyrillic...)."""
+    name = unicodedata.name(ch, "")
+    return next((s for s in SCRIPT_LANGUAGES if name.startswith(s)), "HAN" if name.startswith("CJK") else None)
+
+
+def _script_counts(text: str) -> tuple[Counter[str], int]:
+    """Letters per single-language script (plus HAN for CJK ideographs), and all letters."""
+    letters = [ch for ch in text if ch.isalpha()]
+    counts = Counter(script for script in map(_script_of, letters) if script)
+    return counts, len(letters)
+
+
+def _by_script(counts: Counter[str], letters: int) -> LanguageGuess | None:
     """The language a single-language script gives the text, ``und`` for short Han, None otherwise."""
-    counts: Counter[str] = Counter()
-    letters = 0
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        letters += 1
-        name = unicodedata.name(ch, "")
-        script = next((s for s in SCRIPT_LANGUAGES if name.startswith(s)), "HAN" if name.startswith("CJK") else None)
-        if script:
-            counts[script] += 1
     if not letters:
         return None
     kana = counts["HIRAGANA"] + counts["KATAKANA"]
@@ -139,8 +148,22 @@ def _by_script(text: str) -> LanguageGuess | None:
     return None
 
 
-def _allowed(language: str, letters: set[str]) -> bool:
+def _script_fits(language: str, counts: Counter[str]) -> bool:
+    """A language with a script of its own is a candidate only if the text has that script
+    (langdetect's Korean profile is mostly Han, so Chinese came out as Korean)."""
+    if language == "zh":
+        return counts["HAN"] > 0
+    if language == "ja":
+        return counts["HIRAGANA"] + counts["KATAKANA"] > 0
+    own = [script for script, code in SCRIPT_LANGUAGES.items() if code == language]
+    return not own or any(counts[script] for script in own)
+
+
+def _allowed(language: str, letters: set[str], text: str = "") -> bool:
     if letters & set(FORBIDDEN_LETTERS.get(language, "")):
+        return False
+    spelling = FORBIDDEN_SPELLINGS.get(language)
+    if spelling is not None and spelling.search(text):
         return False
     required = REQUIRED_LETTERS.get(language)
     return not required or bool(letters & set(required))
@@ -155,8 +178,10 @@ def _by_words(text: str, candidates: set[str]) -> str | None:
     return None
 
 
-def _confirmed_by_letters(language: str, letters: set[str]) -> bool:
-    return any(letters & set(chars) and language in langs.split() for chars, langs in TELLTALE_LETTERS.items())
+def _confirmed_by_letters(language: str, letters: set[str], text: str) -> bool:
+    if any(letters & set(chars) and language in langs.split() for chars, langs in TELLTALE_LETTERS.items()):
+        return True
+    return any(language in langs.split() and pattern.search(text) for langs, pattern in TELLTALE_SPELLINGS.items())
 
 
 def detect_language(text: str, *, min_confidence: float = 0.70, max_chars: int = 5000) -> LanguageGuess:
@@ -165,7 +190,8 @@ def detect_language(text: str, *, min_confidence: float = 0.70, max_chars: int =
     if not any(ch.isalpha() for ch in sample):
         return UNDETERMINED
     # 1. A writing system of its own.
-    by_script = _by_script(sample)
+    counts, n_letters = _script_counts(sample)
+    by_script = _by_script(counts, n_letters)
     if by_script is not None:
         return by_script
     # 2. langdetect's candidates, minus those the letters rule out.
@@ -176,16 +202,17 @@ def detect_language(text: str, *, min_confidence: float = 0.70, max_chars: int =
     lowered = sample.lower()
     alpha = [ch for ch in lowered if ch.isalpha()]
     letters = {ch for ch, n in Counter(alpha).items() if n >= max(1, len(alpha) // LETTER_DENSITY)}
-    kept = [(lang, p) for lang, p in ranked if lang not in _SCRIPT_DECIDED and _allowed(lang, letters)]
+    kept = [(lang, p) for lang, p in ranked if _script_fits(lang, counts) and _allowed(lang, letters, lowered)]
     total = sum(p for _, p in kept)
     top = kept[0][0] if kept else ranked[0][0]
     group = next((g for g in CLOSE_LANGUAGES if top in g), frozenset({top}))
     prob = sum(p for lang, p in kept if lang in group) / total if total else 0.0
-    marked = [lang for lang in sorted(group) if lang in MARKS and MARKS[lang].search(lowered) and _allowed(lang, letters)]
+    marked = [lang for lang in sorted(group) if lang in MARKS and MARKS[lang].search(lowered) and _allowed(lang, letters, lowered)]
+    by_words = None
     if len(marked) == 1:
         lang, prob = marked[0], prob or 1.0
     else:
-        by_words = _by_words(sample, {c for c in group if _allowed(c, letters)})
+        by_words = _by_words(sample, {c for c in group if _allowed(c, letters, lowered)})
         if by_words:
             lang = by_words
         elif kept:
@@ -194,13 +221,14 @@ def detect_language(text: str, *, min_confidence: float = 0.70, max_chars: int =
             # Every candidate ruled out by a letter it never uses: likely mojibake (the langid
             # Czech has ą and ľ for š and ž), so langdetect's first choice that has the letters
             # it must have stands (a Macedonian guess without ѓќѕљњџј never does).
-            relaxed = [(code, p) for code, p in ranked if code not in _SCRIPT_DECIDED
+            relaxed = [(code, p) for code, p in ranked if _script_fits(code, counts)
                        and (code not in REQUIRED_LETTERS or letters & set(REQUIRED_LETTERS[code]))]
             if not relaxed:
                 return UNDETERMINED
             lang, prob = relaxed[0]
     # 3. Short texts need a letter that confirms the guess; longer ones the caller's floor.
-    if len(_WORD.findall(sample)) < SHORT_WORDS and not (marked or _confirmed_by_letters(lang, letters)):
+    confirmed = bool(marked) or by_words == lang or _confirmed_by_letters(lang, letters, lowered)
+    if len(_WORD.findall(sample)) < SHORT_WORDS and not confirmed:
         return UNDETERMINED  # langdetect's probability means nothing here (measured)
     if prob < min_confidence:
         return LanguageGuess("und", prob)
@@ -215,6 +243,7 @@ _DEVANAGARI = frozenset({"hi", "mr", "ne", "sa"})
 _HAN = frozenset({"zh", "ja"})
 
 
+@lru_cache(maxsize=8192)
 def _script_family(ch: str) -> str | None:
     name = unicodedata.name(ch, "")
     if name.startswith("LATIN"):
@@ -245,7 +274,7 @@ def _family_of(language: str) -> str:
 
 def can_be_written_in(language: str, text: str) -> bool:
     """Could ``text`` be in ``language``, judging by its writing system? (A Russian text cannot be English.)"""
-    families = Counter(f for f in map(_script_family, text) if f)
+    families = Counter(f for f in map(_script_family, text[:2000]) if f)
     if not families:
         return True
     main = families.most_common(1)[0][0]

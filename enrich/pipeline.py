@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enrich.dedup import text_fingerprint
 from enrich.extract import extract_article
 from enrich.kind import classify_kind
-from enrich.language import detect_language
+from enrich.language import SCRIPT_LANGUAGES, are_close, can_be_written_in, detect_language
 from enrich.models import Article, ExtractedPage, FeedEntry, FetchResult, LanguageGuess
 from enrich.quotes import pick_quotes
 from enrich.readingtime import estimate_reading_time
@@ -23,8 +23,12 @@ from enrich.topics import classify_topics
 # extractor found a teaser or a paywall stub; the feed's content is then the better text.
 MIN_PAGE_WORDS = 40
 MIN_PAGE_SHARE_OF_FEED = 0.6
-# Under this many words langdetect guesses; a declared language is more trustworthy.
+# Under this many words langdetect guesses; a declared language is more trustworthy ...
 SHORT_TEXT_WORDS = 20
+# ... unless langdetect is sure on enough words: at >= 0.99 on 5 words it is wrong 3.7% of the
+# time on the langid corpus, about as often as a page declares a language it is not written in.
+MIN_WORDS_TO_OVERRULE = 5
+SURE_CONFIDENCE = 0.99
 
 
 @dataclass(frozen=True)
@@ -55,13 +59,33 @@ def choose_text(page: ExtractedPage | None, feed_text: str) -> tuple[str, str]:
     return "", "none"
 
 
-def choose_language(text: str, declared: tuple[str | None, ...], min_confidence: float) -> LanguageGuess:
-    """langdetect on the text; for short or unsure texts, the first language the sources declare."""
-    guess = detect_language(text, min_confidence=min_confidence)
-    fallback = next((code for code in declared if code and code != "und"), None)
-    if fallback and (guess.code == "und" or word_count(text) < SHORT_TEXT_WORDS):
-        return LanguageGuess(fallback, guess.confidence if guess.code == fallback else 0.0)
-    return guess
+def choose_language(
+    text: str, declared: tuple[str | None, ...], min_confidence: float, *, title: str | None = None
+) -> LanguageGuess:
+    """The text's language; for short or unsure texts, the first language the sources declare.
+
+    A short text (< 20 words) is read together with the title. The declaration is skipped when
+    the text's writing system rules it out (Cyrillic text is not "en"), and overruled on a short
+    text only by a script that decides alone or a sure guess (>= 0.99 on 5+ words) for a language
+    that is no close relative of the declared one.
+    """
+    words = word_count(text)
+    probe = f"{title}\n{text}" if title and words < SHORT_TEXT_WORDS and title not in text else text
+    guess = detect_language(probe, min_confidence=min_confidence)
+    fallback = next(
+        (code for code in declared if code and code != "und" and can_be_written_in(code, probe)), None
+    )
+    if fallback is None or guess.code == fallback:
+        return guess
+    if guess.code == "und":
+        return LanguageGuess(fallback, 0.0)
+    if word_count(probe) >= SHORT_TEXT_WORDS:
+        return guess
+    decided_by_script = guess.code in SCRIPT_LANGUAGES.values() and guess.confidence == 1.0
+    sure = word_count(probe) >= MIN_WORDS_TO_OVERRULE and guess.confidence >= SURE_CONFIDENCE
+    if decided_by_script or (sure and not are_close(guess.code, fallback)):
+        return guess
+    return LanguageGuess(fallback, 0.0)
 
 
 def _failure_status(fetch: FetchResult | None) -> str:
@@ -90,13 +114,15 @@ def enrich_entry(
     title = entry.title or (page.title if page else None)
     probe = text if text else " ".join(filter(None, [title, feed_text]))
     declared = ((page.html_lang if page else None), feed_language)
-    language = choose_language(probe, declared, options.language_min_confidence)
+    language = choose_language(probe, declared, options.language_min_confidence, title=title)
     lang = language.code
+    images = page.image_count if page is not None and source == "page" else 0  # the feed's text has none counted
     reading = estimate_reading_time(
-        text, lang, words_per_minute=options.words_per_minute, cjk_chars_per_minute=options.cjk_chars_per_minute
+        text, lang, words_per_minute=options.words_per_minute, cjk_chars_per_minute=options.cjk_chars_per_minute,
+        images=images,
     )
     sentences = split_sentences(text, lang, options.spacy_model) if text else []
-    summary = summarize(sentences, lang, max_sentences=options.summary_sentences)
+    summary = summarize(sentences, lang, max_sentences=options.summary_sentences, title=title)
     quotes = pick_quotes(sentences, lang, exclude=summary, count=options.quote_count, model=options.spacy_model)
 
     # 3. What it is about, what kind of piece, and what it resembles (for related and duplicates).

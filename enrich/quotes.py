@@ -1,4 +1,14 @@
-"""Key quotes: sentences worth pulling out of an article, scored over spaCy tokens."""
+"""Key quotes: sentences worth pulling out of an article, scored over spaCy Docs, with their speaker.
+
+``score_quote(doc, top_words)`` is the scoring function: a direct quotation with a speech verb
+beats a figure beats being on-topic; questions, fragments, list items, page furniture and
+sentences that lean on the previous one ("This", "But") lose. Summary sentences never compete.
+
+Speakers: with the blank pipeline (the default) rules read "..., said Dr. Amara Okafor." and
+"Okafor said"; when a trained pipeline is installed and named (``ENRICH_SPACY_MODEL`` /
+``model``), its PERSON entities are used, and with a dependency parse the subject of the speech
+verb decides, so "said the mayor, Helga Brandt, on Monday" is attributed too.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +17,31 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from spacy.tokens import Doc, Span
+
 from enrich.sentences import nlp_for, word_count, words_of
 
 MIN_WORDS, MAX_WORDS = 8, 60
 
-# Weights of the quotability score; chosen by reading the demo and benchmark articles, each
-# feature roughly worth what an editor would give it: a quoted speaker beats a number beats
+# Weights of the quotability score; chosen by reading the picks on the demo articles and a
+# dozen benchmark pages (bench/summary.py prints none of this: there is no reference for quotes),
+# each feature roughly worth what an editor would give it: a quoted speaker beats a number beats
 # being on-topic, and a question or a sentence that needs the previous one loses.
 W_SPEECH = 2.0  # a direct quotation with a speech verb next to it
 W_QUOTED = 1.0  # quotation marks without a speech verb
+W_SPEAKER = 0.5  # ... and the speaker is named
 W_NUMBER = 0.8  # carries a figure
 W_CENTRAL = 1.0  # shares the article's frequent content words (0..1 scaled)
 W_LENGTH = 0.3  # comfortable length for a pull quote
 P_QUESTION = 1.5
 P_DANGLING = 1.0
+P_FRAGMENT = 1.0  # no closing punctuation, or starts in lower case: a piece of something
+P_LIST_ITEM = 0.8  # "- SoftBank CEO ..." is a bullet of a digest, usually another story's headline
+P_FURNITURE = 3.0  # links, phone numbers, "Label: value" strings, shortcodes
 
 QUOTE_MARKS = "\"“”„«»「」『』‹›"
 _QUOTED = re.compile(r"[\"“„«「『‹][^\"“”„«»「」『』‹›]{12,}[\"”“»」』›]")
+_QUOTED_SPAN = re.compile(r"[\"“„«「『‹][^\"“”„«»「」『』‹›]*[\"”“»」』›]")
 SPEECH_VERBS = re.compile(
     r"\b(said|says|told|added|explained|argued|noted|warned|recalled|insisted|wrote|asked|"
     r"sagte|sagt|erklärte|betonte|meinte|fügte|so|"
@@ -31,14 +49,28 @@ SPEECH_VERBS = re.compile(
     r"a déclaré|dit|explique|affirme)\b|と(?:言う|言った|話す|話した|語る|語った|笑う)|と\S{1,8}さんは",
     re.IGNORECASE,
 )
-_SPEAKER_AFTER = re.compile(
-    r"[\"”“»」』›],?\s*(?:(?:said|says|told|added|explained|sagte|sagt|erklärte|dijo|dice|explica|afirma|cuenta)\s+)"
-    r"((?:[A-ZÄÖÜÁÉÍÓÚÑ][\w.'’-]+\s?){1,4})"
+SPEECH_LEMMAS = frozenset(
+    "say tell add explain argue note warn recall insist write ask claim state "
+    "sagen erklären betonen meinen decir explicar afirmar asegurar contar añadir dire expliquer affirmer".split()
 )
+_NAME = r"[A-ZÄÖÜÁÉÍÓÚÑ][\w.'’-]+"
+# Speech verbs the speaker rules read around a name (English, German, Spanish).
+_SAID = (
+    r"said|says|told|added|explained|recalled|warned|insisted|argued|noted|conceded|admitted|"
+    r"responded|claimed|confessed|confesses|wrote|asked|"
+    r"sagte|sagt|erklärte|betonte|meinte|dijo|dice|explica|explicó|afirma|afirmó|cuenta|contó|añadió"
+)
+# '..." said [economy minister] Heizo Takenaka': lowercase role words may stand before the name,
+# but a comma ends the search ("said the mayor, Helga Brandt" needs a parse to be sure).
+_SPEAKER_AFTER = re.compile(
+    rf"[\"”“»」』›],?\s*(?:{_SAID})\s+(?:[a-z][\w’'-]*\s+){{0,3}}((?:{_NAME}\s?){{1,4}})"
+)
+# 'Sir Digby added:', 'Hailey later recalled', 'Okafor said'.
 _SPEAKER_BEFORE = re.compile(
-    r"((?:[A-ZÄÖÜÁÉÍÓÚÑ][\w.'’-]+\s){0,3}[A-ZÄÖÜÁÉÍÓÚÑ][\w.'’-]+),?\s+(?:said|says|told|sagte|sagt|dijo|dice)\b"
+    rf"((?:{_NAME}\s){{0,3}}{_NAME}),?\s+(?:[a-z]+ly\s+|later\s+)?(?:{_SAID})\b"
 )
 _SPEAKER_JA = re.compile(r"と(\S{1,8}?さん)は")
+PERSON_LABELS = frozenset({"PERSON", "PER"})
 DANGLING_STARTS = frozenset(
     "this that these those it its they them he she his her but and or so also however "
     "das dies diese es aber und oder doch sie er "
@@ -53,7 +85,14 @@ BOILERPLATE = re.compile(
     r"クッキー|スポンサー|all rights",
     re.IGNORECASE,
 )
+# Page furniture that reads like a sentence: links, e-mail, phone numbers, shortcodes, a run of
+# "Label: value" fields ("Tested by: ... RRP: ... More info: ...").
+_FURNITURE = re.compile(
+    r"https?://|www\.|\S+@\S+\.\w|\+?\d[\d ()-]{8,}\d|\[/?\w+[^\]]*\]|(?:\b\w+(?: \w+)?: .*){3,}|\s\|\s"
+)
+_TERMINAL = re.compile(r"[.!?。！？…][\"'”’»›」』)\]]*$")
 NEAR_DUPLICATE = 0.6  # Jaccard overlap of word sets above which two quotes say the same thing
+TOP_WORDS = 20  # the article's most frequent content words, for centrality
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +103,77 @@ class Quote:
 
 
 def attribute_speaker(sentence: str) -> str | None:
-    """The person a direct quotation is attributed to, when the sentence names one."""
+    """The person a direct quotation is attributed to, by rules, when the sentence names one."""
     for pattern in (_SPEAKER_AFTER, _SPEAKER_BEFORE, _SPEAKER_JA):
         match = pattern.search(sentence)
         if match:
             return match.group(1).strip(" ,.")
     return None
+
+
+def _outside_quotes(doc: Doc) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _QUOTED_SPAN.finditer(doc.text)]
+
+
+def _in_quotes(span: Span, quoted: list[tuple[int, int]]) -> bool:
+    return any(start <= span.start_char and span.end_char <= end for start, end in quoted)
+
+
+def speaker_from_model(doc: Doc) -> str | None:
+    """The speaker by a trained pipeline: the PERSON that is the speech verb's subject (with a
+    parse), else the PERSON outside the quotation nearest the speech verb; None without one."""
+    quoted = _outside_quotes(doc)
+    people = [ent for ent in doc.ents if ent.label_ in PERSON_LABELS and not _in_quotes(ent, quoted)]
+    if not people:
+        return None
+    verbs = [t for t in doc if (t.lemma_.lower() in SPEECH_LEMMAS) or SPEECH_VERBS.fullmatch(t.text)]
+    verbs = [v for v in verbs if not any(start <= v.idx < end for start, end in quoted)]
+    if doc.has_annotation("DEP"):
+        for verb in verbs:
+            for subject in (c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "sb")):
+                span = doc[subject.left_edge.i : subject.right_edge.i + 1]
+                named = [p for p in people if p.start >= span.start and p.end <= span.end]
+                if named:
+                    return named[-1].text  # "the mayor, Helga Brandt": the apposition's name
+    if verbs:
+        verb = verbs[0]
+        return min(people, key=lambda p: min(abs(p.start - verb.i), abs(p.end - 1 - verb.i))).text
+    return people[-1].text if quoted else None
+
+
+def _has_entities(doc: Doc) -> bool:
+    return doc.has_annotation("ENT_IOB")
+
+
+def score_quote(doc: Doc, top_words: set[str]) -> tuple[float, str | None]:
+    """Quotability of one sentence (a spaCy Doc) and its speaker, if it names one."""
+    text = doc.text
+    words = {w.lower() for w in words_of(text)}
+    score = 0.0
+    quoted = bool(_QUOTED.search(text)) or sum(1 for t in doc if t.is_quote or t.text in QUOTE_MARKS) >= 2
+    speaker = None
+    if quoted:
+        speaker = speaker_from_model(doc) if _has_entities(doc) else None
+        speaker = speaker or attribute_speaker(text)
+        score += W_SPEECH if SPEECH_VERBS.search(text) else W_QUOTED
+        score += W_SPEAKER if speaker else 0.0
+    if any(t.like_num or any(c.isdigit() for c in t.text) for t in doc):
+        score += W_NUMBER
+    score += W_CENTRAL * min(1.0, len(words & top_words) / 5)
+    if 15 <= word_count(text) <= 35:
+        score += W_LENGTH
+    if text.rstrip(QUOTE_MARKS + " ").endswith(("?", "？", "¿")):
+        score -= P_QUESTION
+    first = next((t for t in doc if t.is_alpha), None)
+    if first is not None and first.lower_ in DANGLING_STARTS:
+        score -= P_DANGLING
+    if not _TERMINAL.search(text) or (first is not None and first.text[:1].islower()):
+        score -= P_FRAGMENT
+    if text.startswith(("- ", "* ", "• ")):
+        score -= P_LIST_ITEM
+    if _FURNITURE.search(text):
+        score -= P_FURNITURE
+    return round(score, 3), speaker
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -84,7 +188,10 @@ def pick_quotes(
     count: int = 4,
     model: str | None = None,
 ) -> tuple[Quote, ...]:
-    """Up to ``count`` quotable sentences, verbatim, in document order, none from ``exclude``."""
+    """Up to ``count`` quotable sentences, verbatim, in document order, none from ``exclude``.
+
+    ``model`` names a trained spaCy pipeline (package or path) used for speakers when it loads.
+    """
     excluded = set(exclude)
     candidates = [
         s for s in dict.fromkeys(sentences)
@@ -96,26 +203,8 @@ def pick_quotes(
     frequency = Counter(
         w.lower() for s in sentences for w in words_of(s) if len(w) > 3 or not w.isascii()
     )
-    top = {w for w, _ in frequency.most_common(20)}
-    scored: list[Quote] = []
-    for text, doc in zip(candidates, nlp.pipe(candidates)):
-        words = {w.lower() for w in words_of(text)}
-        score = 0.0
-        quoted = bool(_QUOTED.search(text)) or sum(1 for t in doc if t.is_quote or t.text in QUOTE_MARKS) >= 2
-        if quoted:
-            score += W_SPEECH if SPEECH_VERBS.search(text) else W_QUOTED
-        if any(t.like_num or any(c.isdigit() for c in t.text) for t in doc):
-            score += W_NUMBER
-        score += W_CENTRAL * min(1.0, len(words & top) / 5)
-        if 15 <= word_count(text) <= 35:
-            score += W_LENGTH
-        if text.rstrip(QUOTE_MARKS + " ").endswith(("?", "？", "¿")):
-            score -= P_QUESTION
-        first = next((t.lower_ for t in doc if t.is_alpha), "")
-        if first in DANGLING_STARTS:
-            score -= P_DANGLING
-        speaker = attribute_speaker(text) if quoted else None
-        scored.append(Quote(text, round(score, 3), speaker))
+    top = {w for w, _ in frequency.most_common(TOP_WORDS)}
+    scored = [Quote(text, *score_quote(doc, top)) for text, doc in zip(candidates, nlp.pipe(candidates))]
 
     chosen: list[Quote] = []
     for quote in sorted(scored, key=lambda q: -q.score):

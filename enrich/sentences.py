@@ -18,18 +18,31 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
+@lru_cache(maxsize=8)
+def _trained(model: str) -> Language | None:
+    """An installed trained pipeline (a package name or a path), or None when it does not load."""
+    try:
+        nlp = spacy.load(model)
+    except (OSError, ImportError, ValueError) as exc:
+        log.warning("spaCy model %s not available (%s); using a blank pipeline", model, exc)
+        return None
+    if not {"parser", "senter", "sentencizer"} & set(nlp.pipe_names):
+        nlp.add_pipe("sentencizer", first=True)  # sentences are needed whatever the model has
+    return nlp
+
+
 @lru_cache(maxsize=32)
 def nlp_for(language: str, model: str | None = None) -> Language:
     """A cached spaCy pipeline with sentence boundaries for ``language`` (``xx`` if unsupported).
 
-    ``model`` names an installed trained pipeline (e.g. ``en_core_web_sm``); it is used when it
-    loads, and the blank pipeline otherwise, so a missing model never stops the run.
+    ``model`` names an installed trained pipeline (e.g. ``en_core_web_sm``, or a path); it is
+    used for texts in its own language when it loads, and the blank pipeline otherwise, so a
+    missing model never stops the run and an English model never reads Japanese.
     """
     if model:
-        try:
-            return spacy.load(model)
-        except OSError as exc:
-            log.warning("spaCy model %s not available (%s); using a blank pipeline", model, exc)
+        trained = _trained(model)
+        if trained is not None and trained.lang in (language, "xx"):
+            return trained
     name = _PIPELINE_FOR.get(language, language)
     try:
         nlp = spacy.blank(name)

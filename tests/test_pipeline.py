@@ -10,6 +10,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+import lxml.html
 import pytest
 from lxml import etree
 
@@ -20,6 +21,7 @@ from enrich.settings import Settings
 from enrich.urls import canonical_link, entry_identity
 
 DEMO_SITE = Path(__file__).resolve().parents[1] / "data" / "demo" / "site"
+ARTICLE_BODY = "//article//div[contains(@class,'article-body') or contains(@class,'post-body') or contains(@class,'entry-content')]"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 OPTIONS = EnrichOptions()
 FEED = "https://feeds.example/northwind.rss.xml"
@@ -82,7 +84,8 @@ def assert_text_products(article) -> None:
     assert len(article.summary) <= OPTIONS.summary_sentences
     assert len(article.key_quotes) <= OPTIONS.quote_count
     reading = estimate_reading_time(article.text, article.language)
-    assert (article.word_count, article.reading_minutes) == (reading.units, reading.minutes)
+    # Images in the page add time (Medium's rule), never words.
+    assert article.word_count == reading.units and article.reading_minutes >= reading.minutes
 
 
 # -- choose_text ---------------------------------------------------------------------------------
@@ -132,6 +135,31 @@ def test_long_text_is_detected_whatever_the_page_declares():
     assert choose_language(text, ("de", "de"), 0.7).code == "en"
 
 
+def test_a_declaration_the_script_rules_out_is_skipped():
+    # A Russian headline from a page whose CMS says "en" for everything; the feed says "ru".
+    assert choose_language("Дорога домой", ("en", "ru"), 0.7).code == "ru"
+    # Nothing plausible declared: the text alone decides (two words, no telltale letter: und).
+    assert choose_language("Дорога домой", ("en",), 0.7).code == "und"
+
+
+def test_a_script_of_its_own_overrules_a_wrong_declaration():
+    assert choose_language("서울시 자전거 도로 예산 승인", ("en",), 0.7).code == "ko"
+
+
+def test_a_sure_guess_on_a_short_text_overrules_an_unrelated_declaration():
+    german = "Der Stadtrat hat am Donnerstagabend das Geld für drei neue Radwege bewilligt."
+    assert choose_language(german, ("en",), 0.7).code == "de"
+    # ... but not a close relative's: langdetect mixes Danish and Norwegian up.
+    assert choose_language("Det synes jeg også, vi skal gøre her.", ("no",), 0.7).code == "no"
+
+
+def test_the_title_helps_a_short_text():
+    # Two words alone are undetermined; with the headline there is enough German to go on.
+    assert choose_language("Guten Morgen", (None,), 0.7).code == "und"
+    title = "Stadtrat bewilligt Geld für drei neue Radwege nach langer Debatte"
+    assert choose_language("Guten Morgen", (None,), 0.7, title=title).code == "de"
+
+
 def test_nothing_declared_and_nothing_to_detect():
     assert choose_language("", (None, None), 0.7).code == "und"
 
@@ -155,6 +183,10 @@ def test_enrich_a_demo_page(demo_base, path, language):
     assert article.feed_snippet == "A short summary & more."
     assert 3 <= len(article.key_quotes) <= 5
     assert_text_products(article)
+    # Reading time counts the figures inside the article body, not the logo or the ads.
+    figures = len(lxml.html.fromstring(body).xpath(ARTICLE_BODY + "//img"))
+    assert figures >= 1
+    assert article.reading_minutes == estimate_reading_time(article.text, language, images=figures).minutes
     # Furniture stays out of the stored text.
     for chrome in ("All rights reserved", "Alle Rechte vorbehalten", "Todos los derechos", "Subscribe"):
         assert chrome not in article.text
@@ -172,7 +204,7 @@ def test_options_reach_the_stages(demo_base):
     article = enrich_entry(make_entry(link=url, summary_html=summary), fetch, options, now=NOW)
     assert len(article.summary) == 1
     assert len(article.key_quotes) == 3
-    assert article.reading_minutes == estimate_reading_time(article.text, "en", words_per_minute=100).minutes
+    assert article.reading_minutes == estimate_reading_time(article.text, "en", words_per_minute=100, images=1).minutes
     assert article.feed_snippet == "Engineers at…"
 
 

@@ -236,3 +236,130 @@ def test_summaries_and_quotes_are_verbatim_on_any_paragraphs(text, language, cou
         assert sentence in text
     quotes = pick_quotes(sentences, language, exclude=summary, count=count)
     assert_good_quotes(quotes, sentences, text, exclude=summary, most=count)
+
+
+# -- speakers by a trained pipeline: entities and the dependency parse --------------------------------
+
+APPOSITION = "“The new bridge will open in March and carry 12,000 cars a day,” said the mayor, Helga Brandt, on Monday."
+
+
+@pytest.fixture(scope="module")
+def person_model(tmp_path_factory) -> str:
+    """A small trained-style pipeline on disk: blank English + an EntityRuler that knows two people.
+
+    Real models (en_core_web_sm...) come from GitHub, out of reach here; this one is loaded by
+    path exactly as ENRICH_SPACY_MODEL would name an installed package.
+    """
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([
+        {"label": "PERSON", "pattern": "Helga Brandt"},
+        {"label": "PERSON", "pattern": "Jonas Eriksen"},
+        {"label": "ORG", "pattern": "Northwind Media"},
+    ])
+    path = tmp_path_factory.mktemp("model") / "en_people"
+    nlp.to_disk(path)
+    return str(path)
+
+
+def test_rules_miss_a_speaker_after_an_apposition():
+    # "said the mayor, Helga Brandt": the name does not follow the verb, so the rules give up.
+    assert attribute_speaker(APPOSITION) is None
+    [quote] = pick_quotes([APPOSITION], "en", count=3)
+    assert quote.speaker is None
+
+
+def test_a_trained_pipelines_people_name_the_speaker(person_model):
+    [quote] = pick_quotes([APPOSITION], "en", count=3, model=person_model)
+    assert quote.speaker == "Helga Brandt"
+
+
+def test_a_model_keeps_the_rules_where_it_knows_nobody(person_model):
+    sentence = "“Chemistry is no longer the main bottleneck,” Okafor said after the meeting in Lyon."
+    [quote] = pick_quotes([sentence], "en", count=3, model=person_model)
+    assert quote.speaker == "Okafor"
+
+
+def test_a_person_inside_the_quotation_is_not_the_speaker(person_model):
+    sentence = "“Helga Brandt promised us the bridge by March and the money is there,” said the council’s treasurer."
+    [quote] = pick_quotes([sentence], "en", count=3, model=person_model)
+    assert quote.speaker is None
+
+
+def test_the_setting_reaches_the_quote_stage(person_model, monkeypatch):
+    from enrich.pipeline import EnrichOptions
+    from enrich.settings import Settings
+
+    monkeypatch.setenv("ENRICH_SPACY_MODEL", person_model)
+    options = EnrichOptions.from_settings(Settings())
+    assert options.spacy_model == person_model
+    [quote] = pick_quotes([APPOSITION], "en", count=3, model=options.spacy_model)
+    assert quote.speaker == "Helga Brandt"
+
+
+def test_a_model_for_another_language_is_not_used_for_this_one(person_model):
+    # The English pipeline never tokenizes German; the German rules still find the speaker.
+    sentence = "„Die Halle hat uns am Samstag getragen, das war unglaublich“, sagte Jannik Roth."
+    [quote] = pick_quotes([sentence], "de", count=3, model=person_model)
+    assert quote.speaker == "Jannik Roth"
+
+
+def test_a_missing_model_falls_back_to_the_blank_pipeline(tmp_path):
+    quotes = pick_quotes([APPOSITION, *DEMO_LIKE], "en", count=3, model=str(tmp_path / "no-such-model"))
+    assert len(quotes) == 3 and quotes[0].text == APPOSITION and quotes[0].speaker is None
+
+
+DEMO_LIKE = [
+    "The council approved the budget after a debate that lasted almost six hours on Thursday.",
+    "Cyclists had campaigned for a separate lane on the bridge for more than ten years.",
+]
+
+
+def test_the_parse_picks_the_subject_of_the_speech_verb():
+    # A parsed Doc as a trained parser would leave it: "Brandt" is the subject of "told",
+    # "Eriksen" sits in the object. Nearest-to-the-verb would be wrong; the parse is not.
+    import spacy
+    from spacy.tokens import Doc, Span
+
+    from enrich.quotes import speaker_from_model
+
+    words = ["“", "It", "works", ",", "”", "Helga", "Brandt", "told", "Jonas", "Eriksen", "."]
+    heads = [2, 2, 7, 2, 2, 6, 7, 7, 9, 7, 7]
+    deps = ["punct", "nsubj", "ccomp", "punct", "punct", "compound", "nsubj", "ROOT", "compound", "dobj", "punct"]
+    doc = Doc(spacy.blank("en").vocab, words=words, spaces=[False, True, False, False, True, True, True, True, True, False, False],
+              heads=heads, deps=deps)
+    doc.ents = [Span(doc, 5, 7, label="PERSON"), Span(doc, 8, 10, label="PERSON")]
+    assert speaker_from_model(doc) == "Helga Brandt"
+    # Without a parse, the person nearest the speech verb outside the quotation.
+    flat = Doc(doc.vocab, words=["“", "It", "works", ",", "”", "told", "Jonas", "Eriksen", "."])
+    flat.ents = [Span(flat, 6, 8, label="PERSON")]
+    assert speaker_from_model(flat) == "Jonas Eriksen"
+
+
+# -- what the score penalises ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "Tested by: John Milbank RRP: 49.95 Euro (£40) More info: www.earbooks.net/en and more.",
+        "[button link=”http://example.org/review/” type=”big”] Send us YOUR kit review today please[/button]",
+        "For tickets and questions about the 2026 season call the box office on +44 20 7946 0958 today.",
+    ],
+)
+def test_furniture_that_reads_like_a_sentence_is_not_quoted(furniture):
+    sentences = [furniture, *DEMO_LIKE, "Construction is expected to cost 48 million euros, most of it paid by the region."]
+    quotes = pick_quotes(sentences, "en", count=3)
+    assert furniture not in {q.text for q in quotes}
+
+
+def test_fragments_list_items_and_questions_rank_last():
+    good = "Construction of the new bridge is expected to cost 48 million euros, most of it paid by the region."
+    weak = [
+        "- SoftBank chief executive Masayoshi Son wants the company to turn a profit by 2021",
+        "and then the council members went home after voting on the 48 million euro bridge.",
+        "Will the new bridge really cost 48 million euros, as the regional government says?",
+    ]
+    quotes = pick_quotes([*weak, good], "en", count=1)
+    assert [q.text for q in quotes] == [good]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrich.readingtime import count_chars, count_words, estimate_reading_time
+from enrich.readingtime import count_chars, count_words, estimate_reading_time, image_seconds
 
 
 def words(n: int) -> str:
@@ -89,3 +89,44 @@ def test_reading_time_grows_with_length(first, more, language):
     a, b = estimate_reading_time(shorter, language), estimate_reading_time(longer, language)
     assert a.units < b.units  # every added token is at least one word or character
     assert 1 <= a.minutes <= b.minutes
+
+
+# -- images, Medium's rule: 12 s for the first, one less for each next, 3 s from the tenth on ------
+
+@pytest.mark.parametrize(
+    ("images", "seconds"),
+    [(0, 0), (1, 12), (2, 23), (3, 33), (9, 72), (10, 75), (11, 78), (20, 105), (-1, 0)],
+)
+def test_image_seconds(images, seconds):
+    # 12+11+10+9+8+7+6+5+4 = 72 for nine images, then 3 s each.
+    assert image_seconds(images) == seconds
+
+
+@pytest.mark.parametrize(
+    ("n_words", "images", "minutes"),
+    [
+        (230, 1, 1),  # 60 s + 12 s = 1.2 min
+        (230, 3, 2),  # 60 + 33 = 93 s = 1.55 min
+        (300, 1, 2),  # 78.26 + 12 = 90.26 s: just over 1.5 min
+        (290, 1, 1),  # 75.65 + 12 = 87.65 s: just under
+        (0, 10, 1),  # 75 s of pictures alone
+        (0, 20, 2),  # 105 s = 1.75 min
+        (460, 9, 3),  # 120 + 72 = 192 s = 3.2 min
+        (690, 0, 3),  # images default to none
+    ],
+)
+def test_minutes_with_images(n_words, images, minutes):
+    result = estimate_reading_time(words(n_words), "en", images=images)
+    assert result.minutes == minutes
+    assert result.units == n_words  # images add time, not words
+
+
+def test_images_count_for_unspaced_scripts_too():
+    # 1000 characters at 500 per minute = 2 min; three images add 33 s: 2.55 min.
+    assert estimate_reading_time("あ" * 1000, "ja", images=3).minutes == 3
+
+
+def test_images_with_a_custom_reading_speed():
+    # 265 wpm, Medium's own speed: 530 words = 2 min, one image 12 s: 2.2 min.
+    assert estimate_reading_time(words(530), "en", words_per_minute=265, images=1).minutes == 2
+    assert estimate_reading_time(words(530), "en", words_per_minute=265, images=6).minutes == 3  # +57 s

@@ -11,7 +11,15 @@ import pytest
 from conftest import shared_or_skip
 from enrich.extract import extract_article
 from enrich.sentences import is_complete_sentence, split_sentences
-from enrich.summarize import summarize, summary_length
+from enrich.summarize import (
+    FastLexRankSummarizer,
+    FastTextRankSummarizer,
+    _summarizer,
+    candidates,
+    graph_rank,
+    summarize,
+    summary_length,
+)
 
 DEMO_SITE = Path(__file__).resolve().parents[1] / "data" / "demo" / "site"
 DEMO_PAGES = sorted(DEMO_SITE.rglob("*.html"))
@@ -70,6 +78,20 @@ def test_bbc_article_summaries():
         text = " ".join(article["article_sentences"])
         sentences = split_sentences(text, "en")
         assert_good_summary(summarize(sentences, "en"), sentences, text)
+
+
+def test_bbc_summaries_beat_lead_3_by_rouge_2():
+    # The issue's gate, as bench/summary.py measures it: ROUGE-2 F of the default against the
+    # human summaries is at least 1.15 times Lead-3's (measured 1.44; floor with room to spare).
+    rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
+    scorer = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
+    ours = lead = 0.0
+    for article in _bbc_articles():
+        sentences = split_sentences(" ".join(article["article_sentences"]), "en")
+        reference = " ".join(article["summary_sentences"])
+        ours += scorer.score(reference, " ".join(summarize(sentences, "en", title=article["title"])))["rouge2"].fmeasure
+        lead += scorer.score(reference, " ".join(sentences[:3]))["rouge2"].fmeasure
+    assert ours >= 1.15 * lead
 
 
 def test_bbc_summaries_beat_lead_3():
@@ -149,3 +171,59 @@ def test_vietnamese_corpus_sentences_degrade():
 def test_empty_input_gives_nothing():
     assert summarize([], "en") == ()
     assert summarize(["Programming", "Keeping it fast", "Short one."], "en") == ()
+
+
+# -- the numpy graphs are sumy's graphs -------------------------------------------------------------
+
+def _real_articles() -> list[tuple[list[str], str]]:
+    """Demo articles, and the BBC ones when ../shared is here: (sentences, language)."""
+    out = [(split_sentences(demo_text(p), LANGUAGE_OF_SITE[p.parent.name]), LANGUAGE_OF_SITE[p.parent.name])
+           for p in DEMO_PAGES]
+    try:
+        out += [(split_sentences(" ".join(a["article_sentences"]), "en"), "en") for a in _bbc_articles()]
+    except pytest.skip.Exception:
+        pass
+    return out
+
+
+@pytest.mark.parametrize("method", ["lexrank", "textrank"])
+def test_vectorised_rankers_pick_exactly_what_sumy_picks(method):
+    articles = _real_articles()
+    assert len(articles) >= 16
+    for sentences, language in articles:
+        for count in (1, 3, 5):
+            assert graph_rank(sentences, language, count, method=method, fast=True) == graph_rank(
+                sentences, language, count, method=method, fast=False
+            )
+
+
+def test_vectorised_lexrank_similarities_are_sumys_cosines():
+    sentences = split_sentences(demo_text(DEMO_SITE / "northwind" / "rust-build-times.html"), "en")
+    sumy = _summarizer("en", fast=False, method="lexrank")
+    fast = _summarizer("en", fast=True, method="lexrank")
+    assert isinstance(fast, FastLexRankSummarizer) and type(sumy) is not FastLexRankSummarizer
+    from sumy.models.dom import Sentence
+    from enrich.summarize import _TOKENIZER
+
+    words = [sumy._to_words_set(Sentence(s, _TOKENIZER)) for s in sentences]
+    tf, idf = sumy._compute_tf(words), sumy._compute_idf(words)
+    assert fast._compute_idf(words) == pytest.approx(idf)
+    ours = fast.similarities(tf, idf)
+    for i in range(len(words)):
+        for j in range(len(words)):
+            assert ours[i, j] == pytest.approx(sumy.cosine_similarity(words[i], words[j], tf[i], tf[j], idf), abs=1e-12)
+    assert isinstance(_summarizer("en", method="textrank"), FastTextRankSummarizer)
+
+
+def test_unsupported_languages_keep_the_lead_sentences():
+    sentences = split_sentences(VIETNAMESE, "vi")
+    assert summarize(sentences, "vi") == tuple(candidates(sentences)[:2])
+
+
+def test_the_title_may_steer_but_never_enters_the_summary():
+    text = demo_text(DEMO_SITE / "northwind" / "rust-build-times.html")
+    sentences = split_sentences(text, "en")
+    title = "How One Compiler Team Cut Rust Build Times by 41 Percent"
+    summary = summarize(sentences, "en", title=title)
+    assert title not in summary
+    assert_good_summary(summary, sentences, text)

@@ -1,0 +1,114 @@
+"""Key quotes on real articles: what the picks are made of, next to a naive baseline.
+
+There is no human reference for pull quotes, so this bench checks the properties issue 4 asks
+for and the make-up of the picks, on the 60 BBC articles (../shared/corpora/bbc-news-summary)
+and the 16 demo articles (data/demo): ours (enrich.quotes.pick_quotes, after the summary, as the
+pipeline calls it) against the first four sentences that are not in the summary.
+
+- hard properties (must be 100%): verbatim, disjoint from the summary, no near-duplicates,
+  3-5 quotes when the article has at least 8 candidate sentences;
+- make-up: direct quotations, with a named speaker, with a figure, and the weak kinds the score
+  penalises (questions, dangling openers, fragments).
+
+Run: .venv/bin/python bench/quotes.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from _scoring import BBC, ROOT, mean, require
+
+from enrich.extract import extract_article
+from enrich.quotes import (
+    DANGLING_STARTS,
+    MAX_WORDS,
+    MIN_WORDS,
+    NEAR_DUPLICATE,
+    Quote,
+    _jaccard,
+    attribute_speaker,
+    pick_quotes,
+)
+from enrich.sentences import split_sentences, word_count, words_of
+from enrich.summarize import summarize
+
+QUOTED = re.compile(r"[\"“„«「][^\"“”„«»「」]{12,}[\"”“»」]")
+TERMINAL = re.compile(r"[.!?。！？…][\"'”’»›」』)\]]*$")
+
+
+def articles() -> list[tuple[str, list[str], str]]:
+    """(text, sentences, language) of the BBC and demo articles."""
+    out = []
+    for line in require(BBC).read_text(encoding="utf-8").splitlines():
+        text = " ".join(json.loads(line)["article_sentences"])
+        out.append((text, split_sentences(text, "en"), "en"))
+    languages = {"northwind": "en", "cuaderno": "es", "stadtleben": "de", "kissa": "ja"}
+    for page in sorted((ROOT / "data" / "demo" / "site").rglob("*.html")):
+        text = extract_article(page.read_bytes().replace(b"{{DEMO_BASE}}", b"http://127.0.0.1:1")).text
+        language = languages[page.parent.name]
+        out.append((text, split_sentences(text, language), language))
+    return out
+
+
+def baseline(sentences: list[str], summary: tuple[str, ...], count: int = 4) -> tuple[Quote, ...]:
+    """The first ``count`` sentences of pull-quote length that are not in the summary."""
+    picked = [s for s in dict.fromkeys(sentences) if s not in summary and MIN_WORDS <= word_count(s) <= MAX_WORDS]
+    # Speakers by the same rules, so the column compares what is picked, not who looks.
+    return tuple(Quote(s, 0.0, attribute_speaker(s) if QUOTED.search(s) else None) for s in picked[:count])
+
+
+def make_up(quotes: list[Quote]) -> dict[str, float]:
+    first_words = [next(iter(words_of(q.text.lower())), "") for q in quotes]
+    return {
+        "direct quotation": mean(bool(QUOTED.search(q.text)) for q in quotes),
+        "named speaker": mean(q.speaker is not None for q in quotes),
+        "has a figure": mean(any(c.isdigit() for c in q.text) for q in quotes),
+        "question": mean(q.text.rstrip("\"'”’»」 ").endswith(("?", "？")) for q in quotes),
+        "dangling opener": mean(w in DANGLING_STARTS for w in first_words),
+        "fragment": mean(not TERMINAL.search(q.text) for q in quotes),
+    }
+
+
+def main() -> None:
+    corpus = articles()
+    ours_all: list[Quote] = []
+    base_all: list[Quote] = []
+    checks = {"verbatim": [], "disjoint from summary": [], "no near-duplicates": [], "3-5 when >= 8 candidates": []}
+    start = time.perf_counter()
+    elapsed = 0.0
+    for text, sentences, language in corpus:
+        summary = summarize(sentences, language)
+        t0 = time.perf_counter()
+        quotes = pick_quotes(sentences, language, exclude=summary)
+        elapsed += time.perf_counter() - t0
+        ours_all.extend(quotes)
+        base_all.extend(baseline(sentences, summary))
+        texts = [q.text for q in quotes]
+        checks["verbatim"].append(all(t in text for t in texts))
+        checks["disjoint from summary"].append(not set(texts) & set(summary))
+        checks["no near-duplicates"].append(all(
+            _jaccard(set(words_of(a.lower())), set(words_of(b.lower()))) <= NEAR_DUPLICATE
+            for i, a in enumerate(texts) for b in texts[i + 1:]
+        ))
+        candidates = [s for s in set(sentences) - set(summary) if MIN_WORDS <= word_count(s) <= MAX_WORDS]
+        if len(candidates) >= 8:
+            checks["3-5 when >= 8 candidates"].append(3 <= len(quotes) <= 5)
+    total = time.perf_counter() - start
+    print(f"Key quotes on {len(corpus)} articles (60 BBC, 16 demo): {len(ours_all)} picked, "
+          f"{elapsed / len(corpus) * 1000:.1f} ms/article for pick_quotes ({total:.1f} s in all)\n")
+    print("| property                   | share of articles |")
+    print("|----------------------------|-------------------|")
+    for name, values in checks.items():
+        print(f"| {name:<26} | {mean(values):17.1%} |")
+    ours, base = make_up(ours_all), make_up(base_all)
+    print("\n| picks that are...          | pick_quotes | first 4 non-summary sentences |")
+    print("|----------------------------|-------------|-------------------------------|")
+    for name in ours:
+        print(f"| {name:<26} | {ours[name]:11.1%} | {base[name]:29.1%} |")
+
+
+if __name__ == "__main__":
+    main()
