@@ -136,3 +136,4 @@ class Article:
     kind: str | None = None  # News, Insight, Opinion, Guide, Review, Announcement, Personal
     vector: bytes | None = None  # hashed term vector for related articles (enrich.related)
     fingerprint: bytes | None = None  # MinHash of the text for near-duplicates (enrich.dedup)
+    metadata_sources: str | None = None  # JSON: field -> "feed" | "page" | "none"

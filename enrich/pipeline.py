@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from enrich.dedup import text_fingerprint
-from enrich.extract import extract_article
+from enrich.extract import ArticleMetadata, choose_metadata, extract_article
 from enrich.kind import classify_kind
 from enrich.language import SCRIPT_LANGUAGES, are_close, can_be_written_in, detect_language
 from enrich.models import Article, ExtractedPage, FeedEntry, FetchResult, LanguageGuess
@@ -111,7 +112,11 @@ def enrich_entry(
     text, source = choose_text(page, feed_text)
 
     # 2. Language, then everything that depends on it.
-    title = entry.title or (page.title if page else None)
+    # Metadata: the feed's values unless the page's are better (full title, real author, time of day).
+    meta, meta_sources = choose_metadata(
+        ArticleMetadata(title=entry.title, author=entry.author, published_at=entry.published_at), page
+    )
+    title = meta.title
     probe = text if text else " ".join(filter(None, [title, feed_text]))
     declared = ((page.html_lang if page else None), feed_language)
     language = choose_language(probe, declared, options.language_min_confidence, title=title)
@@ -139,11 +144,11 @@ def enrich_entry(
         link=entry.link,
         canonical_url=page.canonical_url if page else None,
         title=title,
-        author=entry.author or (page.author if page else None),
-        published_at=entry.published_at or (page.published_at if page else None),
+        author=meta.author,
+        published_at=meta.published_at,
         updated_at=entry.updated_at,
-        site_name=page.site_name if page else None,
-        image_url=page.image_url if page else None,
+        site_name=meta.site_name,
+        image_url=meta.image_url,
         tags=entry.tags,
         language=lang,
         language_confidence=round(language.confidence, 4),
@@ -165,4 +170,5 @@ def enrich_entry(
         kind=kind,
         vector=vector,
         fingerprint=fingerprint,
+        metadata_sources=json.dumps(meta_sources, sort_keys=True),
     )

@@ -208,6 +208,11 @@ MIGRATIONS: tuple[str, ...] = (
     COMMENT ON COLUMN article_feeds.first_seen_at IS 'When it was first seen in that feed.';
     COMMENT ON COLUMN article_feeds.run_id IS 'Run that linked them.';
     """,
+    # 5: where each metadata field came from
+    """
+    ALTER TABLE articles ADD COLUMN metadata_sources JSON;
+    COMMENT ON COLUMN articles.metadata_sources IS 'Which source each metadata field came from: {"title": "feed"|"page"|"none", ...}.';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A failed article is tried again on later runs, but not forever: a 404 stays a 404.

@@ -138,6 +138,9 @@ def test_demo_articles_are_fully_enriched_and_second_run_changes_nothing(demo_ba
         if source == "page":
             assert 3 <= len(quotes) <= 5, url
     assert sum(r[8] == "page" for r in rows) == 16  # every linked entry came from its page
+    sources = _rows(db_path, "SELECT metadata_sources->>'title', metadata_sources->>'site_name' FROM articles")
+    assert all(title in ("feed", "page") for title, _ in sources)
+    assert sum(site == "page" for _, site in sources) == 16  # the page names its site; the feed entry doesn't
 
     second = enrich_feeds(demo_feed_urls(demo_base), str(db_path))
     assert (second.new_articles, second.enriched, second.failed) == (0, 0, 0)
