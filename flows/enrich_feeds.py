@@ -7,6 +7,9 @@ import os
 # Telemetry off before Prefect is imported; users may still override both.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Prefect gives its temporary server 20 s to start; on a busy 2-core machine it took 25-55 s
+# (bench/throughput.py), and the run failed outright. Users may still set their own.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import logging  # noqa: E402
 import time  # noqa: E402
