@@ -168,7 +168,7 @@ MIGRATIONS: tuple[str, ...] = (
     COMMENT ON COLUMN articles.fetched_at IS 'When the page was fetched.';
     COMMENT ON COLUMN articles.enriched_at IS 'When the record was enriched.';
     COMMENT ON COLUMN articles.http_status IS 'HTTP status of the page fetch.';
-    COMMENT ON COLUMN articles.status IS 'ok, or fetch_failed, not_html, no_text.';
+    COMMENT ON COLUMN articles.status IS 'ok, or fetch_failed, not_html, no_text, enrich_failed.';
     COMMENT ON COLUMN articles.error IS 'Why the page or text is missing.';
     COMMENT ON COLUMN articles.first_seen_at IS 'When the article was first stored.';
     COMMENT ON COLUMN articles.attempts IS 'Enrichment attempts of a failing article.';

@@ -40,15 +40,12 @@ def _db(path: Path | None) -> Path:
 
 def _with_store(path: Path, action: Callable):
     """Run ``action(store)``, turning database trouble into a message and an exit status."""
-    try:
+
+    def use_store():
         with open_store(path, wait_seconds=Settings().lock_wait_seconds) as store:
             return action(store)
-    except StoreBusy as exc:
-        console.print(f"[yellow]busy:[/] {exc}\nAnother enrich process is writing; try again later.")
-        raise typer.Exit(EX_TEMPFAIL) from None
-    except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+
+    return _guard_busy(use_store)
 
 
 def _quiet_prefect() -> None:
@@ -131,6 +128,7 @@ def run(
 
 
 def _guard_busy(action: Callable):
+    """Run ``action()``: a busy database exits 75 (try later), an unusable one exits 1."""
     try:
         return action()
     except StoreBusy as exc:

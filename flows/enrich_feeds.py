@@ -256,9 +256,9 @@ def enrich_feeds(
     # 5. Enrich in batches (one task per batch keeps orchestration cheap) and store each batch
     #    as it completes, in its own short transaction: a crash loses at most the batch in flight.
     options = EnrichOptions.from_settings(settings)
-    feed_info = {f.url: (f.language, f.topic) for f in stored}
-    feed_info.update({p.feed_url: (p.language, feed_info.get(p.feed_url, (None, None))[1]) for p in polls})
-    pairs = [EnrichJob(e, pages[e.url], *feed_info.get(e.feed_url, (None, None))) for e in fresh]
+    topics = {f.url: f.topic for f in stored}
+    languages = {f.url: f.language for f in stored} | {p.feed_url: p.language for p in polls if p.language}
+    pairs = [EnrichJob(e, pages[e.url], languages.get(e.feed_url), topics.get(e.feed_url)) for e in fresh]
     size = settings.batch_size
     batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
     enrich_futures = [enrich_task.submit(EnrichBatch(batch), options) for batch in batches]
