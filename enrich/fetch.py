@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -35,6 +37,7 @@ class FetchOptions:
     max_redirects: int = 5
     allow_private: bool = False
     per_host: int = 2  # page fetches in flight to one host
+    concurrency: int = 16  # page fetches in flight in this process, all hosts
     respect_robots: bool = True  # for article pages; feeds are published to be polled
 
     @property
@@ -218,3 +221,29 @@ def fetch_page(url: str, options: FetchOptions) -> FetchResult:
         if options.respect_robots and not robots.allowed(url):
             return _failure(url, url, "fetch.robots_disallowed", f"robots.txt of {url} disallows {ROBOTS_AGENT}")
         return fetch(url, options, accept=HTML_TYPES, headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"})
+
+
+def fetch_page_retrying(url: str, options: FetchOptions, *, retries: int = 0, retry_delay: float = 2.0) -> FetchResult:
+    """:func:`fetch_page`, tried again after a transient failure, with exponential backoff and jitter."""
+    for attempt in range(retries + 1):
+        result = fetch_page(url, options)
+        if not result.retryable or attempt == retries:
+            return result
+        # Full jitter around the exponential step, so pages of one failing host do not retry in step.
+        time.sleep(retry_delay * 2**attempt * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@lru_cache(maxsize=4)
+def _fetch_pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+
+
+def fetch_pages(urls: list[str], options: FetchOptions, *, retries: int = 0, retry_delay: float = 2.0) -> list[FetchResult]:
+    """Fetch pages concurrently, in order of ``urls``.
+
+    At most ``options.concurrency`` fetches are in flight in this process, however many callers
+    ask at once (they share one thread pool), and at most ``options.per_host`` to one host.
+    """
+    pool = _fetch_pool(options.concurrency)
+    return list(pool.map(lambda url: fetch_page_retrying(url, options, retries=retries, retry_delay=retry_delay), urls))

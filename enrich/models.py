@@ -137,3 +137,44 @@ class Article:
     vector: bytes | None = None  # hashed term vector for related articles (enrich.related)
     fingerprint: bytes | None = None  # MinHash of the text for near-duplicates (enrich.dedup)
     metadata_sources: str | None = None  # JSON: field -> "feed" | "page" | "none"
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichOptions:
+    """The settings the text stages read; small and picklable, so worker processes get a copy."""
+
+    words_per_minute: int = 230
+    cjk_chars_per_minute: int = 500
+    summary_sentences: int = 3
+    quote_count: int = 4
+    snippet_chars: int = 300
+    language_min_confidence: float = 0.70
+    spacy_model: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings) -> EnrichOptions:
+        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichJob:
+    """One entry to enrich: the entry, its fetched page (None without a link) and its feed's hints."""
+
+    entry: FeedEntry
+    page: FetchResult | None
+    feed_language: str | None = None
+    feed_topic: str | None = None
+
+    def failed(self, error: str, now: datetime) -> Article:
+        """The record of an entry whose enrichment broke: kept, with the reason, for the next run to retry."""
+        entry, page = self.entry, self.page
+        return Article(
+            url=entry.url, feed_url=entry.feed_url, entry_id=entry.entry_id, link=entry.link, canonical_url=None,
+            title=entry.title, author=entry.author, published_at=entry.published_at, updated_at=entry.updated_at,
+            site_name=None, image_url=None, tags=entry.tags, language="und", language_confidence=0.0,
+            word_count=0, reading_minutes=1, text="", text_source="none", summary=(), key_quotes=(),
+            feed_snippet="", topics=(), content_hash=entry.content_hash,
+            fetched_at=now if page is not None else None, enriched_at=now,
+            http_status=page.http_status if page is not None else None,
+            status="enrich_failed", error=error,
+        )

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from enrich.dedup import text_fingerprint
 from enrich.extract import ArticleMetadata, choose_metadata, extract_article
 from enrich.kind import classify_kind
 from enrich.language import SCRIPT_LANGUAGES, are_close, can_be_written_in, detect_language
-from enrich.models import Article, ExtractedPage, FeedEntry, FetchResult, LanguageGuess
+from enrich.models import Article, EnrichJob, EnrichOptions, ExtractedPage, FeedEntry, FetchResult, LanguageGuess
 from enrich.quotes import pick_quotes
 from enrich.readingtime import estimate_reading_time
 from enrich.related import article_vector
 from enrich.sentences import split_sentences, word_count
-from enrich.settings import Settings
 from enrich.snippet import html_to_text, make_snippet
 from enrich.summarize import summarize
 from enrich.topics import classify_topics
@@ -30,21 +28,6 @@ SHORT_TEXT_WORDS = 20
 # time on the langid corpus, about as often as a page declares a language it is not written in.
 MIN_WORDS_TO_OVERRULE = 5
 SURE_CONFIDENCE = 0.99
-
-
-@dataclass(frozen=True)
-class EnrichOptions:
-    words_per_minute: int = 230
-    cjk_chars_per_minute: int = 500
-    summary_sentences: int = 3
-    quote_count: int = 4
-    snippet_chars: int = 300
-    language_min_confidence: float = 0.70
-    spacy_model: str | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> EnrichOptions:
-        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
 
 
 def choose_text(page: ExtractedPage | None, feed_text: str) -> tuple[str, str]:
@@ -172,3 +155,11 @@ def enrich_entry(
         fingerprint=fingerprint,
         metadata_sources=json.dumps(meta_sources, sort_keys=True),
     )
+
+
+def enrich_job(job: EnrichJob, options: EnrichOptions) -> Article:
+    """:func:`enrich_entry` for one job; a bug in a stage costs that article (recorded), not its batch."""
+    try:
+        return enrich_entry(job.entry, job.page, options, feed_language=job.feed_language, feed_topic=job.feed_topic)
+    except Exception as exc:  # noqa: BLE001 - recorded as the article's status, with the message
+        return job.failed(f"{type(exc).__name__}: {exc}", datetime.now(UTC))

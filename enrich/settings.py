@@ -52,7 +52,11 @@ class Settings(BaseSettings):
         None, description="Installed trained spaCy model to use instead of blank pipelines."
     )
     related_window_days: int = Field(30, description="Related articles come from this many days around an article.")
-    batch_size: int = Field(25, description="Articles per enrichment task.")
+    batch_size: int = Field(25, description="Articles per fetch-and-enrich task.")
+    worker_processes: int | None = Field(
+        None, ge=0,
+        description="Processes for the CPU-bound text stages (default: one per core; 0: in the flow's own process).",
+    )
 
     dask_address: str | None = Field(
         None, description="Scheduler address of an existing Dask cluster (tcp://host:8786) to run tasks on."

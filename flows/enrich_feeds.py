@@ -15,31 +15,32 @@ import logging  # noqa: E402
 import time  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass, field, replace  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.futures import as_completed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
 
 from enrich.feeds import poll_feed  # noqa: E402
-from enrich.fetch import FetchOptions, fetch_page  # noqa: E402
+from enrich.fetch import FetchOptions, fetch_pages  # noqa: E402
 from enrich.linking import LinkCandidate, link_articles  # noqa: E402
-from enrich.models import Article, FeedEntry, FeedPoll, FetchResult  # noqa: E402
-from enrich.pipeline import EnrichOptions, enrich_entry  # noqa: E402
+from enrich.models import Article, EnrichJob, EnrichOptions, FeedEntry, FeedPoll  # noqa: E402
 from enrich.related import window_start  # noqa: E402
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval  # noqa: E402
 from enrich.settings import Settings  # noqa: E402
 from enrich.store import MAX_ATTEMPTS, open_store  # noqa: E402
+from enrich.workers import default_processes, enrich_jobs  # noqa: E402
 
 log = logging.getLogger("enrich.flow")
 
 
 class TransientFetchError(Exception):
-    """Raised inside a fetch task so Prefect retries it; carries the last result."""
+    """Raised inside a poll task so Prefect retries it; carries the last result."""
 
-    def __init__(self, result: FeedPoll | FetchResult) -> None:
+    def __init__(self, result: FeedPoll) -> None:
         super().__init__(result.error)
         self.result = result
 
@@ -65,29 +66,13 @@ class RunReport:
         return {k: getattr(self, k) for k in ("feeds_polled", "feeds_failed", "new_articles", "enriched", "failed")}
 
 
-# -- tasks: I/O tasks retry, CPU tasks don't ------------------------------------------------
+# -- tasks: a poll per feed (Prefect retries it), a fetch-and-enrich per batch of articles ---------
 @task(name="poll-feed", cache_policy=NO_CACHE)
 def poll_task(feed_url: str, options: FetchOptions, etag: str | None, last_modified: str | None) -> FeedPoll:
     poll, retryable = poll_feed(feed_url, options, etag=etag, last_modified=last_modified)
     if retryable:
         raise TransientFetchError(poll)
     return poll
-
-
-@task(name="fetch-page", cache_policy=NO_CACHE)
-def fetch_task(url: str, options: FetchOptions) -> FetchResult:
-    result = fetch_page(url, options)
-    if result.retryable:
-        raise TransientFetchError(result)
-    return result
-
-
-@dataclass(frozen=True)
-class EnrichJob:
-    entry: FeedEntry
-    page: FetchResult | None
-    feed_language: str | None
-    feed_topic: str | None
 
 
 class EnrichBatch:
@@ -101,37 +86,39 @@ class EnrichBatch:
         self.jobs = jobs
 
 
-def _enrich_one(job: EnrichJob, options: EnrichOptions) -> Article:
-    """Enrich one article; a bug in a stage costs that article (recorded), not its whole batch."""
-    try:
-        return enrich_entry(job.entry, job.page, options, feed_language=job.feed_language, feed_topic=job.feed_topic)
-    except Exception as exc:  # noqa: BLE001 - recorded as the article's status, with the message
-        now = datetime.now(UTC)
-        entry = job.entry
-        return Article(
-            url=entry.url, feed_url=entry.feed_url, entry_id=entry.entry_id, link=entry.link, canonical_url=None,
-            title=entry.title, author=entry.author, published_at=entry.published_at, updated_at=entry.updated_at,
-            site_name=None, image_url=None, tags=entry.tags, language="und", language_confidence=0.0,
-            word_count=0, reading_minutes=1, text="", text_source="none", summary=(), key_quotes=(),
-            feed_snippet="", topics=(), content_hash=entry.content_hash,
-            fetched_at=now if job.page is not None else None, enriched_at=now,
-            http_status=job.page.http_status if job.page is not None else None,
-            status="enrich_failed", error=f"{type(exc).__name__}: {exc}",
-        )
+@dataclass(frozen=True)
+class BatchOutcome:
+    articles: list[Article]
+    fetch_failures: list[tuple[str, str | None, str | None]]  # (article url, error key, message)
 
 
-@task(name="enrich-batch", cache_policy=NO_CACHE)
-def enrich_task(batch: EnrichBatch, options: EnrichOptions) -> list[Article]:
-    return [_enrich_one(job, options) for job in batch.jobs]
+@task(name="fetch-and-enrich", cache_policy=NO_CACHE)
+def fetch_and_enrich_task(
+    batch: EnrichBatch, fetch_options: FetchOptions, options: EnrichOptions, retries: int, retry_delay: float,
+    processes: int,
+) -> BatchOutcome:
+    """Fetch a batch's pages (concurrently, politely, transient failures retried), then enrich them.
+
+    One task per batch, not per page: a Prefect task costs ~6 ms of bookkeeping in this process
+    and more in its server, which at 1,000 pages was a fifth of the run (bench/throughput.py).
+    """
+    jobs = batch.jobs
+    linked = [i for i, job in enumerate(jobs) if job.entry.link]
+    pages = fetch_pages([jobs[i].entry.link for i in linked], fetch_options, retries=retries, retry_delay=retry_delay)
+    jobs = list(jobs)
+    for i, page in zip(linked, pages):
+        jobs[i] = replace(jobs[i], page=page)
+    failures = [(jobs[i].entry.url, page.error_key, page.error) for i, page in zip(linked, pages) if not page.ok]
+    return BatchOutcome(enrich_jobs(jobs, options, processes), failures)
 
 
-def _settled(future, url_kind: str):
-    """The task's value; for a fetch that failed after its retries, the last failure it saw."""
+def _settled_poll(future) -> FeedPoll | None:
+    """The poll's result; for one that failed after its retries, the last failure it saw."""
     value = future.result(raise_on_failure=False)
     if isinstance(value, TransientFetchError):
         return value.result
-    if isinstance(value, BaseException):  # a bug in a stage: record it, keep the run going
-        log.exception("%s task crashed", url_kind, exc_info=value)
+    if isinstance(value, BaseException):  # a bug: record it, keep the run going
+        log.exception("poll task crashed", exc_info=value)
         return None
     return value
 
@@ -178,6 +165,7 @@ def enrich_feeds(
         max_redirects=settings.max_redirects,
         allow_private=settings.allow_private_networks,
         per_host=settings.per_host_concurrency,
+        concurrency=settings.fetch_concurrency,
         respect_robots=settings.respect_robots,
     )
     retrying = dict(
@@ -204,7 +192,7 @@ def enrich_feeds(
     ]
     polls: list[FeedPoll] = []
     for feed, future in zip(due, poll_futures):
-        poll = _settled(future, "poll") or FeedPoll(feed.url, ok=False, error_key="poll.crashed", error="poll task crashed")
+        poll = _settled_poll(future) or FeedPoll(feed.url, ok=False, error_key="poll.crashed", error="poll task crashed")
         polls.append(poll)
     report.feeds_polled = len(polls)
     report.feeds_failed = sum(not p.ok for p in polls)
@@ -243,37 +231,42 @@ def enrich_feeds(
         else:
             log.warning("feed %s failed: %s", poll.feed_url, poll.error)
 
-    # 4. Fetch the pages of entries that have a link.
-    # Round-robin over hosts: submitted host by host, the workers would all queue on one host's
-    # per-host limit while the other hosts sat idle (bench/poll.py measured 2 of 16 slots busy).
-    fetch_futures = {e.url: fetch_task.with_options(**retrying).submit(e.link, fetch_options)
-                     for e in _round_robin_by_host([e for e in fresh if e.link])}
-    pages: dict[str, FetchResult | None] = {}
-    for entry in fresh:
-        future = fetch_futures.get(entry.url)
-        pages[entry.url] = _settled(future, "fetch") if future else None
-
-    # 5. Enrich in batches (one task per batch keeps orchestration cheap) and store each batch
-    #    as it completes, in its own short transaction: a crash loses at most the batch in flight.
+    # 4. Fetch and enrich in batches. Batches overlap: while one is being enriched in the worker
+    #    processes the next ones are fetching, so the network and every core stay busy. Each batch
+    #    is stored as it completes, in its own short transaction: a crash loses at most the
+    #    batches in flight. Entries are dealt round-robin over hosts so no batch waits on one
+    #    host's per-host limit while the other hosts sit idle.
     options = EnrichOptions.from_settings(settings)
     topics = {f.url: f.topic for f in stored}
     languages = {f.url: f.language for f in stored} | {p.feed_url: p.language for p in polls if p.language}
-    pairs = [EnrichJob(e, pages[e.url], languages.get(e.feed_url), topics.get(e.feed_url)) for e in fresh]
+    ordered = _round_robin_by_host([e for e in fresh if e.link]) + [e for e in fresh if not e.link]
+    jobs = [EnrichJob(e, None, languages.get(e.feed_url), topics.get(e.feed_url)) for e in ordered]
     size = settings.batch_size
-    batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
-    enrich_futures = [enrich_task.submit(EnrichBatch(batch), options) for batch in batches]
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    # On Dask the tasks already run in the cluster's worker processes; locally, in ours.
+    processes = 0 if settings.dask_address else settings.worker_processes
+    batch_futures = {
+        fetch_and_enrich_task.submit(
+            EnrichBatch(batch), fetch_options, options, settings.fetch_retries, settings.fetch_retry_delay,
+            default_processes() if processes is None else processes,
+        ): batch
+        for batch in batches
+    }
     articles: list[Article] = []
-    for batch, future in zip(batches, enrich_futures):
-        result = future.result(raise_on_failure=False)
-        if isinstance(result, BaseException):
-            log.error("enrichment of %d articles crashed: %r", len(batch), result)
+    fetch_failures: dict[str, tuple[str | None, str | None]] = {}
+    for future in as_completed(batch_futures):
+        batch = batch_futures[future]
+        outcome = future.result(raise_on_failure=False)
+        if isinstance(outcome, BaseException):
+            log.error("fetching and enriching %d articles crashed: %r", len(batch), outcome)
             report.failed += len(batch)
             report.reasons["enrich.crashed"] += len(batch)
             continue
         with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
-            store.upsert_articles(result, run_id)
-        articles.extend(result)
-        log.info("enriched %d/%d articles", len(articles), len(pairs))
+            store.upsert_articles(outcome.articles, run_id)
+        articles.extend(outcome.articles)
+        fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
+        log.info("enriched %d/%d articles", len(articles), len(jobs))
 
     # 6. Fold duplicate stories and update related lists: new articles against the stored window.
     linked = [a for a in articles if a.status == "ok"]
@@ -292,10 +285,7 @@ def enrich_feeds(
     # 7. Record every failure and close the run.
     now = datetime.now(UTC)
     failures = [("poll", p.feed_url, None, p.error_key, p.error) for p in polls if not p.ok]
-    failures += [
-        ("fetch", e.feed_url, e.url, page.error_key, page.error)
-        for e in fresh if (page := pages[e.url]) is not None and not page.ok
-    ]
+    failures += [("fetch", e.feed_url, e.url, *fetch_failures[e.url]) for e in fresh if e.url in fetch_failures]
     for article in articles:
         if article.status == "ok":
             report.enriched += 1

@@ -1,0 +1,104 @@
+"""Enrichment in worker processes, so the CPU-bound stages use every core instead of one GIL.
+
+A run's enrichment is ~90% pure-Python CPU work (extraction, language, sentences, quotes);
+threads in one process queue on the GIL and used 1.1 of 2 cores (bench/throughput.py). The
+workers are one long-lived pool per process, started from a fork server that has already
+imported the stages, so a worker starts in milliseconds, shares the loaded code copy-on-write,
+and the process that runs the flow never imports spaCy or trafilatura at all.
+
+A worker that dies (a segfault in a parser, the OOM killer) breaks the whole pool in
+``concurrent.futures``; the jobs it took down are tried once more in a fresh pool, and if that
+breaks too they are recorded as ``enrich_failed`` for the next run to retry, never lost.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+
+from enrich.models import Article, EnrichJob, EnrichOptions
+
+# Imported by the fork server before it forks any worker: the stages and their models.
+PRELOAD = ["enrich.pipeline"]
+ATTEMPTS = 2  # a job whose worker died is tried once more, in a fresh pool
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def default_processes() -> int:
+    """One worker per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _shared_pool(processes: int) -> ProcessPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size != processes:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            # Not fork: the flow's process runs threads (Prefect's event loop, HTTP pools), and a
+            # forked child inherits their locks in whatever state they were.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            _pool, _pool_size = ProcessPoolExecutor(processes, mp_context=context), processes
+        return _pool
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown() -> None:
+    """Stop the worker processes (they start again on the next call)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _enrich_in_worker(job: EnrichJob, options: EnrichOptions) -> Article:
+    from enrich.pipeline import enrich_job
+
+    return enrich_job(job, options)
+
+
+def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -> list[Article]:
+    """Enrich ``jobs`` in order; in ``processes`` worker processes, or in this thread when 0."""
+    if processes <= 0:
+        from enrich.pipeline import enrich_job
+
+        return [enrich_job(job, options) for job in jobs]
+    results: list[Article | None] = [None] * len(jobs)
+    pending = list(range(len(jobs)))
+    for _ in range(ATTEMPTS):
+        pool = _shared_pool(processes)
+        try:
+            futures: dict[int, Future] = {i: pool.submit(_enrich_in_worker, jobs[i], options) for i in pending}
+        except (BrokenProcessPool, RuntimeError):  # broken by another caller's job before we submitted
+            _discard(pool)
+            continue
+        for i, future in futures.items():
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool:
+                _discard(pool)
+            except Exception as exc:  # noqa: BLE001 - e.g. a result that would not pickle: that job's failure
+                results[i] = jobs[i].failed(f"{type(exc).__name__}: {exc}", datetime.now(UTC))
+        pending = [i for i in pending if results[i] is None]
+        if not pending:
+            break
+    now = datetime.now(UTC)
+    for i in pending:
+        results[i] = jobs[i].failed("WorkerDied: the enrichment process stopped abruptly", now)
+    return results  # type: ignore[return-value] - every slot is filled above

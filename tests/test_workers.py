@@ -1,0 +1,100 @@
+"""Enrichment in worker processes: the same articles as in-process, and no article lost when a worker dies."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from enrich import workers
+from enrich.feeds import poll_feed
+from enrich.fetch import FetchOptions, fetch_pages
+from enrich.models import EnrichJob, EnrichOptions
+from enrich.demo import demo_feed_urls
+
+OPTIONS = EnrichOptions()
+
+
+@pytest.fixture(scope="module")
+def demo_jobs(demo_base: str) -> list[EnrichJob]:
+    """Every demo entry with its page, fetched from the demo server as the flow would."""
+    fetch_options = FetchOptions(user_agent="enrich-test", allow_private=True)
+    jobs = []
+    for feed_url in demo_feed_urls(demo_base):
+        poll, _ = poll_feed(feed_url, fetch_options)
+        linked = [e for e in poll.entries if e.link]
+        pages = dict(zip((e.url for e in linked), fetch_pages([e.link for e in linked], fetch_options)))
+        jobs += [EnrichJob(e, pages.get(e.url), poll.language) for e in poll.entries]
+    assert len(jobs) == 17
+    return jobs
+
+
+def comparable(article):
+    return dataclasses.replace(article, enriched_at=None, fetched_at=None)
+
+
+def test_workers_enrich_exactly_what_the_flow_process_would(demo_jobs):
+    in_process = workers.enrich_jobs(demo_jobs, OPTIONS, processes=0)
+    in_workers = workers.enrich_jobs(demo_jobs, OPTIONS, processes=2)
+    assert [a.status for a in in_workers] == ["ok"] * len(demo_jobs)
+    assert [comparable(a) for a in in_workers] == [comparable(a) for a in in_process]
+
+
+def _worker_pids() -> list[int]:
+    pool = workers._pool
+    return [p.pid for p in (pool._processes or {}).values()] if pool is not None else []
+
+
+def test_a_killed_worker_costs_no_article(demo_jobs):
+    workers.enrich_jobs(demo_jobs[:2], OPTIONS, processes=2)  # the pool is up
+    jobs = demo_jobs * 3
+    killed = []
+
+    def kill_one_worker():
+        time.sleep(0.2)  # jobs are in flight
+        pids = _worker_pids()
+        if pids:
+            os.kill(pids[0], signal.SIGKILL)  # what the OOM killer does
+            killed.append(pids[0])
+
+    killer = threading.Thread(target=kill_one_worker)
+    killer.start()
+    results = workers.enrich_jobs(jobs, OPTIONS, processes=2)
+    killer.join()
+    assert killed, "no worker was running to be killed"
+    # The jobs the dead worker took down ran again in a fresh pool.
+    assert [a.url for a in results] == [j.entry.url for j in jobs]
+    assert [a.status for a in results] == ["ok"] * len(jobs)
+
+
+def test_workers_that_keep_dying_leave_recorded_failures_not_gaps(demo_jobs):
+    workers.enrich_jobs(demo_jobs[:2], OPTIONS, processes=2)
+    done = threading.Event()
+
+    def kill_every_worker():
+        while not done.is_set():
+            for pid in _worker_pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_every_worker)
+    killer.start()
+    try:
+        results = workers.enrich_jobs(demo_jobs, OPTIONS, processes=2)
+    finally:
+        done.set()
+        killer.join()
+    assert [a.url for a in results] == [j.entry.url for j in demo_jobs]
+    failed = [a for a in results if a.status != "ok"]
+    assert failed, "the killer never caught a worker"
+    assert {a.status for a in failed} == {"enrich_failed"}
+    assert all("WorkerDied" in a.error for a in failed)
+    # And the pool recovers for the next caller.
+    assert all(a.status == "ok" for a in workers.enrich_jobs(demo_jobs[:3], OPTIONS, processes=2))
