@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 _PIPELINE_FOR = {"ja": "zh"}
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Exactly the characters for which str.isalnum() is true (\w is isalnum() or "_"; the tests check
+# every code point). Counting them with findall instead of a generator took pick_quotes from
+# 7.6 to 6.9 ms an article and the summary from 2.5 to 2.1 ms.
+_ALNUM = re.compile(r"[^\W_]")
 
 
 @lru_cache(maxsize=8)
@@ -136,20 +140,22 @@ def is_complete_sentence(sentence: str, min_words: int = 5) -> bool:
 def is_unspaced(text: str) -> bool:
     """Mostly written in a script without spaces between words (Chinese, Japanese)?"""
     sample = text[:2000]
-    letters = sum(1 for c in sample if c.isalnum())
+    if _CJK.search(sample) is None:  # the usual case, and no count needed: 0 is never > 0.3 x letters
+        return False
+    letters = len(_ALNUM.findall(sample))
     return letters > 0 and len(_CJK.findall(sample)) > 0.3 * letters
 
 
 def words_of(sentence: str) -> list[str]:
     """Word tokens for similarity: ``\\w+`` runs, or character bigrams in unspaced scripts."""
     if is_unspaced(sentence):
-        chars = [c for c in sentence if c.isalnum()]
-        return ["".join(pair) for pair in zip(chars, chars[1:])] or chars
+        chars = _ALNUM.findall(sentence)
+        return [a + b for a, b in zip(chars, chars[1:])] or chars
     return _WORD.findall(sentence)
 
 
 def word_count(sentence: str) -> int:
     """Words a reader sees; unspaced scripts count two characters as a word."""
     if is_unspaced(sentence):
-        return sum(1 for c in sentence if c.isalnum()) // 2
+        return len(_ALNUM.findall(sentence)) // 2
     return len(_WORD.findall(sentence))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -253,3 +254,21 @@ def test_word_count():
     assert word_count("The team split the crate.") == 5
     assert word_count("焙煎機を買った。") == 3  # seven characters, two a word
     assert word_count("") == 0
+
+
+def test_letters_and_digits_are_what_isalnum_says_for_every_code_point():
+    from enrich.sentences import _ALNUM
+
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    assert _ALNUM.findall(everything) == [c for c in everything if c.isalnum()]
+
+
+@pytest.mark.parametrize(
+    ("text", "unspaced"),
+    [("焙煎機を買った。", True), ("The team split the crate.", False), ("", False), ("。、「」", False),
+     ("Tokyo 東京 is big and busy and full of people", False), ("東京は大きい, big", True)],
+)
+def test_is_unspaced(text, unspaced):
+    from enrich.sentences import is_unspaced
+
+    assert is_unspaced(text) is unspaced
