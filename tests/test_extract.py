@@ -17,7 +17,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from conftest import shared_or_skip
+from conftest import SHARED_CORPORA, shared_or_skip
 from enrich.extract import ArticleMetadata, choose_metadata, clean_text, extract_article, html_lang
 from enrich.models import ExtractedPage
 
@@ -451,6 +451,35 @@ def test_demo_feed_and_pages_agree_where_both_state_a_value():
             values, sources = choose_metadata(ArticleMetadata(title=entry.title, author=entry.get("author")), page)
             assert sources["title"] == "feed" and values.title == page.title
             assert values.author == page.author
+
+
+# -- metadata: our reading of trafilatura's steps stays trafilatura's ----------------------------------
+
+_METADATA_FIELDS = ("title", "author", "url", "date", "sitename", "image")
+
+
+def _metadata_pages() -> list[bytes]:
+    pages = [demo_html(page) for page in DEMO_PAGES]
+    root = SHARED_CORPORA / "article-extraction-benchmark" / "html"
+    if root.exists():  # every 6th page of the benchmark as well, when it is on this machine
+        import gzip
+
+        pages += [gzip.decompress(path.read_bytes()) for path in sorted(root.glob("*.html.gz"))[::6]]
+    return pages
+
+
+def test_page_metadata_gives_what_trafilatura_extract_metadata_gives():
+    # _page_metadata repeats trafilatura's extract_metadata minus the fields never read, for speed;
+    # a trafilatura upgrade that changes those steps must show up here.
+    import trafilatura
+
+    from enrich.extract import _page_metadata
+
+    for html in _metadata_pages():
+        tree = trafilatura.load_html(html)
+        ours, theirs = _page_metadata(tree), trafilatura.extract_metadata(tree)
+        for name in _METADATA_FIELDS:
+            assert getattr(ours, name) == getattr(theirs, name), (name, getattr(theirs, "url", None))
 
 
 # -- the quality gate: the benchmark's metric on a slice of its pages ---------------------------------
