@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from spacy.attrs import IS_QUOTE, LIKE_NUM
 from spacy.tokens import Doc, Span
 
 from enrich.sentences import nlp_for, word_count, words_of
@@ -40,13 +41,19 @@ P_LIST_ITEM = 0.8  # "- SoftBank CEO ..." is a bullet of a digest, usually anoth
 P_FURNITURE = 3.0  # links, phone numbers, "Label: value" strings, shortcodes
 
 QUOTE_MARKS = "\"“”„«»「」『』‹›"
+_QUOTE_MARK = re.compile(f"[{QUOTE_MARKS}]")
 _QUOTED = re.compile(r"[\"“„«「『‹][^\"“”„«»「」『』‹›]{12,}[\"”“»」』›]")
 _QUOTED_SPAN = re.compile(r"[\"“„«「『‹][^\"“”„«»「」『』‹›]*[\"”“»」』›]")
+# Case-insensitive alternations are slow in Python's re: no alternative can be skipped by its
+# first letter. Each pattern below opens with a lookahead on the first letters its alternatives
+# can start with (tests/test_quotes.py checks the lists), which halves the time and never
+# changes a match.
 SPEECH_VERBS = re.compile(
-    r"\b(said|says|told|added|explained|argued|noted|warned|recalled|insisted|wrote|asked|"
+    r"(?=[abcdefimnrstwと])"
+    r"(?:\b(said|says|told|added|explained|argued|noted|warned|recalled|insisted|wrote|asked|"
     r"sagte|sagt|erklärte|betonte|meinte|fügte|so|"
     r"dijo|dice|explica|explicó|afirma|afirmó|asegura|aseguró|cuenta|contó|añade|añadió|"
-    r"a déclaré|dit|explique|affirme)\b|と(?:言う|言った|話す|話した|語る|語った|笑う)|と\S{1,8}さんは",
+    r"a déclaré|dit|explique|affirme)\b|と(?:言う|言った|話す|話した|語る|語った|笑う)|と\S{1,8}さんは)",
     re.IGNORECASE,
 )
 SPEECH_LEMMAS = frozenset(
@@ -78,19 +85,22 @@ DANGLING_STARTS = frozenset(
     "cela mais et il elle".split()
 )
 BOILERPLATE = re.compile(
-    r"subscribe|newsletter|sign up|cookie|all rights reserved|advertis|click here|follow us|"
+    r"(?=[acdfnprst©クス])"
+    r"(?:subscribe|newsletter|sign up|cookie|all rights reserved|advertis|click here|follow us|"
     r"terms of (use|service)|privacy policy|©|read more|share this|"
     r"abonnieren|anzeige|alle rechte|datenschutz|"
     r"suscr[ií]b|publicidad|derechos reservados|"
-    r"クッキー|スポンサー|all rights",
+    r"クッキー|スポンサー|all rights)",
     re.IGNORECASE,
 )
 # Page furniture that reads like a sentence: links, e-mail, phone numbers, shortcodes, a run of
-# "Label: value" fields ("Tested by: ... RRP: ... More info: ...").
-_FURNITURE = re.compile(
-    r"https?://|www\.|\S+@\S+\.\w|\+?\d[\d ()-]{8,}\d|\[/?\w+[^\]]*\]|(?:\b\w+(?: \w+)?: .*){3,}|\s\|\s"
-)
+# "Label: value" fields ("Tested by: ... RRP: ... More info: ..."). One pattern would do; the
+# e-mail and field patterns are slow, so they run apart and only on text with an @ or three ": ".
+_FURNITURE = re.compile(r"https?://|www\.|\+?\d[\d ()-]{8,}\d|\[/?\w+[^\]]*\]|\s\|\s")
+_EMAIL = re.compile(r"\S+@\S+\.\w")
+_FIELDS = re.compile(r"(?:\b\w+(?: \w+)?: .*){3,}")
 _TERMINAL = re.compile(r"[.!?。！？…][\"'”’»›」』)\]]*$")
+_DIGIT = re.compile(r"\d")
 NEAR_DUPLICATE = 0.6  # Jaccard overlap of word sets above which two quotes say the same thing
 TOP_WORDS = 20  # the article's most frequent content words, for centrality
 
@@ -145,19 +155,47 @@ def _has_entities(doc: Doc) -> bool:
     return doc.has_annotation("ENT_IOB")
 
 
-def score_quote(doc: Doc, top_words: set[str]) -> tuple[float, str | None]:
-    """Quotability of one sentence (a spaCy Doc) and its speaker, if it names one."""
-    text = doc.text
+def is_furniture(text: str) -> bool:
+    """Links, e-mail addresses, phone numbers, shortcodes or a run of "Label: value" fields?"""
+    return bool(
+        _FURNITURE.search(text)
+        or ("@" in text and _EMAIL.search(text))
+        or (text.count(": ") >= 3 and _FIELDS.search(text))
+    )
+
+
+# Iterating a Doc builds a Python object per token, and so does Doc.text (it joins the tokens):
+# the helpers below read the text the caller already has and count token attributes in C
+# (Doc.count_by), and walk the tokens only when the text says they must.
+def _quotation_mark_tokens(doc: Doc, text: str) -> int:
+    """Tokens that are quotation marks: spaCy's ``is_quote``, or made of ``QUOTE_MARKS``."""
+    if _QUOTE_MARK.search(text):
+        return sum(1 for t in doc if t.is_quote or t.text in QUOTE_MARKS)
+    return doc.count_by(IS_QUOTE).get(1, 0)  # no token can be made of QUOTE_MARKS
+
+
+def _has_number(doc: Doc, text: str) -> bool:
+    """A token that looks like a number ("12", "twelve") or has a digit in it."""
+    # A digit in the text is a digit in a token: only single spaces fall between tokens. For
+    # ASCII, str.isdigit is \d; other scripts have digits \d does not match (², ①).
+    if _DIGIT.search(text) or (not text.isascii() and any(map(str.isdigit, text))):
+        return True
+    return bool(doc.count_by(LIKE_NUM).get(1, 0))
+
+
+def score_quote(doc: Doc, top_words: set[str], *, text: str | None = None) -> tuple[float, str | None]:
+    """Quotability of one sentence (a spaCy Doc, whose ``text`` may be given) and its speaker, if it names one."""
+    text = doc.text if text is None else text
     words = {w.lower() for w in words_of(text)}
     score = 0.0
-    quoted = bool(_QUOTED.search(text)) or sum(1 for t in doc if t.is_quote or t.text in QUOTE_MARKS) >= 2
+    quoted = bool(_QUOTED.search(text)) or _quotation_mark_tokens(doc, text) >= 2
     speaker = None
     if quoted:
         speaker = speaker_from_model(doc) if _has_entities(doc) else None
         speaker = speaker or attribute_speaker(text)
         score += W_SPEECH if SPEECH_VERBS.search(text) else W_QUOTED
         score += W_SPEAKER if speaker else 0.0
-    if any(t.like_num or any(c.isdigit() for c in t.text) for t in doc):
+    if _has_number(doc, text):
         score += W_NUMBER
     score += W_CENTRAL * min(1.0, len(words & top_words) / 5)
     if 15 <= word_count(text) <= 35:
@@ -171,7 +209,7 @@ def score_quote(doc: Doc, top_words: set[str]) -> tuple[float, str | None]:
         score -= P_FRAGMENT
     if text.startswith(("- ", "* ", "• ")):
         score -= P_LIST_ITEM
-    if _FURNITURE.search(text):
+    if is_furniture(text):
         score -= P_FURNITURE
     return round(score, 3), speaker
 
@@ -204,14 +242,19 @@ def pick_quotes(
         w.lower() for s in sentences for w in words_of(s) if len(w) > 3 or not w.isascii()
     )
     top = {w for w, _ in frequency.most_common(TOP_WORDS)}
-    scored = [Quote(text, *score_quote(doc, top)) for text, doc in zip(candidates, nlp.pipe(candidates))]
+    # The blank pipeline's only component, the sentencizer, sets nothing score_quote reads.
+    tokenize_only = set(nlp.pipe_names) <= {"sentencizer"}
+    docs = map(nlp.make_doc, candidates) if tokenize_only else nlp.pipe(candidates)
+    scored = [Quote(text, *score_quote(doc, top, text=text)) for text, doc in zip(candidates, docs)]
 
     chosen: list[Quote] = []
+    chosen_words: list[set[str]] = []
     for quote in sorted(scored, key=lambda q: -q.score):
         words = set(words_of(quote.text.lower()))
-        if any(_jaccard(words, set(words_of(c.text.lower()))) > NEAR_DUPLICATE for c in chosen):
+        if any(_jaccard(words, other) > NEAR_DUPLICATE for other in chosen_words):
             continue
         chosen.append(quote)
+        chosen_words.append(words)
         if len(chosen) == count:
             break
     order = {text: i for i, text in enumerate(candidates)}

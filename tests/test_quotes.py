@@ -363,3 +363,78 @@ def test_fragments_list_items_and_questions_rank_last():
     ]
     quotes = pick_quotes([*weak, good], "en", count=1)
     assert [q.text for q in quotes] == [good]
+
+
+@pytest.mark.parametrize(
+    ("text", "furniture"),
+    [
+        ("Read the full report at https://example.org/report today.", True),
+        ("Write to the editors at letters@northwind.example with your questions.", True),
+        ("Call the office on +44 20 7946 0958 between nine and five.", True),
+        ("[caption id=\"attachment_12\"] The bridge at dawn", True),
+        ("Tested by: John Milbank RRP: 49.95 Euro More info: see the shop.", True),
+        ("Home | News | Sport", True),
+        ("The council met at 9:30 and voted 12 to 3 for the new budget.", False),
+        ("She wrote: “we will rebuild it”, and the crowd cheered.", False),
+        ("Tickets cost 25 euros @ the door, the organisers said.", False),
+    ],
+)
+def test_what_counts_as_page_furniture(text, furniture):
+    from enrich.quotes import is_furniture
+
+    assert is_furniture(text) is furniture
+
+
+# -- the first-character lookaheads that speed up case-insensitive patterns never change a match --
+
+def _first_atoms(items) -> set:
+    """What a match of parsed pattern ``items`` can start with: literals and class members."""
+    import re._constants as sre
+
+    starts: set = set()
+    for op, av in items:
+        if op in (sre.AT, sre.ASSERT):  # \b and lookarounds consume nothing
+            continue
+        if op is sre.LITERAL:
+            return starts | {(op, av)}
+        if op is sre.IN:
+            return starts | set(av)
+        if op is sre.BRANCH:
+            return starts.union(*(_first_atoms(alternative) for alternative in av[1]))
+        if op is sre.SUBPATTERN:
+            return starts | _first_atoms(av[3])
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            starts |= _first_atoms(av[2])
+            if av[0]:
+                return starts
+            continue
+        raise AssertionError(f"unexpected {op} in the pattern")
+    raise AssertionError("the pattern can match the empty string")
+
+
+def assert_first_character_guard(pattern) -> None:
+    """``pattern`` opens (after any ``\\b``) with ``(?=[...])`` naming every character a match can start with."""
+    import re._constants as sre
+    import re._parser
+
+    items = list(re._parser.parse(pattern.pattern, pattern.flags))
+    guard = next(i for i, (op, _) in enumerate(items) if op is sre.ASSERT)
+    assert all(op is sre.AT for op, _ in items[:guard])
+    direction, [(op, allowed)] = items[guard][1]
+    assert direction == 1 and op is sre.IN
+    missing = _first_atoms(items[guard + 1 :]) - set(allowed)
+    assert not missing, f"the lookahead of {pattern.pattern[:40]!r}... lacks {missing}"
+
+
+@pytest.mark.parametrize("name", ["SPEECH_VERBS", "BOILERPLATE"])
+def test_first_character_lookaheads_cover_every_alternative(name):
+    import enrich.quotes
+
+    assert_first_character_guard(getattr(enrich.quotes, name))
+
+
+def test_the_guard_check_finds_a_missing_first_character():
+    import re
+
+    with pytest.raises(AssertionError, match="lacks"):
+        assert_first_character_guard(re.compile(r"\b(?=[ab])(?:apple|banana|cherry)\b", re.IGNORECASE))
