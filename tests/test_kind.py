@@ -160,3 +160,11 @@ def test_bbc_news_is_mostly_news():
     kinds = [classify_kind("\n".join(r["article_sentences"]), title=r["title"]) for r in rows]
     assert kinds.count("News") / len(kinds) >= 0.9
     assert "Personal" not in kinds
+
+
+@pytest.mark.parametrize("name", ["_REVIEW_MARKERS", "_OPINION", "_ANALYSIS"])
+def test_first_character_lookaheads_cover_every_alternative(name):
+    import enrich.kind
+    from tests.test_quotes import assert_first_character_guard
+
+    assert_first_character_guard(getattr(enrich.kind, name))
