@@ -59,10 +59,24 @@ def _stemmer(language: str):
         return None
 
 
-@lru_cache(maxsize=400_000)
-def _stem(language: str, word: str) -> str:
-    # Snowball stemming is pure Python (~10 us a word); word frequencies are Zipfian, so a
-    # cache turns it into a dictionary lookup for almost every token after the first articles.
+# Snowball stemming is pure Python (~10 us a word); word frequencies are Zipfian, so remembering
+# each word's verdict (its stem, or None when it is no content word) turns almost every token
+# after the first articles into one dictionary lookup.
+MAX_KNOWN_WORDS = 200_000  # per language; then the memory starts afresh
+_UNSEEN = object()
+
+
+@lru_cache(maxsize=64)
+def _verdicts(language: str) -> dict[str, str | None]:
+    """Word -> stem, or None for a stop word, a number or a 1-letter token; filled as words come."""
+    return {}
+
+
+def _verdict(word: str, language: str) -> str | None:
+    if len(word) < MIN_WORD_CHARS or word in stop_words_for(language) or word.isdigit() or "_" in word:
+        return None
+    if word[0].isdigit():  # 2026, 3d, 41st: numbers and measures, not content
+        return None
     stemmer = _stemmer(language)
     return stemmer(word) if stemmer is not None else word
 
@@ -78,20 +92,28 @@ def content_words(text: str, language: str) -> list[str]:
     Scripts without spaces (Chinese, Japanese) give overlapping character bigrams instead, as
     ``enrich.sentences.words_of`` does for the summariser.
     """
-    if not text:
-        return []
+    return list(_content_words(text, language)) if text else []
+
+
+# The topic classifier and article_vector read the same text one after the other, so the second
+# reading of an article is a lookup. 32 entries cover the articles the threads of one process
+# enrich at the same time.
+@lru_cache(maxsize=32)
+def _content_words(text: str, language: str) -> tuple[str, ...]:
     text = unicodedata.normalize("NFKC", text).lower()
     if is_unspaced(text):
-        return [w for w in words_of(text) if not w.isdigit()]
-    stop = stop_words_for(language)
+        return tuple(w for w in words_of(text) if not w.isdigit())
+    verdicts = _verdicts(language)
     out = []
     for word in _WORD.findall(text):
-        if len(word) < MIN_WORD_CHARS or word in stop or word.isdigit() or "_" in word:
-            continue
-        if word[0].isdigit():  # 2026, 3d, 41st: numbers and measures, not content
-            continue
-        out.append(_stem(language, word))
-    return out
+        stem = verdicts.get(word, _UNSEEN)
+        if stem is _UNSEEN:
+            if len(verdicts) >= MAX_KNOWN_WORDS:
+                verdicts.clear()
+            stem = verdicts[word] = _verdict(word, language)
+        if stem is not None:
+            out.append(stem)
+    return tuple(out)
 
 
 # --- vectors --------------------------------------------------------------------------------

@@ -276,6 +276,9 @@ def text_topics(text: str, title: str | None, language: str) -> tuple[dict[str, 
     return dict(zip(model.classes, p.tolist())), known
 
 
+# classify_topics and classify_kind (enrich.kind) both weigh the same article's voice, one after
+# the other: the second is a lookup. 32 entries cover the threads of one process.
+@lru_cache(maxsize=32)
 def personal_evidence(text: str, language: str) -> PersonalEvidence:
     """Count first-person singular pronouns in the writer's own voice (quotations removed)."""
     own_voice = _QUOTED.sub(" ", text or "")

@@ -50,6 +50,37 @@ def synthetic_rows(count: int, seed: int, clusters: int = 6, start: datetime = N
 # --- tokens and vectors --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "title", "language", "sha256"),
+    [
+        (
+            "The regional rail operator will run extra trains on the northern line from Monday, after weeks of "
+            "complaints about overcrowding at peak times. Four additional services will leave the central station "
+            "between 7 and 9 in the morning, a spokesperson said.",
+            "Extra trains on the northern line", "en",
+            "63f70baf53ed5969af4743748e4ff044973986d62997f9d133b84ffe1997a024",
+        ),
+        (
+            "店で出しているコーヒー豆は、すべて私が自分で焙煎している。焙煎機を買ったのは三年前のことだ。",
+            "焙煎の話", "ja",
+            "c289d1d6e9da25d5048a975ad6d1b8610334518fe2f269d1454696d2c8209e58",
+        ),
+    ],
+)
+def test_stored_vectors_never_change(text, title, language, sha256):
+    # New vectors are scored against stored ones: a speed-up must leave the bytes as they were.
+    import hashlib
+
+    assert hashlib.sha256(article_vector(text, title, language).to_bytes()).hexdigest() == sha256
+
+
+def test_content_words_are_a_fresh_list_each_time():
+    text = "The engineers were running builds, and the builds ran faster."
+    words = content_words(text, "en")
+    words.append("mutated")
+    assert content_words(text, "en") == words[:-1]
+
+
 def test_content_words_are_stemmed_without_stop_words_or_numbers():
     words = content_words("The engineers were running 41 builds in 2026, and the builds ran faster.", "en")
     assert "the" not in words and "and" not in words and "41" not in words and "2026" not in words
