@@ -42,6 +42,7 @@ MIN_SIZE_RATIO = 0.2  # a text under a fifth of the other's size is an excerpt, 
 _MAGIC = b"MH1\x00"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_ALNUM = re.compile(r"[^\W_]")  # exactly the characters str.isalnum() accepts
 
 
 @lru_cache(maxsize=1)
@@ -54,15 +55,23 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
 
 def shingles(text: str) -> set[int]:
     """32-bit hashes of the text's word 3-shingles (character 5-shingles for unspaced scripts)."""
+    return set(_shingle_hashes(text).tolist())
+
+
+def _shingle_hashes(text: str) -> np.ndarray:
+    """The distinct shingle hashes, sorted (uint64): each distinct shingle is hashed once."""
     text = unicodedata.normalize("NFKC", text or "").lower()
-    letters = sum(1 for c in text[:2000] if c.isalnum())
-    if letters and len(_CJK.findall(text[:2000])) > 0.3 * letters:
-        chars = "".join(c for c in text if c.isalnum())
-        grams = (chars[i : i + SHINGLE_CHARS] for i in range(max(len(chars) - SHINGLE_CHARS + 1, 0)))
+    sample = text[:2000]
+    letters = len(_ALNUM.findall(sample)) if _CJK.search(sample) else 0  # no CJK: no count needed
+    if letters and len(_CJK.findall(sample)) > 0.3 * letters:
+        chars = "".join(_ALNUM.findall(text))
+        grams = {chars[i : i + SHINGLE_CHARS] for i in range(max(len(chars) - SHINGLE_CHARS + 1, 0))}
     else:
         words = _WORD.findall(text)
-        grams = (" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(len(words) - SHINGLE_WORDS + 1, 0)))
-    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "little") for g in grams}
+        grams = set(map(" ".join, zip(*(words[k:] for k in range(SHINGLE_WORDS)))))
+    blake2b = hashlib.blake2b
+    digests = b"".join([blake2b(g.encode(), digest_size=4).digest() for g in grams])
+    return np.unique(np.frombuffer(digests, dtype="<u4")).astype(np.uint64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,13 +94,15 @@ class TextFingerprint:
 
 def fingerprint_of(text: str) -> TextFingerprint:
     """MinHash of the text's shingles: h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32, minimum over x."""
-    hashes = np.fromiter(shingles(text), dtype=np.uint64)
+    hashes = _shingle_hashes(text)
     if hashes.size == 0:
         return TextFingerprint(0, np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32))
     a, b = _permutations()
     with np.errstate(over="ignore"):  # multiplication modulo 2^64 is the point
-        mixed = (a[:, None] * hashes[None, :] + b[:, None]) >> np.uint64(32)
-    return TextFingerprint(int(hashes.size), mixed.min(axis=1).astype(np.uint32))
+        mixed = np.multiply.outer(a, hashes)
+        mixed += b[:, None]
+    # x >> 32 never falls as x grows: the minimum can be taken first, and the shift on 128 values.
+    return TextFingerprint(int(hashes.size), (mixed.min(axis=1) >> np.uint64(32)).astype(np.uint32))
 
 
 def text_fingerprint(text: str) -> bytes:
