@@ -10,18 +10,28 @@ pipeline calls it) against the first four sentences that are not in the summary.
 - make-up: direct quotations, with a named speaker, with a figure, and the weak kinds the score
   penalises (questions, dangling openers, fragments).
 
-Run: .venv/bin/python bench/quotes.py
+With ``--stages`` it prints instead what the text stages cost: CPU ms an article of each stage
+enrich.pipeline.enrich_entry runs after extraction and language detection, called as it calls
+them, on the article-extraction benchmark's 181 pages and the 16 demo pages (thread CPU time,
+best of 3 passes after a warm-up pass that fills the caches a long run has warm).
+
+Run: .venv/bin/python bench/quotes.py [--stages]
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import time
+from collections.abc import Callable
 
-from _scoring import BBC, ROOT, mean, require
+from _scoring import BBC, ROOT, extraction_pages, mean, require
 
+from enrich.dedup import text_fingerprint
 from enrich.extract import extract_article
+from enrich.kind import classify_kind
+from enrich.pipeline import choose_language
 from enrich.quotes import (
     DANGLING_STARTS,
     MAX_WORDS,
@@ -32,8 +42,11 @@ from enrich.quotes import (
     attribute_speaker,
     pick_quotes,
 )
+from enrich.readingtime import estimate_reading_time
+from enrich.related import article_vector
 from enrich.sentences import split_sentences, word_count, words_of
 from enrich.summarize import summarize
+from enrich.topics import classify_topics, topic_model
 
 QUOTED = re.compile(r"[\"“„«「][^\"“”„«»「」]{12,}[\"”“»」]")
 TERMINAL = re.compile(r"[.!?。！？…][\"'”’»›」』)\]]*$")
@@ -110,5 +123,66 @@ def main() -> None:
         print(f"| {name:<26} | {ours[name]:11.1%} | {base[name]:29.1%} |")
 
 
+STAGE_NAMES = (
+    "word_count", "estimate_reading_time", "split_sentences", "summarize", "pick_quotes",
+    "classify_topics", "classify_kind", "article_vector", "text_fingerprint",
+)
+
+
+def stage_texts() -> list[tuple[str, str | None, str]]:
+    """(text, title, language) of the benchmark and demo pages, as the pipeline would see them."""
+    pages = [(html, f"https://bench.test/{key}") for key, (html, _) in extraction_pages().items()]
+    pages += [
+        (page.read_bytes().replace(b"{{DEMO_BASE}}", b"http://127.0.0.1:1"), "http://127.0.0.1:1/")
+        for page in sorted((ROOT / "data" / "demo" / "site").rglob("*.html"))
+    ]
+    out = []
+    for html, url in pages:
+        page = extract_article(html, url)
+        if page is not None and page.text:
+            language = choose_language(page.text, (page.html_lang, None), 0.70, title=page.title).code
+            out.append((page.text, page.title, language))
+    return out
+
+
+def run_stages(text: str, title: str | None, language: str, clock: dict[str, float]) -> None:
+    """The text stages of enrich_entry in its order and with its defaults, each timed into ``clock``."""
+
+    def timed(name: str, stage: Callable[[], object]) -> object:
+        started = time.thread_time()
+        result = stage()
+        clock[name] += time.thread_time() - started
+        return result
+
+    timed("word_count", lambda: word_count(text))
+    timed("estimate_reading_time", lambda: estimate_reading_time(text, language))
+    sentences = timed("split_sentences", lambda: split_sentences(text, language))
+    summary = timed("summarize", lambda: summarize(sentences, language, max_sentences=3, title=title))
+    timed("pick_quotes", lambda: pick_quotes(sentences, language, exclude=summary, count=4))
+    timed("classify_topics", lambda: classify_topics(text, title=title, language=language))
+    timed("classify_kind", lambda: classify_kind(text, title=title, language=language))
+    timed("article_vector", lambda: article_vector(text, title, language).to_bytes())
+    timed("text_fingerprint", lambda: text_fingerprint(text))
+
+
+def stages(passes: int = 3) -> None:
+    texts = stage_texts()
+    topic_model()  # trained once per process, not per article
+    best: dict[str, float] = {}
+    for attempt in range(passes + 1):
+        clock = dict.fromkeys(STAGE_NAMES, 0.0)
+        for text, title, language in texts:
+            run_stages(text, title, language, clock)
+        if attempt:  # the first pass warms the caches
+            best = {name: min(best.get(name, clock[name]), clock[name]) for name in STAGE_NAMES}
+    print(f"Text stages after extraction and language detection, {len(texts)} pages "
+          f"(181 benchmark, 16 demo): CPU ms an article, best of {passes}\n")
+    print("| stage                 | ms/article |")
+    print("|-----------------------|------------|")
+    for name in STAGE_NAMES:
+        print(f"| {name:<21} | {best[name] / len(texts) * 1000:10.2f} |")
+    print(f"| {'all':<21} | {sum(best.values()) / len(texts) * 1000:10.2f} |")
+
+
 if __name__ == "__main__":
-    main()
+    stages() if "--stages" in sys.argv[1:] else main()
