@@ -25,11 +25,11 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
-from sumy.nlp.stemmers import Stemmer
-from sumy.utils import get_stop_words
 
 from enrich.sentences import is_unspaced, words_of
-from enrich.summarize import SUMY_LANGUAGES
+
+# sumy (stop words, Snowball stemmers) is imported where a vector is made: the flow's process
+# only links stored vectors, and sumy pulls in NLTK, ~3 s of imports it never needs.
 
 # --- tokenisation ---------------------------------------------------------------------------
 
@@ -41,6 +41,10 @@ MIN_WORD_CHARS = 2
 @lru_cache(maxsize=64)
 def stop_words_for(language: str) -> frozenset[str]:
     """sumy's stop words for ``language`` (ISO 639-1), or none when it has no list."""
+    from sumy.utils import get_stop_words
+
+    from enrich.summarize import SUMY_LANGUAGES
+
     name = SUMY_LANGUAGES.get(language)
     try:
         return frozenset(w.lower() for w in get_stop_words(name)) if name else frozenset()
@@ -50,6 +54,10 @@ def stop_words_for(language: str) -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def _stemmer(language: str):
+    from sumy.nlp.stemmers import Stemmer
+
+    from enrich.summarize import SUMY_LANGUAGES
+
     name = SUMY_LANGUAGES.get(language)
     if not name or is_unspaced_language(language):
         return None

@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+# spaCy is imported where a pipeline is built: the flow's own process uses the regex helpers
+# below (through enrich.related) but never splits sentences, and importing spaCy costs ~2 s.
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,8 @@ _ALNUM = re.compile(r"[^\W_]")
 @lru_cache(maxsize=8)
 def _trained(model: str) -> Language | None:
     """An installed trained pipeline (a package name or a path), or None when it does not load."""
+    import spacy
+
     try:
         nlp = spacy.load(model)
     except (OSError, ImportError, ValueError) as exc:
@@ -47,6 +53,8 @@ def nlp_for(language: str, model: str | None = None) -> Language:
         trained = _trained(model)
         if trained is not None and trained.lang in (language, "xx"):
             return trained
+    import spacy
+
     name = _PIPELINE_FOR.get(language, language)
     try:
         nlp = spacy.blank(name)

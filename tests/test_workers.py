@@ -44,6 +44,16 @@ def test_workers_enrich_exactly_what_the_flow_process_would(demo_jobs):
     assert [comparable(a) for a in in_workers] == [comparable(a) for a in in_process]
 
 
+def test_the_flow_process_does_not_import_the_text_stages():
+    # They load in the workers; in the flow's process they would only cost start-up time and memory.
+    import subprocess
+    import sys
+
+    code = "import flows.cli, flows.enrich_feeds, sys; print(sorted(m for m in ('spacy', 'trafilatura', 'sumy', 'langdetect') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
+
+
 def _worker_pids() -> list[int]:
     pool = workers._pool
     return [p.pid for p in (pool._processes or {}).values()] if pool is not None else []
