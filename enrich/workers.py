@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -46,8 +48,37 @@ def _shared_pool(processes: int) -> ProcessPoolExecutor:
             # forked child inherits their locks in whatever state they were.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
-            _pool, _pool_size = ProcessPoolExecutor(processes, mp_context=context), processes
+            _pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),))
+            _pool_size = processes
         return _pool
+
+
+def _exit_with(parent: int) -> None:
+    """Worker start-up: leave when the process that owns the pool dies.
+
+    A pool's workers wait for work forever; if their owner is killed (kill -9, the OOM killer)
+    nobody tells them, and they (and the fork server they keep alive) would linger holding
+    hundreds of MiB each.
+    """
+
+    def watch() -> None:
+        try:
+            with os.fdopen(os.pidfd_open(parent), "rb", buffering=0) as handle:
+                select.select([handle], [], [])  # readable when the process exits
+        except OSError:  # no pidfd here, or the owner is already gone: poll instead
+            while _alive(parent):
+                time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-owner", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

@@ -108,3 +108,37 @@ def test_workers_that_keep_dying_leave_recorded_failures_not_gaps(demo_jobs):
     assert all("WorkerDied" in a.error for a in failed)
     # And the pool recovers for the next caller.
     assert all(a.status == "ok" for a in workers.enrich_jobs(demo_jobs[:3], OPTIONS, processes=2))
+
+
+def test_workers_leave_when_their_owner_is_killed():
+    # kill -9 of a run (tests/test_concurrency.py does it) must not leave its workers behind.
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys, time\n"
+        "from enrich import workers\n"
+        "pool = workers._shared_pool(2)\n"
+        "pids = {pool.submit(os.getpid).result() for _ in range(20)}\n"
+        "print(*pids, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in owner.stdout.readline().split()]
+        assert pids and all(_running(p) for p in pids)
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 15
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(p) for p in pids)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
