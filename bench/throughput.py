@@ -10,49 +10,91 @@ What it measures (issue 7, "Speed on one machine"):
   links, titles (the page's <title>), dates and a teaser. The servers run in a child process (this
   file with ``--serve``) so their work does not compete with the pipeline for this process's GIL;
   they still share the machine's cores, and their CPU time is reported.
-- Prefect is started once up front (``prefect_test_harness``) and a small warm-up run loads the
-  models, so the timed runs exclude server start and first-use loading (cold start is measured on
-  its own, see below).
-- For each N: ``flows.enrich_feeds.enrich_feeds(feed_urls, fresh_db, True)``, timed around the
-  call; a thread samples VmRSS (/proc/self/status) and per-thread CPU (/proc/self/task) every
-  50 ms. Meanwhile the stage functions the flow calls (poll_feed, fetch_page, enrich_entry,
-  link_articles, open_store) are wrapped in the flow module's namespace (in memory only) to time
-  the task work inside the flow, so orchestration is what remains.
-- The stage breakdown: the same feeds and pages, in the same process, outside Prefect, one
-  article after the other: poll_feed, fetch_page, then ``enrich.pipeline.enrich_entry`` with each
-  stage function it calls wrapped by a perf_counter timer (extract_article, choose_language,
-  split_sentences, summarize, pick_quotes, classify_topics + classify_kind, article_vector +
-  text_fingerprint; the rest of enrich_entry is "other"), then link_articles and the store calls
-  the flow makes, into another fresh DuckDB file. Wrapping enrich_entry's own calls keeps the loop
-  identical to what the flow runs while the pipeline changes.
+- Prefect is started once up front (``prefect_test_harness``), then warm-up runs put every unique
+  page once through the flow and once through the plain driver (below): they start the
+  enrichment worker processes (the fork server imports the stages) and let each worker load its
+  per-language pipelines, stop words and stemmers on first use, as a long-running service would
+  have (the bench prints the workers' CPU in each warm-up pass: the first costs more). So the
+  timed runs exclude server start and first-use loading (cold start is measured on its own, see
+  below), and the flow and the plain driver start equally warm.
+- The flow, for each N: ``flows.enrich_feeds.enrich_feeds(feed_urls, fresh_db, True)``, timed
+  around the call. The flow runs one ``fetch_and_enrich_task`` per batch of ENRICH_BATCH_SIZE
+  articles, batches overlapping on the task runner's threads: ``enrich.fetch.fetch_pages`` (one
+  shared thread pool, per-host limit) then ``enrich.workers.enrich_jobs`` (a long-lived forkserver
+  process pool, ENRICH_WORKER_PROCESSES, default one per core). Measured:
+  - CPU seconds (/proc/PID/stat, utime + stime, plus reaped children's) of (a) this process,
+    (b) the enrichment workers: descendants whose /proc/PID/cmdline names
+    ``multiprocessing.forkserver`` (the fork server and the workers it forked), (c) the other
+    descendants, i.e. Prefect's temporary server (and multiprocessing's resource tracker, which
+    uses next to nothing), (d) the page servers. Cores busy = (a + b) / wall, the bench's own
+    memory sampler left out of (a).
+  - Memory, sampled by a thread every 50 ms: VmRSS of this process and of each worker process,
+    summed; and their PSS (/proc/PID/smaps_rollup), which is fairer since the forked workers share
+    the fork server's pages copy-on-write. Reading PSS walks every page table, ~6 ms per 300 MB,
+    so it is read every 50 ms at most but no more often than keeps that cost under 3% of a core
+    (about once a second here); the sampler's own CPU time is reported, and left out of (a)
+    where (a) is compared (cores busy, Prefect's CPU). Peaks of each sum and of this process
+    alone; the target is < 1 GiB at 1,000 articles, this process + workers.
+  - Wall time inside the functions the flow module calls (wrapped in its namespace, in memory
+    only): poll_feed, fetch_pages and enrich_jobs (inside the batch tasks, summed over batches),
+    link_articles, and the ``open_store`` blocks; batches in flight on average = (fetch_pages +
+    enrich_jobs) / (first fetch -> last enrichment).
+- The plain driver, for each N: the same work without Prefect, on the same feeds and pages under
+  other URLs, into a fresh DuckDB file: poll the feeds (``enrich.feeds.poll_feed``) on a
+  ``concurrent.futures.ThreadPoolExecutor(ENRICH_FETCH_CONCURRENCY)``, the same store calls, the
+  same batches (round-robin by host, the flow's ``_round_robin_by_host``) each running
+  fetch_pages then enrich_jobs (the same worker pool) on that executor, stored by the main thread
+  as each completes, then linking. Measured as the flow is. Prefect's overhead =
+  (flow wall - plain wall) / flow wall (target < 10% at 1,000), the walls summed over
+  ``--rounds`` (default 2) rounds whose order alternates (flow then plain, plain then flow), each
+  run on fresh URLs and a fresh DuckDB file; the table details the first round's runs. A run of
+  100 articles lasts a few seconds, so one busy neighbour moves that figure by tens of percent;
+  steadier is Prefect's CPU: this process's CPU in the flow minus in the plain driver (Prefect's
+  client side) plus its server's, as a share of the flow's CPU.
+- The stage breakdown: the same feeds and pages, in this process, outside Prefect and the worker
+  pool, one article after the other: poll_feed, fetch_page, then ``enrich.pipeline.enrich_entry``
+  with each stage function it calls wrapped by a perf_counter timer (extract_article,
+  choose_language, split_sentences, summarize, pick_quotes, classify_topics + classify_kind,
+  article_vector + text_fingerprint; the rest of enrich_entry is "other"), then link_articles and
+  the store calls, into another fresh DuckDB file. It loads the models into this process, so it
+  runs after every flow and plain run (whose memory figures would otherwise include them), after
+  an untimed pass over every unique page (first-use loading, as for the workers).
 - The floor: plain ``trafilatura.extract(html)`` over the same N pages, in this process, on one
-  core, as pages/s; the pipeline's ratio to it (target >= 0.5).
+  core, as pages/s; the flow's articles/s over it (target >= 0.5).
 - Cold start: ``python -m flows.cli run --feeds FILE --db FILE`` launched as a subprocess with
   PREFECT_API_URL unset (so Prefect starts its temporary server, as a user sees it), timed from
   the launch to the first request the servers see; once with a fresh PREFECT_HOME (a first run
   after install) and once more with the same home (every later run). When Prefect's temporary
-  server misses its own 20 s start-up budget (it does on a busy 2-core machine: the run then fails
-  with "Timed out while attempting to connect to ephemeral Prefect API server"), the failure is
-  reported and the launch repeated with PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120.
+  server misses its start-up budget (the run then fails with "Timed out while attempting to
+  connect to ephemeral Prefect API server"), the failure is reported and the launch repeated
+  with PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120. Processes of the run's session still
+  running 5 s after it exits (its Prefect server, its worker pool) are named and stopped.
 - Other people's jobs on the same machine skew every figure: before each timed part the bench
   waits up to ``--quiet-wait`` seconds (default 60) for other processes to use under a quarter of
-  a core, and the table shows how many cores they used during the flow, the loop and the floor
-  (from /proc/stat, minus this process and its children).
+  a core, and the table shows how many cores they used during each part (from /proc/stat, minus
+  this process and its descendants).
 
-Run it from the project root (the 1,000 run takes a few minutes):
+No longer measured, since the work left this process: the CPU of each stage call inside the flow
+(it runs in the workers) and "orchestration = wall - task CPU"; and the flow against the
+sequential loop as an overhead (the flow is parallel): that comparison is the plain driver's now,
+and the loop is reported as the one-core baseline the flow speeds up.
+
+Run it from the project root (the default run took 25 minutes on a busy 2-core machine):
 
     .venv/bin/python bench/throughput.py                      # N = 100 and 1000, no added latency
     .venv/bin/python bench/throughput.py --sizes 100 --latency-ms 50 --no-cold-start
 
 Environment: ENRICH_ALLOW_PRIVATE_NETWORKS is forced to true (traffic goes to 127.0.0.x only);
 other ENRICH_ settings (ENRICH_FETCH_CONCURRENCY, ENRICH_PER_HOST_CONCURRENCY, ENRICH_BATCH_SIZE,
-...) are read as the flow reads them. ``--time-limit`` (default 1800 s) stops everything this
-bench started if anything hangs. Exit status 0 when every run enriched its articles, 1 otherwise.
+ENRICH_WORKER_PROCESSES, ...) are read as the flow reads them. ``--time-limit`` (default 3600 s)
+stops everything this bench started if anything hangs. Exit status 0 when every flow and plain
+run enriched its articles, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import gc
 import gzip
 import html as htmlmod
@@ -69,7 +111,7 @@ import time
 import urllib.request
 from collections import Counter
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -259,15 +301,12 @@ class PageServers:
                 self.proc.wait()
 
 
+
 # ================================================================================================
-# Measuring: RSS and CPU samplers, timing wrappers
+# Measuring: processes by role, CPU, memory samples, timing wrappers
 # ================================================================================================
-def vm_rss() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
+WORKER_MARK = b"multiprocessing.forkserver"  # in the command line of the fork server and its forks
+PSS_BUDGET = 0.03  # at most this share of one core for reading smaps_rollup
 
 
 def _stat_fields(path: str) -> list[str] | None:
@@ -279,36 +318,82 @@ def _stat_fields(path: str) -> list[str] | None:
     return data[data.rfind(")") + 2 :].split()  # fields from the 3rd on (state, ppid, ...)
 
 
-def task_cpu() -> dict[int, float]:
-    """CPU seconds of every live thread of this process."""
-    out = {}
-    for tid in os.listdir("/proc/self/task"):
-        fields = _stat_fields(f"/proc/self/task/{tid}/stat")
+def _status_bytes(pid: int | str, key: str, name: str = "status") -> int | None:
+    """A ``key:`` line of /proc/PID/status or /proc/PID/smaps_rollup, in bytes; None if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/{name}") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return 0
+
+
+def vm_rss(pid: int | str = "self") -> int | None:
+    return _status_bytes(pid, "VmRSS:")
+
+
+def pss(pid: int | str = "self") -> int | None:
+    return _status_bytes(pid, "Pss:", "smaps_rollup")
+
+
+def cpu_of(pids) -> float:
+    """CPU seconds of these processes, with their reaped children's (a dead worker's lands in its fork server)."""
+    total = 0.0
+    for pid in pids:
+        fields = _stat_fields(f"/proc/{pid}/stat")
         if fields:
-            out[int(tid)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return out
+            total += sum(int(v) for v in fields[11:15]) / CLK_TCK  # utime stime cutime cstime
+    return total
 
 
-def descendants_cpu(exclude: set[int]) -> float:
-    """CPU seconds of this process's live descendants (the Prefect server), minus ``exclude``."""
-    parent: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            fields = _stat_fields(f"/proc/{name}/stat")
-            if fields:
-                parent[int(name)] = int(fields[1])
-                cpu[int(name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    mine, frontier = set(), {os.getpid()}
+def children_of(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return kids
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids.extend(int(v) for v in f.read().split())
+        except OSError:
+            pass
+    return kids
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def descendants(page_server: int | None = None) -> dict[str, list[int]]:
+    """This process's live descendants by role: ``workers`` (the enrichment fork server and its
+    workers), ``pages`` (the page-server child), ``other`` (Prefect's server, the resource tracker)."""
+    roles: dict[str, list[int]] = {"workers": [], "pages": [], "other": []}
+    frontier = [(pid, None) for pid in children_of(os.getpid())]
     while frontier:
-        frontier = {pid for pid, ppid in parent.items() if ppid in frontier and pid not in exclude} - mine
-        mine |= frontier
-    return sum(cpu[pid] for pid in mine)
+        pid, inherited = frontier.pop()
+        role = inherited or ("pages" if pid == page_server else "workers" if WORKER_MARK in _cmdline(pid) else "other")
+        roles[role].append(pid)
+        frontier.extend((kid, role if role == "pages" else None) for kid in children_of(pid))
+    return roles
 
 
 def process_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def role_cpu(page_server: int | None) -> dict[str, float]:
+    """CPU seconds so far of this process (``main``) and of its descendants by role."""
+    out = {role: cpu_of(pids) for role, pids in descendants(page_server).items()}
+    out["main"] = process_cpu()
+    return out
 
 
 def system_busy() -> float:
@@ -320,8 +405,8 @@ def system_busy() -> float:
 
 
 def own_cpu() -> float:
-    """CPU seconds of this process and everything it started (page servers, Prefect's server)."""
-    return process_cpu() + descendants_cpu(set())
+    """CPU seconds of this process and everything it started (page servers, Prefect's server, workers)."""
+    return sum(role_cpu(None).values())
 
 
 class Contention:
@@ -347,28 +432,56 @@ def wait_until_quiet(limit: float, threshold: float = 0.25) -> float:
 
 
 class Sampler:
-    """Every ``interval`` s: this process's VmRSS, and each thread's CPU (Python or native)."""
+    """Memory of this process and of the enrichment workers: VmRSS every ``interval`` s, PSS as
+    often as its cost allows (see PSS_BUDGET); peaks of each and of their sums."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
-        self.peak_rss = 0
-        self.first: dict[int, float] = {}
-        self.last: dict[int, float] = {}
-        self.python_tids: set[int] = set()
+        self.peak: Counter[str] = Counter()  # main_rss, workers_rss, total_rss, and the same for pss
+        self.workers_seen: set[int] = set()
+        self.pss_samples = 0
+        self.samples = 0
+        self.cpu = 0.0  # the sampler thread's own CPU seconds
+        self._workers: list[int] = []
+        self._workers_at = 0.0
+        self._next_pss = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="bench-sampler")
 
+    def _worker_pids(self, now: float) -> list[int]:
+        # Workers start on first use and after a pool breaks; looking once a second is plenty.
+        if now - self._workers_at >= 1.0:
+            roots = [pid for pid in children_of(os.getpid()) if WORKER_MARK in _cmdline(pid)]
+            self._workers = roots + [kid for pid in roots for kid in children_of(pid)]
+            self._workers_at = now
+        return self._workers
+
+    def _peak(self, kind: str, main: int | None, workers: list[int | None]) -> None:
+        alive = [v for v in workers if v is not None]
+        self.peak[f"main_{kind}"] = max(self.peak[f"main_{kind}"], main or 0)
+        self.peak[f"workers_{kind}"] = max(self.peak[f"workers_{kind}"], sum(alive))
+        self.peak[f"total_{kind}"] = max(self.peak[f"total_{kind}"], (main or 0) + sum(alive))
+
     def _sample(self) -> None:
-        self.peak_rss = max(self.peak_rss, vm_rss())
-        self.python_tids.update(t.native_id for t in threading.enumerate() if t.native_id)
-        self.last.update(task_cpu())
+        now = time.monotonic()
+        pids = self._worker_pids(now)
+        self.workers_seen.update(pids)
+        self._peak("rss", vm_rss(), [vm_rss(pid) for pid in pids])
+        self.samples += 1
+        if now >= self._next_pss:
+            began = time.thread_time()
+            self._peak("pss", pss(), [pss(pid) for pid in pids])
+            self.pss_samples += 1
+            self._next_pss = now + max(self.interval, (time.thread_time() - began) / PSS_BUDGET)
 
     def _run(self) -> None:
+        began = time.thread_time()
         while not self._stop.wait(self.interval):
             self._sample()
+        self._sample()  # the end state too
+        self.cpu = time.thread_time() - began
 
     def __enter__(self) -> Sampler:
-        self.first = task_cpu()
         self._sample()
         self._thread.start()
         return self
@@ -376,35 +489,32 @@ class Sampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self._sample()
-
-    def native_cpu(self) -> float:
-        """CPU of threads Python does not know: DuckDB's and OpenBLAS's worker pools and the like."""
-        return sum(v - self.first.get(tid, 0.0) for tid, v in self.last.items() if tid not in self.python_tids)
 
 
 class Meter:
-    """Wall and thread-CPU time of wrapped calls, by stage name; safe across threads."""
+    """Wall time of wrapped calls by name, with the first start and last end; safe across threads."""
 
     def __init__(self) -> None:
         self.wall: Counter[str] = Counter()
-        self.cpu: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
         self.lock = threading.Lock()
 
-    def add(self, name: str, wall: float, cpu: float) -> None:
+    def add(self, name: str, began: float, ended: float) -> None:
         with self.lock:
-            self.wall[name] += wall
-            self.cpu[name] += cpu
+            self.wall[name] += ended - began
             self.calls[name] += 1
+            self.first[name] = min(self.first.get(name, began), began)
+            self.last[name] = max(self.last.get(name, ended), ended)
 
     def wrap(self, name: str, fn):
         def timed(*args, **kwargs):
-            w, c = time.perf_counter(), time.thread_time()
+            began = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.add(name, time.perf_counter() - w, time.thread_time() - c)
+                self.add(name, began, time.perf_counter())
 
         timed.__wrapped__ = fn
         return timed
@@ -412,14 +522,20 @@ class Meter:
     def wrap_cm(self, name: str, cm_factory):
         @contextmanager
         def timed(*args, **kwargs):
-            w, c = time.perf_counter(), time.thread_time()
+            began = time.perf_counter()
             try:
                 with cm_factory(*args, **kwargs) as value:
                     yield value
             finally:
-                self.add(name, time.perf_counter() - w, time.thread_time() - c)
+                self.add(name, began, time.perf_counter())
 
         return timed
+
+    def batch_phase(self) -> float:
+        """First fetch_pages call to the end of the last enrich_jobs call, s."""
+        if "fetch_pages" not in self.first or "enrich_jobs" not in self.last:
+            return 0.0
+        return self.last["enrich_jobs"] - self.first["fetch_pages"]
 
 
 @contextmanager
@@ -436,60 +552,234 @@ def patched(module, replacements: dict[str, object]):
 
 
 # ================================================================================================
-# The runs
+# The runs: the flow and the plain driver, measured alike
 # ================================================================================================
 @dataclass
-class FlowRun:
+class Run:
+    kind: str  # "flow" or "plain"
     n: int
     wall: float = 0.0
-    report: object = None
-    cpu: float = 0.0
-    native_cpu: float = 0.0
-    prefect_server_cpu: float = 0.0
-    page_server_cpu: float = 0.0
+    report: object = None  # flows.enrich_feeds.RunReport
+    cpu: dict[str, float] = field(default_factory=dict)  # main, workers, other (Prefect's server), pages
+    sampler_cpu: float = 0.0
+    peak: Counter = field(default_factory=Counter)
+    workers_seen: int = 0
+    pss_every: float = 0.0  # mean seconds between PSS samples
     rss_start: int = 0
-    rss_peak: int = 0
     maxrss_after: int = 0
     work: Meter = field(default_factory=Meter)
     hits: list = field(default_factory=list)
     started: float = 0.0
     others: float = 0.0  # other processes' CPU during the run, cores
-    floor_others: float = 0.0  # ... during the trafilatura floor
+
+    @property
+    def main_cpu(self) -> float:
+        """CPU seconds of this process for the run, without the bench's memory sampler."""
+        return self.cpu["main"] - self.sampler_cpu
+
+    @property
+    def busy(self) -> float:
+        """Cores busy with the pipeline: this process (sampler aside) and its enrichment workers."""
+        return (self.main_cpu + self.cpu["workers"]) / self.wall
 
 
-def run_flow(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) -> FlowRun:
+def measured(servers: PageServers, result: Run, call) -> Run:
+    """Run ``call()`` (which returns a RunReport) with every meter on."""
+    page_pid = servers.proc.pid
+    mark, _ = servers.mark()
+    gc.collect()
+    result.rss_start = vm_rss() or 0
+    cpu0 = role_cpu(page_pid)
+    with Sampler() as sampler, Contention() as contention:
+        result.started = time.monotonic()
+        result.report = call()
+        result.wall = time.monotonic() - result.started
+    cpu1 = role_cpu(page_pid)
+    time.sleep(0.05)  # a handler may still be appending its last hit
+    result.cpu = {role: cpu1[role] - cpu0.get(role, 0.0) for role in cpu1}
+    result.others = contention.cores
+    result.sampler_cpu = sampler.cpu
+    result.peak = sampler.peak
+    result.workers_seen = len(sampler.workers_seen)
+    result.pss_every = result.wall / max(sampler.pss_samples, 1)
+    result.maxrss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result.hits, _, _ = servers.stats(mark)
+    return result
+
+
+def run_flow(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) -> Run:
+    """The Prefect flow, with the functions it calls wrapped by timers in its module's namespace."""
     import flows.enrich_feeds as flow_module
 
-    result = FlowRun(n)
+    result = Run("flow", n)
     meter = result.work
     replacements = {
-        "poll_feed": meter.wrap("poll", flow_module.poll_feed),
-        "fetch_page": meter.wrap("fetch", flow_module.fetch_page),
-        "enrich_entry": meter.wrap("enrich", flow_module.enrich_entry),
-        "link_articles": meter.wrap("link", flow_module.link_articles),
-        "open_store": meter.wrap_cm("store", flow_module.open_store),
+        "poll_feed": meter.wrap("poll_feed", flow_module.poll_feed),
+        "fetch_pages": meter.wrap("fetch_pages", flow_module.fetch_pages),
+        "enrich_jobs": meter.wrap("enrich_jobs", flow_module.enrich_jobs),
+        "link_articles": meter.wrap("link_articles", flow_module.link_articles),
+        "open_store": meter.wrap_cm("open_store", flow_module.open_store),
     }
     feed_urls = servers.feed_urls(tag, n, feeds)
-    mark, server_cpu0 = servers.mark()
-    exclude = {servers.proc.pid}
-    prefect_cpu0 = descendants_cpu(exclude)
-    gc.collect()
-    result.rss_start = vm_rss()
-    with patched(flow_module, replacements), Sampler() as sampler, Contention() as contention:
-        cpu0 = process_cpu()
-        result.started = time.monotonic()
-        result.report = flow_module.enrich_feeds(feed_urls, str(db_path), True)
-        result.wall = time.monotonic() - result.started
-        result.cpu = process_cpu() - cpu0
-    time.sleep(0.05)  # a handler may still be appending its last hit
-    result.others = contention.cores
-    result.native_cpu = sampler.native_cpu()
-    result.rss_peak = sampler.peak_rss
-    result.maxrss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    result.prefect_server_cpu = descendants_cpu(exclude) - prefect_cpu0
-    result.hits, _, server_cpu1 = servers.stats(mark)
-    result.page_server_cpu = server_cpu1 - server_cpu0
-    return result
+    with patched(flow_module, replacements) as wrapped:
+        if missing := sorted(set(replacements) - set(wrapped)):
+            print(f"  (the flow module no longer has {', '.join(missing)}: not timed)", flush=True)
+        return measured(servers, result, lambda: flow_module.enrich_feeds(feed_urls, str(db_path), True))
+
+
+def fetch_options_for(settings):
+    """FetchOptions as the flow builds them from settings."""
+    from enrich.fetch import FetchOptions
+
+    return FetchOptions(
+        user_agent=settings.user_agent, connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout, max_bytes=settings.max_page_bytes,
+        max_redirects=settings.max_redirects, allow_private=settings.allow_private_networks,
+        per_host=settings.per_host_concurrency, concurrency=settings.fetch_concurrency,
+        respect_robots=settings.respect_robots,
+    )
+
+
+def plain_enrich_feeds(feed_urls: list[str], db_path: str, meter: Meter):
+    """What ``enrich_feeds`` does (steps 1-7 of flows/enrich_feeds.py), without Prefect: the same
+    stage and store calls, the same batches on a plain thread pool of the same size."""
+    from flows.enrich_feeds import RunReport, _needs_enrichment, _round_robin_by_host
+    from enrich.feeds import poll_feed
+    from enrich.fetch import fetch_pages
+    from enrich.linking import LinkCandidate, link_articles
+    from enrich.models import EnrichJob, EnrichOptions
+    from enrich.related import window_start
+    from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval
+    from enrich.settings import Settings
+    from enrich.store import open_store as open_store_plain
+    from enrich.workers import default_processes, enrich_jobs
+
+    poll_feed = meter.wrap("poll_feed", poll_feed)
+    fetch_pages = meter.wrap("fetch_pages", fetch_pages)
+    enrich_jobs = meter.wrap("enrich_jobs", enrich_jobs)
+    link_articles = meter.wrap("link_articles", link_articles)
+    open_store = meter.wrap_cm("open_store", open_store_plain)
+
+    started = time.monotonic()
+    settings = Settings(db_path=db_path, allow_private_networks=True)
+    fetch_options = fetch_options_for(settings)
+    wait = settings.lock_wait_seconds
+
+    # 1. The feeds given, the due ones.
+    now = datetime.now(UTC)
+    with open_store(settings.db_path, wait_seconds=wait) as store:
+        run_id = store.begin_run(now)
+        store.add_feeds(feed_urls)
+        stored = store.feeds(feed_urls)
+    due = [f for f in stored if f.due(now)]
+    report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due))
+
+    threads = concurrent.futures.ThreadPoolExecutor(max_workers=settings.fetch_concurrency, thread_name_prefix="plain")
+    with threads as pool:
+        # 2. Poll them concurrently (no retries: nothing fails on loopback).
+        def poll(feed):
+            return poll_feed(feed.url, fetch_options, etag=feed.etag, last_modified=feed.last_modified)[0]
+
+        polls = list(pool.map(poll, due))
+        report.feeds_polled = len(polls)
+        report.feeds_failed = sum(not p.ok for p in polls)
+
+        # 3. Record the polls, keep the entries not enriched yet.
+        entries = list({e.url: e for p in polls for e in reversed(p.entries)}.values())
+        polled_at = datetime.now(UTC)
+        policy = PollPolicy(min_interval=timedelta(minutes=settings.min_poll_minutes),
+                            max_interval=timedelta(minutes=settings.max_poll_minutes))
+        next_polls = {
+            p.feed_url: next_poll_at(
+                polled_at, ok=p.ok, consecutive_failures=0 if p.ok else 1,
+                retry_after=parse_retry_after(p.retry_after, polled_at), gone=p.gone, policy=policy,
+                interval=poll_interval(polled_at, ttl_minutes=p.ttl_minutes, cache_control=p.cache_control,
+                                       entry_times=tuple(e.published_at for e in p.entries if e.published_at),
+                                       policy=policy) if p.ok and not p.not_modified else
+                         timedelta(minutes=settings.min_poll_minutes) if p.ok else timedelta(0),
+            )
+            for p in polls
+        }
+        with open_store(settings.db_path, wait_seconds=wait) as store:
+            store.record_polls(polls, run_id, polled_at, next_polls)
+            store.link_feeds([(e.url, e.feed_url) for p in polls for e in p.entries], run_id, polled_at)
+            known = store.known_articles([e.url for e in entries])
+        fresh = [e for e in entries if _needs_enrichment(e, known.get(e.url))]
+        report.new_articles = len(fresh)
+
+        # 4. The same batches, fetched then enriched on the pool, stored here as each completes.
+        options = EnrichOptions.from_settings(settings)
+        topics = {f.url: f.topic for f in stored}
+        languages = {f.url: f.language for f in stored} | {p.feed_url: p.language for p in polls if p.language}
+        ordered = _round_robin_by_host([e for e in fresh if e.link]) + [e for e in fresh if not e.link]
+        jobs = [EnrichJob(e, None, languages.get(e.feed_url), topics.get(e.feed_url)) for e in ordered]
+        size = settings.batch_size
+        batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        processes = default_processes() if settings.worker_processes is None else settings.worker_processes
+
+        def fetch_and_enrich(batch):
+            linked = [i for i, job in enumerate(batch) if job.entry.link]
+            pages = fetch_pages([batch[i].entry.link for i in linked], fetch_options,
+                                retries=settings.fetch_retries, retry_delay=settings.fetch_retry_delay)
+            batch = list(batch)
+            for i, page in zip(linked, pages):
+                batch[i] = replace(batch[i], page=page)
+            failures = [(batch[i].entry.url, p.error_key, p.error) for i, p in zip(linked, pages) if not p.ok]
+            return enrich_jobs(batch, options, processes), failures
+
+        futures = {pool.submit(fetch_and_enrich, batch): batch for batch in batches}
+        articles = []
+        fetch_failures: dict[str, tuple[str | None, str | None]] = {}
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                done, failed = future.result()
+            except Exception:  # noqa: BLE001 - counted as the flow counts it
+                report.failed += len(futures[future])
+                report.reasons["enrich.crashed"] += len(futures[future])
+                continue
+            with open_store(settings.db_path, wait_seconds=wait) as store:
+                store.upsert_articles(done, run_id)
+            articles.extend(done)
+            fetch_failures.update({url: (key, message) for url, key, message in failed})
+
+    # 6. Linking.
+    linked = [a for a in articles if a.status == "ok"]
+    if linked:
+        new = [LinkCandidate(a.url, a.canonical_url, a.language, a.published_at or a.enriched_at, a.vector,
+                             a.fingerprint) for a in linked]
+        with open_store(settings.db_path, wait_seconds=wait) as store:
+            since = window_start(min(c.published_at for c in new), settings.related_window_days)
+            candidates = store.link_candidates(since, exclude=[c.url for c in new])
+            existing = store.related_lists([c.url for c in candidates])
+        links = link_articles(new, candidates, existing)
+        report.duplicates = len(links.duplicates)
+        with open_store(settings.db_path, wait_seconds=wait) as store:
+            store.save_links(links, run_id, datetime.now(UTC))
+
+    # 7. Failures, and close the run.
+    now = datetime.now(UTC)
+    failures = [("poll", p.feed_url, None, p.error_key, p.error) for p in polls if not p.ok]
+    failures += [("fetch", e.feed_url, e.url, *fetch_failures[e.url]) for e in fresh if e.url in fetch_failures]
+    for article in articles:
+        if article.status == "ok":
+            report.enriched += 1
+        else:
+            report.failed += 1
+            report.reasons[article.status] += 1
+            if article.status == "no_text":
+                failures.append(("extract", article.feed_url, article.url, "extract.empty", article.error))
+    report.seconds = round(time.monotonic() - started, 2)
+    with open_store(settings.db_path, wait_seconds=wait) as store:
+        store.record_failures(failures, run_id, now)
+        store.finish_run(run_id, report.counts())
+    return report
+
+
+def run_plain(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) -> Run:
+    """The plain driver, measured as the flow is."""
+    result = Run("plain", n)
+    feed_urls = servers.feed_urls(tag, n, feeds)
+    return measured(servers, result, lambda: plain_enrich_feeds(feed_urls, str(db_path), result.work))
 
 
 # Stage functions enrich_entry calls, by the row they are reported under.
@@ -533,23 +823,18 @@ class StageRun:
 
 
 def run_stages(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) -> StageRun:
-    """The flow's work, one article after another, outside Prefect, each stage timed."""
+    """The flow's work, one article after another, in this process (no Prefect, no workers), each stage timed."""
     from enrich import pipeline
     from enrich.feeds import poll_feed
-    from enrich.fetch import FetchOptions, fetch_page
+    from enrich.fetch import fetch_page
     from enrich.linking import LinkCandidate, link_articles
-    from enrich.pipeline import EnrichOptions
+    from enrich.models import EnrichOptions
     from enrich.related import window_start
     from enrich.settings import Settings
     from enrich.store import open_store
 
     settings = Settings(db_path=db_path, allow_private_networks=True)
-    fetch_options = FetchOptions(  # as the flow builds them
-        user_agent=settings.user_agent, connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout, max_bytes=settings.max_page_bytes,
-        max_redirects=settings.max_redirects, allow_private=settings.allow_private_networks,
-        per_host=settings.per_host_concurrency, respect_robots=settings.respect_robots,
-    )
+    fetch_options = fetch_options_for(settings)
     options = EnrichOptions.from_settings(settings)
     result = StageRun(n)
     meter = Meter()
@@ -648,13 +933,36 @@ class ColdStart:
     to_first_page: float | None = None
     exit_after: float | None = None
     returncode: int | None = None
+    left_behind: list[str] = field(default_factory=list)  # its session's processes running 5 s after it exited
     tail: str = ""
 
     def summary(self) -> str:
         first = f"{self.to_first_request:.1f} s" if self.to_first_request is not None else "none seen"
         page = f"{self.to_first_page:.1f} s" if self.to_first_page is not None else "none seen"
         done = f"{self.exit_after:.1f} s (exit {self.returncode})" if self.exit_after is not None else "killed at timeout"
-        return f"launch -> first request {first:>9}; -> first page {page:>9}; -> exit {done}"
+        left = f"; left running (then stopped): {', '.join(self.left_behind)}" if self.left_behind else ""
+        return f"launch -> first request {first:>9}; -> first page {page:>9}; -> exit {done}{left}"
+
+
+def describe(pid: int) -> str:
+    """A short name for a Python process: the module it runs (``-m X`` or ``-c "from X import"``)."""
+    argv = _cmdline(pid).decode(errors="replace").split("\0")
+    if "-m" in argv[:-1]:
+        return argv[argv.index("-m") + 1]
+    if found := re.search(r"from ([\w.]+) import", " ".join(argv)):
+        return found.group(1)
+    return " ".join(Path(a).name for a in argv[:2])
+
+
+def session_members(sid: int) -> list[int]:
+    """Running processes of session ``sid`` (one this bench started with start_new_session)."""
+    members = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            fields = _stat_fields(f"/proc/{name}/stat")
+            if fields and int(fields[3]) == sid and fields[0] not in "ZX":  # zombies have exited
+                members.append(int(name))
+    return members
 
 
 def cold_start(servers: PageServers, label: str, tag: str, workdir: Path, prefect_home: Path,
@@ -679,6 +987,17 @@ def cold_start(servers: PageServers, label: str, tag: str, workdir: Path, prefec
         try:
             out.returncode = proc.wait(timeout=timeout)
             out.exit_after = time.monotonic() - launched
+            # Its Prefect server and enrichment workers should go with it (5 s of grace).
+            deadline = time.monotonic() + 5.0
+            while (left := session_members(proc.pid)) and time.monotonic() < deadline:
+                time.sleep(0.25)
+            if left:
+                out.left_behind = [describe(pid) for pid in left]
+                for pid in left:  # ours: started in the session this bench created
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGTERM)  # its own session: the CLI and its Prefect server
             try:
@@ -731,90 +1050,178 @@ def mib(b: int) -> str:
     return f"{b / MIB:,.0f} MiB"
 
 
-def report(args, runs: list[tuple[FlowRun, StageRun, float]], cores: int, warmup: float, prefect_start: float,
+
+
+@dataclass
+class SizeResult:
+    rounds: list[tuple[Run, Run]]  # (flow, plain); rounds 1, 3... ran the flow first, 2, 4... the plain driver
+    loop: StageRun | None = None
+    floor: float = 0.0  # seconds for N pages
+    floor_others: float = 0.0
+
+    @property
+    def flow(self) -> Run:  # the first round's runs are the ones shown in detail
+        return self.rounds[0][0]
+
+    @property
+    def plain(self) -> Run:
+        return self.rounds[0][1]
+
+    def peak(self, key: str) -> int:
+        """The highest memory peak of the flow runs."""
+        return max(flow.peak[key] for flow, _ in self.rounds)
+
+    def overhead(self) -> float:
+        """(flow wall - plain wall) / flow wall, with the walls summed over the rounds."""
+        flow, plain = (sum(run.wall for run in runs) for runs in zip(*self.rounds))
+        return (flow - plain) / flow
+
+
+def report(args, results: list[SizeResult], cores: int, warm_up: str, prefect_start: float,
            colds: list[ColdStart], unique: int) -> int:
     from enrich.settings import Settings
+    from enrich.workers import default_processes
 
     settings = Settings()
-    headers = ("", *(f"N = {f.n}" for f, _, _ in runs))
+    size = settings.batch_size
+    processes = default_processes() if settings.worker_processes is None else settings.worker_processes
+    headers = ("", *(f"N = {r.flow.n}" for r in results))
 
     def row(name, get):
-        return (name, *(get(f, s, floor) for f, s, floor in runs))
+        return (name, *(get(r) for r in results))
 
-    def pipeline_rate(f):
-        return f.n / f.wall
+    def rate(run: Run) -> float:
+        return run.n / run.wall
 
-    def work_cpu(f):
-        return sum(f.work.cpu.values())
+    def floor_rate(r: SizeResult) -> float:
+        return r.flow.n / r.floor
 
-    def orchestration_cpu(f):
-        return f.cpu - work_cpu(f) - f.native_cpu
-
-    def phase(f, kind_end: str):
-        pages = [h for h in f.hits if h[0] == "page"]
+    def phase(run: Run, part: str) -> str:
+        pages = [h for h in run.hits if h[0] == "page"]
         if not pages:
             return "-"
         first, last = min(h[1] for h in pages), max(h[2] for h in pages)
-        if kind_end == "before":
-            return f"{first - f.started:.1f} s"
-        if kind_end == "span":
-            return f"{last - first:.1f} s"
-        return f"{f.started + f.wall - last:.1f} s"
+        seconds = {"before": first - run.started, "span": last - first, "after": run.started + run.wall - last}[part]
+        return f"{seconds:.1f} s"
+
+    def batch_walls(run: Run) -> str:
+        w, c = run.work.wall, run.work.calls
+        fetch, enrich = w["fetch_pages"], w["enrich_jobs"]
+        per_batch = f"{fetch / max(c['fetch_pages'], 1):.1f} / {enrich / max(c['enrich_jobs'], 1):.1f}"
+        return f"{fetch:.1f} s / {enrich:.1f} s ({per_batch} per batch)"
+
+    def in_flight(run: Run) -> str:
+        phase_s = run.work.batch_phase()
+        if not phase_s:
+            return "-"
+        busy = run.work.wall["fetch_pages"] + run.work.wall["enrich_jobs"]
+        return f"{busy / phase_s:.1f} of {settings.fetch_concurrency}"
+
+    def prefect_client(r: SizeResult) -> float:
+        return r.flow.main_cpu - r.plain.main_cpu
+
+    def both(get, rounds, fmt) -> str:
+        """One figure of each round's flow and plain runs: "flow, flow / plain, plain"."""
+        return " / ".join(", ".join(fmt.format(get(run)) for run in runs) for runs in zip(*rounds))
+
+    def prefect_share(r: SizeResult) -> float:
+        """Prefect's CPU (client side and server) as a share of all the flow's CPU, (a) + (b) + (c)."""
+        f = r.flow
+        return (prefect_client(r) + f.cpu["other"]) / (f.main_cpu + f.cpu["workers"] + f.cpu["other"])
+
+    def gib_target(b: int) -> str:
+        return f"{mib(b)} {'ok' if b < 1024 * MIB else 'OVER'}"
+
+    def loop_enrich_ms(s: StageRun) -> float:
+        enrich = [st for st in STAGE_ORDER if st not in ("poll", "fetch", "linking", "store")]
+        return sum(s.stages[st] for st in enrich) / s.n * 1000
 
     rows: list[tuple[str, ...]] = [
-        ("whole flow (enrich_feeds into a fresh DuckDB file)",),
-        row("articles in the feeds / enriched / failed", lambda f, s, _: (
-            f"{f.n} / {f.report.enriched} / {f.report.failed}")),
-        row("  same story as another (repeated pages)", lambda f, s, _: str(f.report.duplicates)),
-        row("wall time", lambda f, s, _: f"{f.wall:.1f} s"),
-        row("articles/s end to end", lambda f, s, _: f"{pipeline_rate(f):.1f}"),
-        row("  polling, until the first page request", lambda f, s, _: phase(f, "before")),
-        row("  first page request -> last page response", lambda f, s, _: phase(f, "span")),
-        row("  after the last page (enrich, store, link)", lambda f, s, _: phase(f, "after")),
-        row("peak RSS during the run (sampled VmRSS)", lambda f, s, _: mib(f.rss_peak)),
-        row("  RSS when the run started", lambda f, s, _: mib(f.rss_start)),
-        row("  growth during the run", lambda f, s, _: mib(f.rss_peak - f.rss_start)),
-        row("  ru_maxrss of the process so far", lambda f, s, _: mib(f.maxrss_after)),
-        row(f"CPU utilisation (process CPU / wall; {cores} cores)", lambda f, s, _: f"{f.cpu / f.wall:.2f} cores"),
-        row("  process CPU time", lambda f, s, _: f"{f.cpu:.1f} s"),
-        row("  in the stage calls (thread CPU)", lambda f, s, _: f"{work_cpu(f):.1f} s"),
-        row("  in long-lived native threads (BLAS, ...)", lambda f, s, _: f"{f.native_cpu:.1f} s"),
-        row("  the rest: Prefect, logging, short-lived threads", lambda f, s, _: f"{orchestration_cpu(f):.1f} s"),
-        row("Prefect server subprocess CPU", lambda f, s, _: f"{f.prefect_server_cpu:.1f} s"),
-        row("page servers (other process) CPU", lambda f, s, _: f"{f.page_server_cpu:.1f} s"),
-        row("other processes on the machine: flow/loop/floor", lambda f, s, _: (
-            f"{f.others:.2f} / {s.others:.2f} / {f.floor_others:.2f} cores")),
-        ("floor and overhead",),
-        row("floor: trafilatura.extract, 1 core, pages/s", lambda f, s, fl: f"{f.n / fl:.1f}"),
-        row("pipeline / floor (target >= 0.5)", lambda f, s, fl: f"{pipeline_rate(f) / (f.n / fl):.2f}"),
-        row("sequential loop, no Prefect: wall", lambda f, s, _: f"{s.wall:.1f} s"),
-        row("  articles/s", lambda f, s, _: f"{s.n / s.wall:.1f}"),
-        row("  / floor", lambda f, s, fl: f"{(s.n / s.wall) / (f.n / fl):.2f}"),
-        row("orchestration: flow wall vs loop, (flow-loop)/flow", lambda f, s, _: f"{(f.wall - s.wall) / f.wall:+.0%}"),
-        row("orchestration: (wall - task work CPU) / wall", lambda f, s, _: f"{(f.wall - work_cpu(f)) / f.wall:+.0%}"),
-        row("orchestration: rest-of-process CPU / wall", lambda f, s, _: f"{orchestration_cpu(f) / f.wall:.0%}"),
-        ("time per stage, sequential loop outside Prefect (ms/article, share of the loop)",),
+        ("the flow: enrich_feeds into a fresh DuckDB file (details of round 1)",),
+        row("articles in the feeds / enriched / failed", lambda r: (
+            f"{r.flow.n} / {r.flow.report.enriched} / {r.flow.report.failed}")),
+        row("  same story as another (repeated pages)", lambda r: str(r.flow.report.duplicates)),
+        row("wall time", lambda r: f"{r.flow.wall:.1f} s"),
+        row("articles/s end to end", lambda r: f"{rate(r.flow):.1f}"),
+        row("  polling, until the first page request", lambda r: phase(r.flow, "before")),
+        row("  first page request -> last page response", lambda r: phase(r.flow, "span")),
+        row("  after the last page (enrich, store, link)", lambda r: phase(r.flow, "after")),
+        row(f"batch tasks of {size}", lambda r: str(r.flow.work.calls["enrich_jobs"])),
+        row("wall in fetch_pages / enrich_jobs, summed", lambda r: batch_walls(r.flow)),
+        row("  batches in flight, mean (of task threads)", lambda r: in_flight(r.flow)),
+        row("wall in poll_feed / link_articles / open_store", lambda r: (
+            f"{r.flow.work.wall['poll_feed']:.1f} / {r.flow.work.wall['link_articles']:.1f} / "
+            f"{r.flow.work.wall['open_store']:.1f} s")),
+        (f"CPU during the flow ({cores} cores; {processes} worker processes)",),
+        row("cores busy: ((a) - sampler + (b)) / wall", lambda r: f"{r.flow.busy:.2f} of {cores}"),
+        row("(a) this process", lambda r: f"{r.flow.cpu['main']:.1f} s"),
+        row("    of which the bench's memory sampler", lambda r: f"{r.flow.sampler_cpu:.1f} s"),
+        row("(b) enrichment workers (fork server + workers)", lambda r: f"{r.flow.cpu['workers']:.1f} s"),
+        row("    per article (1-core loop: enrich_entry)", lambda r: (
+            f"{r.flow.cpu['workers'] / r.flow.n * 1000:.0f} ms ({loop_enrich_ms(r.loop):.0f} ms)")),
+        row("(c) Prefect's temporary server", lambda r: f"{r.flow.cpu['other']:.1f} s"),
+        row("(d) page servers", lambda r: f"{r.flow.cpu['pages']:.1f} s"),
+        row("other processes on the machine", lambda r: f"{r.flow.others:.2f} cores"),
+        ("memory during the flow (target: this process + workers < 1 GiB at 1,000)",),
+        row("peak PSS, this process + workers (all rounds)", lambda r: gib_target(r.peak("total_pss"))),
+        row("peak RSS, this process + workers (all rounds)", lambda r: gib_target(r.peak("total_rss"))),
+        row("this process: peak RSS / peak PSS", lambda r: (
+            f"{mib(r.flow.peak['main_rss'])} / {mib(r.flow.peak['main_pss'])}")),
+        row("  RSS when the run started; ru_maxrss after", lambda r: (
+            f"{mib(r.flow.rss_start)}; {mib(r.flow.maxrss_after)}")),
+        row("workers: peak RSS / peak PSS, summed", lambda r: (
+            f"{mib(r.flow.peak['workers_rss'])} / {mib(r.flow.peak['workers_pss'])}")),
+        row("  worker processes seen (incl. the fork server)", lambda r: str(r.flow.workers_seen)),
+        row("  PSS read every (RSS every 0.05 s)", lambda r: f"{r.flow.pss_every:.2f} s"),
+        (f"plain driver: the same work without Prefect (a thread pool of {settings.fetch_concurrency}; round 1)",),
+        row("articles enriched / failed", lambda r: f"{r.plain.report.enriched} / {r.plain.report.failed}"),
+        row("wall time", lambda r: f"{r.plain.wall:.1f} s"),
+        row("articles/s end to end", lambda r: f"{rate(r.plain):.1f}"),
+        row("cores busy: ((a) - sampler + (b)) / wall", lambda r: f"{r.plain.busy:.2f} of {cores}"),
+        row("CPU: (a) this process (sampler) / (b) workers", lambda r: (
+            f"{r.plain.cpu['main']:.1f} ({r.plain.sampler_cpu:.1f}) / {r.plain.cpu['workers']:.1f} s")),
+        row("wall in fetch_pages / enrich_jobs, summed", lambda r: batch_walls(r.plain)),
+        row("  batches in flight, mean (of pool threads)", lambda r: in_flight(r.plain)),
+        row("peak PSS / RSS, this process + workers", lambda r: (
+            f"{mib(r.plain.peak['total_pss'])} / {mib(r.plain.peak['total_rss'])}")),
+        row("other processes on the machine", lambda r: f"{r.plain.others:.2f} cores"),
+        ("Prefect's cost",),
+        row("(flow wall - plain wall) / flow wall (target < 10%)", lambda r: f"{r.overhead():+.1%}"),
+        row(f"  walls of the {args.rounds} rounds: flow / plain", lambda r: (
+            both(lambda run: run.wall, r.rounds, "{:.1f}") + " s")),
+        row("  other processes in each: flow / plain", lambda r: (
+            both(lambda run: run.others, r.rounds, "{:.2f}"))),
+        row("its CPU in this process: flow (a) - plain (a)", lambda r: f"{prefect_client(r):.1f} s"),
+        row("  (a) without the sampler: flow / plain", lambda r: f"{r.flow.main_cpu:.1f} / {r.plain.main_cpu:.1f} s"),
+        row("its server's CPU, (c) above", lambda r: f"{r.flow.cpu['other']:.1f} s"),
+        row("  both, as cores over the flow's wall", lambda r: (
+            f"{(prefect_client(r) + r.flow.cpu['other']) / r.flow.wall:.2f}")),
+        row("  both, as a share of the flow's CPU (a)+(b)+(c)", lambda r: f"{prefect_share(r):.1%}"),
+        ("floor and the one-core baseline",),
+        row("floor: trafilatura.extract, 1 core, pages/s", lambda r: f"{floor_rate(r):.1f}"),
+        row("flow / floor (target >= 0.5)", lambda r: f"{rate(r.flow) / floor_rate(r):.2f}"),
+        row("sequential loop (1 core, in-process): wall", lambda r: f"{r.loop.wall:.1f} s"),
+        row("  articles/s; / floor", lambda r: (
+            f"{r.loop.n / r.loop.wall:.1f}; {(r.loop.n / r.loop.wall) / floor_rate(r):.2f}")),
+        row("flow speed-up over the loop", lambda r: f"{r.loop.wall / r.flow.wall:.2f} x"),
+        row("other processes: loop / floor", lambda r: f"{r.loop.others:.2f} / {r.floor_others:.2f} cores"),
+        ("time per stage, sequential loop (ms/article, share of the loop)",),
     ]
     for stage in STAGE_ORDER:
         label = f"{stage} ({STAGE_NOTES[stage]})" if STAGE_NOTES.get(stage) else stage
-        rows.append(row(label, lambda f, s, _, st=stage: (
-            f"{s.stages[st] / s.n * 1000:7.1f} ms {s.stages[st] / sum(s.stages.values()):5.1%}")))
-    rows.append(row("total", lambda f, s, _: f"{sum(s.stages.values()) / s.n * 1000:7.1f} ms {1:5.0%}"))
-    rows.append(("inside the flow (wall in stage calls, summed over threads, ms/article)",))
-    for name, label in [("poll", "poll"), ("fetch", "fetch (waits for per-host slots)"),
-                        ("enrich", "enrich_entry"), ("link", "link_articles"), ("store", "open_store blocks")]:
-        rows.append(row(label, lambda f, s, _, nm=name: (
-            f"{f.work.wall[nm] / f.n * 1000:.1f} ms" + (f" (cpu {f.work.cpu[nm] / f.n * 1000:.1f})" if f.work.calls[nm] else ""))))
+        rows.append(row(label, lambda r, st=stage: (
+            f"{r.loop.stages[st] / r.loop.n * 1000:7.1f} ms {r.loop.stages[st] / sum(r.loop.stages.values()):5.1%}")))
+    rows.append(row("total", lambda r: f"{sum(r.loop.stages.values()) / r.loop.n * 1000:7.1f} ms {1:5.0%}"))
 
     print()
     print(f"throughput: pages from {CORPUS.name} ({unique} unique), {args.hosts} hosts "
           f"(127.0.0.1..127.0.0.{args.hosts}), {args.feeds} feeds, {args.latency_ms:g} ms added latency; "
           f"fetch concurrency {settings.fetch_concurrency}, per host {settings.per_host_concurrency}, "
-          f"batch {settings.batch_size}, robots.txt {'on' if settings.respect_robots else 'off'}; "
+          f"batch {size}, {processes} worker processes, robots.txt {'on' if settings.respect_robots else 'off'}; "
           f"{cores} CPUs; Python {sys.version.split()[0]}")
-    print(f"load average when the bench started: {args.load_at_start}")
-    print(f"not in the timings: Prefect test server start {prefect_start:.1f} s; warm-up run (first use of "
-          f"models) {warmup:.1f} s")
+    print(f"load average when the bench started: {args.load_at_start}; when it ended: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"not in the timings: Prefect test server start {prefect_start:.1f} s; {warm_up}")
     print_table(rows, headers)
     if colds:
         print("\ncold start: `python -m flows.cli run --feeds FILE --db FILE` (6 articles), PREFECT_API_URL unset:")
@@ -823,14 +1230,20 @@ def report(args, runs: list[tuple[FlowRun, StageRun, float]], cores: int, warmup
             if c.tail:
                 print("    " + c.tail.replace("\n", "\n    "))
 
-    ok = all(f.report.enriched > 0 and f.report.new_articles == f.n for f, _, _ in runs)
+    ok = all(run.report.enriched > 0 and run.report.new_articles == run.n
+             for r in results for pair in r.rounds for run in pair)
     print()
-    for f, s, fl in runs:
-        ratio = pipeline_rate(f) / (f.n / fl)
-        print(f"N = {f.n}: {pipeline_rate(f):.1f} articles/s = {ratio:.2f} x floor "
-              f"({'meets' if ratio >= 0.5 else 'misses'} the 0.5 target); peak RSS {mib(f.rss_peak)} "
-              f"({'under' if f.rss_peak < 1024 * MIB else 'over'} 1 GiB); "
-              f"{f.cpu / f.wall:.2f} of {cores} cores busy in this process")
+    for r in results:
+        f = r.flow
+        ratio = rate(f) / floor_rate(r)
+        overhead = r.overhead()
+        print(f"N = {f.n}: {rate(f):.1f} articles/s = {ratio:.2f} x floor "
+              f"({'meets' if ratio >= 0.5 else 'misses'} the 0.5 target); Prefect overhead {overhead:+.1%} "
+              f"({'meets' if overhead < 0.10 else 'misses'} < 10%); peak PSS {mib(r.peak('total_pss'))}, "
+              f"RSS {mib(r.peak('total_rss'))} this process + workers "
+              f"({'under' if r.peak('total_pss') < 1024 * MIB else 'over'} 1 GiB by PSS, "
+              f"{'under' if r.peak('total_rss') < 1024 * MIB else 'over'} by RSS); "
+              f"{f.busy:.2f} of {cores} cores busy; other processes used {f.others:.2f} cores meanwhile")
     return 0 if ok else 1
 
 
@@ -846,15 +1259,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-timeout", type=float, default=180.0, help="seconds a cold-start run may take")
     parser.add_argument("--ephemeral-timeout", type=int, default=None,
                         help="PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS for the cold-start runs "
-                             "(default: Prefect's own, 20 s, as a user gets it)")
+                             "(default: what the CLI sets itself)")
     parser.add_argument("--quiet-wait", type=float, default=60.0,
                         help="before each timed part, wait up to this many seconds for other processes "
                              "to use under 0.25 cores (default 60; 0 = don't wait)")
-    parser.add_argument("--time-limit", type=float, default=1800.0, help="stop everything after this many seconds")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="flow and plain-driver runs per N, the order alternating (default 2)")
+    parser.add_argument("--time-limit", type=float, default=3600.0, help="stop everything after this many seconds")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the page-server child
     args = parser.parse_args(argv)
-    if not 1 <= args.hosts <= 254 or args.feeds < 1 or min(args.sizes) < 1:
-        parser.error("need 1 <= --hosts <= 254, --feeds >= 1 and sizes >= 1")
+    if not 1 <= args.hosts <= 254 or args.feeds < 1 or min(args.sizes) < 1 or args.rounds < 1:
+        parser.error("need 1 <= --hosts <= 254, --feeds >= 1, --rounds >= 1 and sizes >= 1")
     if args.serve:
         serve_main(args.hosts, args.latency_ms / 1000)
         return 0
@@ -865,9 +1280,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def give_up() -> None:
         print(f"\nFAIL: time limit of {args.time_limit:.0f} s reached; stopping.", flush=True)
-        if servers is not None and servers.proc.poll() is None:
-            servers.proc.kill()
-        os._exit(3)  # our other children (Prefect's server) see their parent go
+        for pids in descendants().values():  # ours only, by id: page servers, Prefect's server, workers
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        os._exit(3)
 
     watchdog = threading.Timer(args.time_limit, give_up)
     watchdog.daemon = True
@@ -880,7 +1299,7 @@ def main(argv: list[str] | None = None) -> int:
             if load >= 0.25:
                 print(f"  (other processes are using {load:.1f} cores; measuring anyway)", flush=True)
 
-    runs = []
+    results: list[SizeResult] = []
     colds: list[ColdStart] = []
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="enrich-throughput-")))
@@ -898,8 +1317,8 @@ def main(argv: list[str] | None = None) -> int:
                 colds.append(c)
                 print(f"  {c.summary()}", flush=True)
                 if c.to_first_request is None and not args.ephemeral_timeout:
-                    # Under load Prefect's temporary server may miss its 20 s start-up budget:
-                    # that is the user's experience too, so it is reported; then get a figure.
+                    # Under load Prefect's temporary server may miss its start-up budget: that is
+                    # the user's experience too, so it is reported; then get a figure.
                     label = f"{label}, Prefect start-up timeout 120 s"
                     c = cold_start(servers, label, f"cold{i}b", tmp, home, args.cold_timeout, 120)
                     colds.append(c)
@@ -916,30 +1335,58 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("prefect.events.clients", "prefect._internal.concurrency", "prefect.server", "uvicorn"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         import flows.enrich_feeds  # noqa: F401  (import cost is not part of a run)
+        from enrich import workers
 
-        print("warm-up run (10 articles)...", flush=True)
-        warm = run_flow(servers, "warm", 10, 1, tmp / "warm.duckdb")
-        print(f"  {warm.wall:.1f} s", flush=True)
+        stack.callback(workers.shutdown)  # before Prefect's server stops (callbacks run last first)
 
-        corpus_html = [p.html for p in load_corpus()]
+        unique = servers.pages
+        print(f"warm-up: the flow, then the plain driver, over the {unique} unique pages...", flush=True)
+        warm = run_flow(servers, "warm", unique, args.feeds, tmp / "warm.duckdb")
+        warm_plain = run_plain(servers, "warmplain", unique, args.feeds, tmp / "warmplain.duckdb")
+        print(f"  {warm.wall:.1f} s + {warm_plain.wall:.1f} s; {warm.workers_seen} worker processes incl. "
+              f"the fork server; worker CPU {warm.cpu['workers']:.1f} s then {warm_plain.cpu['workers']:.1f} s",
+              flush=True)
+
+        # Flows and plain runs first: the stage loop loads the models into this process, which
+        # would then count in the memory of every later run.
+        # Rounds alternate which goes first (flow, plain; plain, flow; ...) so a drift in the
+        # machine's load does not favour one of them.
         for n in args.sizes:
-            quiet()
-            print(f"N = {n}: flow...", flush=True)
-            f = run_flow(servers, f"flow{n}", n, args.feeds, tmp / f"flow{n}.duckdb")
-            print(f"  {f.wall:.1f} s, {f.n / f.wall:.1f} articles/s; {f.report.enriched} enriched, "
-                  f"{f.report.failed} failed", flush=True)
+            rounds = []
+            for i in range(args.rounds):
+                got: dict[str, Run] = {}
+                for kind in ("flow", "plain") if i % 2 == 0 else ("plain", "flow"):
+                    quiet()
+                    print(f"N = {n}, round {i + 1}: {kind if kind == 'flow' else 'plain driver (no Prefect)'}...",
+                          flush=True)
+                    runner = run_flow if kind == "flow" else run_plain
+                    run = got[kind] = runner(servers, f"{kind}{n}r{i}", n, args.feeds, tmp / f"{kind}{n}r{i}.duckdb")
+                    print(f"  {run.wall:.1f} s, {run.n / run.wall:.1f} articles/s; {run.report.enriched} enriched, "
+                          f"{run.report.failed} failed; {run.busy:.2f} cores busy; peak PSS "
+                          f"{mib(run.peak['total_pss'])}; other processes {run.others:.2f} cores", flush=True)
+                rounds.append((got["flow"], got["plain"]))
+            results.append(SizeResult(rounds))
+
+        corpus_html = [page.html for page in load_corpus()]
+        print(f"warm-up: the sequential stage loop over the {unique} unique pages...", flush=True)
+        loop_warm = run_stages(servers, "loopwarm", unique, args.feeds, tmp / "loopwarm.duckdb")
+        print(f"  {loop_warm.wall:.1f} s", flush=True)
+        for r in results:
+            n = r.flow.n
             quiet()
             print(f"N = {n}: sequential stage loop...", flush=True)
-            s = run_stages(servers, f"loop{n}", n, args.feeds, tmp / f"loop{n}.duckdb")
-            print(f"  {s.wall:.1f} s", flush=True)
+            r.loop = run_stages(servers, f"loop{n}", n, args.feeds, tmp / f"loop{n}.duckdb")
+            print(f"  {r.loop.wall:.1f} s", flush=True)
             quiet()
             print(f"N = {n}: trafilatura floor...", flush=True)
-            floor, f.floor_others = run_floor(corpus_html, n)
-            print(f"  {floor:.1f} s, {n / floor:.1f} pages/s", flush=True)
-            runs.append((f, s, floor))
+            r.floor, r.floor_others = run_floor(corpus_html, n)
+            print(f"  {r.floor:.1f} s, {n / r.floor:.1f} pages/s", flush=True)
 
     watchdog.cancel()
-    return report(args, runs, cores, warm.wall, prefect_start, colds, servers.pages)
+    warm_up = (f"warm-up over the {servers.pages} unique pages: flow {warm.wall:.1f} s (starts {warm.workers_seen} "
+               f"worker processes incl. the fork server), plain driver {warm_plain.wall:.1f} s, "
+               f"stage loop {loop_warm.wall:.1f} s")
+    return report(args, results, cores, warm_up, prefect_start, colds, servers.pages)
 
 
 if __name__ == "__main__":
