@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import shared_or_skip
 from enrich.language import detect_language
@@ -187,3 +189,78 @@ def test_sentence_accuracy_on_the_corpus_sample():
         right += sum(detect_language(line).code == path.stem for line in lines)
         total += len(lines)
     assert right / total >= 0.98, f"{right}/{total}"
+
+
+# -- langdetect, read faster: the same n-grams, the same probabilities --------------------------------
+
+# Texts that exercise every rule of langdetect's reading: runs of spaces, acronyms and capitals,
+# digits and punctuation, URLs and e-mail addresses, Vietnamese combining marks, Romanian
+# comma-below letters, Farsi yeh, kana and Hangul folding, Latin inside a mostly Cyrillic or Han
+# text (dropped) and the ASCII characters between Z and a.
+READING_CASES = [
+    *OWN.values(),
+    *TRADITIONAL_CHINESE,
+    "  Two  spaces,   three   spaces and\ttabs\nand lines  ",
+    "NASA and the ESA said: OK. The UN's WHO-report (2024) was AcMe's.",
+    "See https://example.org/a?b=c&d=e#f or write to news@example.org, not a@b.",
+    "Tiếng Việt có dấu: người, được, những; and decomposed: Tie\u0302\u0301ng Vie\u0323\u0302t",
+    "Această știre și țara: ș ț versus ş ţ.",
+    "این یک متن فارسی است که ی دارد",
+    "ひらがな カタカナ 한국어 漢字 ㄅㄆㄇ",
+    "Москва NATO Москва Kyiv Київ [brackets] ^caret_ `tick` Москва",
+    "a", "A", "AB", "ABc", "x y", " ", "",
+]
+
+
+def _reading(detector_class, text: str):
+    from langdetect.detector_factory import _factory
+
+    detector = detector_class(_factory)
+    detector.append(text)
+    detector.cleaning_text()
+    return detector.text, detector._extract_ngrams()
+
+
+def _probabilities(detector_class, text: str):
+    from langdetect.detector_factory import _factory
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = detector_class(_factory)
+    detector.append(text)
+    try:
+        return [(g.lang, g.prob) for g in detector.get_probabilities()]
+    except LangDetectException as error:
+        return error.code
+
+
+@pytest.mark.parametrize("text", READING_CASES)
+def test_the_fast_reading_is_langdetects(text):
+    from langdetect.detector import Detector
+
+    from enrich.language import _FastDetector
+
+    assert _reading(_FastDetector, text) == _reading(Detector, text)
+    assert _probabilities(_FastDetector, text) == _probabilities(Detector, text)
+
+
+@given(st.text(alphabet=st.sampled_from(list("aAbBzZ[]^_` .,!?09éÉñłŁёЁжЖΩω漢字かなカナ한국ơưșțی\u0301@:/")), max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_the_fast_reading_is_langdetects_on_any_text(text):
+    from langdetect.detector import Detector
+
+    from enrich.language import _FastDetector
+
+    assert _reading(_FastDetector, text) == _reading(Detector, text)
+    assert _probabilities(_FastDetector, text) == _probabilities(Detector, text)
+
+
+def test_the_fast_reading_is_langdetects_on_corpus_sentences():
+    from langdetect.detector import Detector
+
+    from enrich.language import _FastDetector
+
+    root = shared_or_skip("langid/sentences")
+    for path in sorted(root.glob("*.txt")):
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()][:5]
+        for text in [*lines, " ".join(lines)]:
+            assert _probabilities(_FastDetector, text) == _probabilities(Detector, text), path.stem
