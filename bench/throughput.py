@@ -78,6 +78,15 @@ No longer measured, since the work left this process: the CPU of each stage call
 (it runs in the workers) and "orchestration = wall - task CPU"; and the flow against the
 sequential loop as an overhead (the flow is parallel): that comparison is the plain driver's now,
 and the loop is reported as the one-core baseline the flow speeds up.
+- The command-line run (skip with ``--no-cli-run``): at the largest N, after the flow and plain
+  runs and before the stage loop, ``python -m flows.cli run --feeds FILE --db FILE`` launched as a
+  subprocess on fresh URLs with PREFECT_API_URL set to the harness's server, so its memory is a
+  real run's, without this bench's own state (corpus, page-server bookkeeping, Prefect client,
+  ~375 MiB here). Every 0.25 s VmRSS and PSS of the CLI process and of its descendants whose
+  command line names ``multiprocessing.forkserver`` (its fork server and workers; not Prefect's
+  server nor the page servers) are read; reported: wall, articles/s (N / wall), the exit code and
+  the rows in its DuckDB file, peak of the CLI alone and of CLI + workers (summed at one sample),
+  against the < 1 GiB target.
 
 Run it from the project root (the default run took 25 minutes on a busy 2-core machine):
 
@@ -1018,6 +1027,98 @@ def cold_start(servers: PageServers, label: str, tag: str, workdir: Path, prefec
     return out
 
 
+@dataclass
+class CliRun:
+    n: int
+    wall: float = 0.0
+    returncode: int | None = None
+    rows: int = 0  # articles rows in its DuckDB file
+    ok_rows: int = 0  # of which status 'ok'
+    workers_seen: int = 0
+    samples: int = 0
+    peak: Counter = field(default_factory=Counter)  # cli_rss, cli_pss, total_rss, total_pss (sums at one sample)
+    tail: str = ""
+
+    def summary(self) -> str:
+        p = self.peak
+        text = (f"wall {self.wall:.1f} s, {self.n / self.wall:.1f} articles/s (exit {self.returncode}, "
+                f"{self.ok_rows} of {self.rows} rows enriched); peak PSS CLI + workers "
+                f"{p['cli_pss_at_total'] / MIB:,.0f} MiB + {(p['total_pss'] - p['cli_pss_at_total']) / MIB:,.0f} MiB "
+                f"= {p['total_pss'] / MIB:,.0f} MiB, CLI alone {p['cli_pss'] / MIB:,.0f} MiB "
+                f"(RSS: CLI + workers {p['total_rss'] / MIB:,.0f} MiB, CLI alone {p['cli_rss'] / MIB:,.0f} MiB); "
+                f"{self.workers_seen} worker processes incl. the fork server, {self.samples} samples; "
+                f"{'under' if p['total_pss'] < 1024 * MIB else 'over'} the 1 GiB target by PSS, "
+                f"{'under' if p['total_rss'] < 1024 * MIB else 'over'} by RSS")
+        return text + (f"\n    {self.tail}" if self.tail else "")
+
+
+def cli_run(servers: PageServers, n: int, feeds: int, tag: str, workdir: Path, timeout: float) -> CliRun:
+    """Launch `python -m flows.cli run` against the harness's Prefect server and sample its memory:
+    the CLI process and its descendants whose command line names the fork server (the workers),
+    every 0.25 s; not the page servers nor Prefect's server (not its descendants)."""
+    from prefect.settings import PREFECT_API_URL
+
+    out = CliRun(n)
+    feeds_file = workdir / f"{tag}-feeds.txt"
+    feeds_file.write_text("\n".join(servers.feed_urls(tag, n, feeds)) + "\n")
+    db_path = workdir / f"{tag}.duckdb"
+    env = dict(os.environ, ENRICH_ALLOW_PRIVATE_NETWORKS="true", PREFECT_API_URL=str(PREFECT_API_URL.value()))
+    log_path = workdir / f"{tag}.log"
+    seen: set[int] = set()
+    with open(log_path, "w") as log:
+        launched = time.monotonic()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "run", "--feeds", str(feeds_file), "--db", str(db_path)],
+            cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            while proc.poll() is None:
+                if time.monotonic() - launched > timeout:
+                    raise subprocess.TimeoutExpired(proc.args, timeout)
+                workers, frontier = [], children_of(proc.pid)
+                while frontier:
+                    pid = frontier.pop()
+                    if WORKER_MARK in _cmdline(pid):
+                        workers.append(pid)
+                    frontier.extend(children_of(pid))
+                seen.update(workers)
+                for kind, read in (("rss", vm_rss), ("pss", pss)):
+                    main = read(proc.pid) or 0
+                    total = main + sum(read(pid) or 0 for pid in workers)
+                    out.peak[f"cli_{kind}"] = max(out.peak[f"cli_{kind}"], main)
+                    if total > out.peak[f"total_{kind}"]:
+                        out.peak[f"total_{kind}"] = total
+                        out.peak[f"cli_{kind}_at_total"] = main
+                out.samples += 1
+                time.sleep(0.25)
+            out.returncode = proc.returncode
+            out.wall = time.monotonic() - launched
+        except subprocess.TimeoutExpired:
+            out.wall = time.monotonic() - launched
+            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the CLI and its workers
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            out.tail = f"killed after {timeout:.0f} s"
+    out.workers_seen = len(seen)
+    try:
+        import duckdb
+
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            out.rows, out.ok_rows = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE status = 'ok') FROM articles").fetchone()
+    except Exception as exc:  # noqa: BLE001  (reported, not fatal)
+        out.tail = (out.tail + "; " if out.tail else "") + f"reading {db_path.name}: {exc}"
+    if out.returncode != 0:
+        lines = log_path.read_text(errors="replace").splitlines()
+        errors = [line for line in lines if re.match(r"^[\w.]*(Error|Exception|Busy)\b", line)]
+        out.tail = (out.tail + "\n    " if out.tail else "") + "\n    ".join(errors[:2] or lines[-4:])
+    return out
+
+
 # ================================================================================================
 # Report
 # ================================================================================================
@@ -1078,7 +1179,7 @@ class SizeResult:
 
 
 def report(args, results: list[SizeResult], cores: int, warm_up: str, prefect_start: float,
-           colds: list[ColdStart], unique: int) -> int:
+           colds: list[ColdStart], unique: int, cli: CliRun | None = None) -> int:
     from enrich.settings import Settings
     from enrich.workers import default_processes
 
@@ -1229,6 +1330,10 @@ def report(args, results: list[SizeResult], cores: int, warm_up: str, prefect_st
             print(f"  {c.label}:\n    {c.summary()}")
             if c.tail:
                 print("    " + c.tail.replace("\n", "\n    "))
+    if cli:
+        print(f"\ncommand-line run: `python -m flows.cli run --feeds FILE --db FILE` on the harness's Prefect "
+              f"server, memory of the CLI process and its fork server + workers (target < 1 GiB at 1,000):")
+        print(f"  command-line run, N = {cli.n}: {cli.summary()}")
 
     ok = all(run.report.enriched > 0 and run.report.new_articles == run.n
              for r in results for pair in r.rounds for run in pair)
@@ -1256,6 +1361,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=8, help="loopback addresses 127.0.0.1..N, at most 254 (default 8)")
     parser.add_argument("--feeds", type=int, default=4, help="RSS feeds the N articles are listed in (default 4)")
     parser.add_argument("--no-cold-start", action="store_true", help="skip the cold-start measurement")
+    parser.add_argument("--no-cli-run", action="store_true",
+                        help="skip the command-line run at the largest N (its own process's memory)")
     parser.add_argument("--cold-timeout", type=float, default=180.0, help="seconds a cold-start run may take")
     parser.add_argument("--ephemeral-timeout", type=int, default=None,
                         help="PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS for the cold-start runs "
@@ -1367,6 +1474,14 @@ def main(argv: list[str] | None = None) -> int:
                 rounds.append((got["flow"], got["plain"]))
             results.append(SizeResult(rounds))
 
+        cli: CliRun | None = None
+        if not args.no_cli_run:
+            n = max(args.sizes)
+            quiet()
+            print(f"N = {n}: command-line run (`python -m flows.cli run`, own process)...", flush=True)
+            cli = cli_run(servers, n, args.feeds, f"cli{n}", tmp, args.cold_timeout + 20 * n)
+            print(f"  {cli.summary()}", flush=True)
+
         corpus_html = [page.html for page in load_corpus()]
         print(f"warm-up: the sequential stage loop over the {unique} unique pages...", flush=True)
         loop_warm = run_stages(servers, "loopwarm", unique, args.feeds, tmp / "loopwarm.duckdb")
@@ -1386,7 +1501,7 @@ def main(argv: list[str] | None = None) -> int:
     warm_up = (f"warm-up over the {servers.pages} unique pages: flow {warm.wall:.1f} s (starts {warm.workers_seen} "
                f"worker processes incl. the fork server), plain driver {warm_plain.wall:.1f} s, "
                f"stage loop {loop_warm.wall:.1f} s")
-    return report(args, results, cores, warm_up, prefect_start, colds, servers.pages)
+    return report(args, results, cores, warm_up, prefect_start, colds, servers.pages, cli)
 
 
 if __name__ == "__main__":
