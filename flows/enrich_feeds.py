@@ -140,7 +140,7 @@ def _needs_enrichment(entry: FeedEntry, known) -> bool:
 
 
 # -- the flow ----------------------------------------------------------------------------------
-# Fetch tasks are I/O bound: threads, as many as the fetch concurrency setting allows.
+# Tasks wait on the network or on the worker processes, so threads do: one per fetch in flight.
 @flow(name="enrich_feeds", task_runner=ThreadPoolTaskRunner(max_workers=Settings().fetch_concurrency))
 def enrich_feeds(
     feed_urls: list[str] | None = None,
