@@ -32,7 +32,7 @@ from enrich.related import window_start  # noqa: E402
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval  # noqa: E402
 from enrich.settings import Settings  # noqa: E402
 from enrich.store import MAX_ATTEMPTS, open_store  # noqa: E402
-from enrich.workers import default_processes, enrich_jobs  # noqa: E402
+from enrich.workers import enrich_jobs, processes_for  # noqa: E402
 
 log = logging.getLogger("enrich.flow")
 
@@ -244,11 +244,10 @@ def enrich_feeds(
     size = settings.batch_size
     batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     # On Dask the tasks already run in the cluster's worker processes; locally, in ours.
-    processes = 0 if settings.dask_address else settings.worker_processes
+    processes = processes_for(settings)
     batch_futures = {
         fetch_and_enrich_task.submit(
-            EnrichBatch(batch), fetch_options, options, settings.fetch_retries, settings.fetch_retry_delay,
-            default_processes() if processes is None else processes,
+            EnrichBatch(batch), fetch_options, options, settings.fetch_retries, settings.fetch_retry_delay, processes,
         ): batch
         for batch in batches
     }

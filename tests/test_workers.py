@@ -142,3 +142,20 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
     except FileNotFoundError:
         return False
+
+
+def test_prestarted_workers_are_up_before_any_job():
+    workers.shutdown()
+    workers.prestart(2)
+    deadline = time.monotonic() + 60
+    while len([p for p in _worker_pids() if _running(p)]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len([p for p in _worker_pids() if _running(p)]) == 2
+
+
+def test_runs_on_dask_leave_the_enrichment_to_the_cluster():
+    from enrich.settings import Settings
+
+    assert workers.processes_for(Settings(dask_address="tcp://127.0.0.1:8786", worker_processes=2)) == 0
+    assert workers.processes_for(Settings(worker_processes=3)) == 3
+    assert workers.processes_for(Settings(worker_processes=None)) == workers.default_processes()
