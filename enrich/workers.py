@@ -45,18 +45,6 @@ def processes_for(settings) -> int:
     return default_processes() if settings.worker_processes is None else settings.worker_processes
 
 
-def prestart(processes: int) -> None:
-    """Start the workers now, without waiting: their imports (~6 s) then overlap whatever comes next."""
-    if processes > 0:
-        pool = _shared_pool(processes)
-        for _ in range(processes):
-            pool.submit(_ready)
-
-
-def _ready() -> None:
-    """A job that only makes the pool start a worker."""
-
-
 def _shared_pool(processes: int) -> ProcessPoolExecutor:
     global _pool, _pool_size
     with _lock:

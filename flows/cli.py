@@ -21,7 +21,6 @@ from rich.table import Table
 from enrich.opml import FeedListError, Subscription, parse_opml, read_feed_list
 from enrich.settings import Settings
 from enrich.store import StoreBusy, StoreError, open_store
-from enrich.workers import prestart, processes_for
 
 EX_TEMPFAIL = 75
 console = Console(stderr=True, highlight=False)
@@ -69,8 +68,6 @@ def _quiet_prefect() -> None:
 
 def _run_flow(feed_urls: list[str] | None, db: Path, allow_private: bool | None = None, poll_all: bool = False):
     _quiet_prefect()
-    # The enrichment workers import the text stages (~6 s) while Prefect starts, not after.
-    prestart(processes_for(Settings()))
     console.print("[dim]starting Prefect (a temporary local server unless PREFECT_API_URL is set)...[/]")
     from flows.enrich_feeds import configured_flow
 

@@ -144,15 +144,6 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_prestarted_workers_are_up_before_any_job():
-    workers.shutdown()
-    workers.prestart(2)
-    deadline = time.monotonic() + 60
-    while len([p for p in _worker_pids() if _running(p)]) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len([p for p in _worker_pids() if _running(p)]) == 2
-
-
 def test_runs_on_dask_leave_the_enrichment_to_the_cluster():
     from enrich.settings import Settings
 
