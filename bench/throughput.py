@@ -120,7 +120,7 @@ import time
 import urllib.request
 from collections import Counter
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -616,171 +616,87 @@ def measured(servers: PageServers, result: Run, call) -> Run:
     return result
 
 
+@contextmanager
+def timed_steps(meter: Meter):
+    """The functions the flow module's steps call, wrapped by timers in its namespace (in memory
+    only); the flow and the plain driver both run those steps."""
+    import flows.enrich_feeds as flow_module
+
+    names = ("poll_feed", "fetch_pages", "enrich_jobs", "link_articles", "open_store")
+    if missing := [name for name in names if not hasattr(flow_module, name)]:
+        print(f"  (the flow module no longer has {', '.join(missing)}: not timed)", flush=True)
+    replacements = {
+        name: (meter.wrap_cm if name == "open_store" else meter.wrap)(name, getattr(flow_module, name))
+        for name in names if name not in missing
+    }
+    with patched(flow_module, replacements):
+        yield
+
+
 def run_flow(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) -> Run:
-    """The Prefect flow, with the functions it calls wrapped by timers in its module's namespace."""
+    """The Prefect flow, with the functions its steps call timed."""
     import flows.enrich_feeds as flow_module
 
     result = Run("flow", n)
-    meter = result.work
-    replacements = {
-        "poll_feed": meter.wrap("poll_feed", flow_module.poll_feed),
-        "fetch_pages": meter.wrap("fetch_pages", flow_module.fetch_pages),
-        "enrich_jobs": meter.wrap("enrich_jobs", flow_module.enrich_jobs),
-        "link_articles": meter.wrap("link_articles", flow_module.link_articles),
-        "open_store": meter.wrap_cm("open_store", flow_module.open_store),
-    }
     feed_urls = servers.feed_urls(tag, n, feeds)
-    with patched(flow_module, replacements) as wrapped:
-        if missing := sorted(set(replacements) - set(wrapped)):
-            print(f"  (the flow module no longer has {', '.join(missing)}: not timed)", flush=True)
+    with timed_steps(result.work):
         return measured(servers, result, lambda: flow_module.enrich_feeds(feed_urls, str(db_path), True))
 
 
-def fetch_options_for(settings):
-    """FetchOptions as the flow builds them from settings."""
-    from enrich.fetch import FetchOptions
-
-    return FetchOptions(
-        user_agent=settings.user_agent, connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout, max_bytes=settings.max_page_bytes,
-        max_redirects=settings.max_redirects, allow_private=settings.allow_private_networks,
-        per_host=settings.per_host_concurrency, concurrency=settings.fetch_concurrency,
-        respect_robots=settings.respect_robots,
-    )
-
-
-def plain_enrich_feeds(feed_urls: list[str], db_path: str, meter: Meter):
-    """What ``enrich_feeds`` does (steps 1-7 of flows/enrich_feeds.py), without Prefect: the same
-    stage and store calls, the same batches on a plain thread pool of the same size."""
-    from flows.enrich_feeds import RunReport, _needs_enrichment, _round_robin_by_host
-    from enrich.feeds import poll_feed
-    from enrich.fetch import fetch_pages
-    from enrich.linking import LinkCandidate, link_articles
-    from enrich.models import EnrichJob, EnrichOptions
-    from enrich.related import window_start
-    from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval
+def plain_enrich_feeds(feed_urls: list[str], db_path: str):
+    """What ``enrich_feeds`` does, without Prefect: the flow module's own steps, its polls and
+    batches on a plain thread pool of the same size instead of Prefect tasks."""
+    import flows.enrich_feeds as steps
+    from enrich.models import EnrichOptions
     from enrich.settings import Settings
-    from enrich.store import open_store as open_store_plain
-    from enrich.workers import default_processes, enrich_jobs
-
-    poll_feed = meter.wrap("poll_feed", poll_feed)
-    fetch_pages = meter.wrap("fetch_pages", fetch_pages)
-    enrich_jobs = meter.wrap("enrich_jobs", enrich_jobs)
-    link_articles = meter.wrap("link_articles", link_articles)
-    open_store = meter.wrap_cm("open_store", open_store_plain)
+    from enrich.workers import processes_for
 
     started = time.monotonic()
     settings = Settings(db_path=db_path, allow_private_networks=True)
-    fetch_options = fetch_options_for(settings)
+    fetch_options = steps.fetch_options_for(settings)
     wait = settings.lock_wait_seconds
 
-    # 1. The feeds given, the due ones.
     now = datetime.now(UTC)
-    with open_store(settings.db_path, wait_seconds=wait) as store:
+    with steps.open_store(settings.db_path, wait_seconds=wait) as store:
         run_id = store.begin_run(now)
         store.add_feeds(feed_urls)
         stored = store.feeds(feed_urls)
     due = [f for f in stored if f.due(now)]
-    report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due))
+    report = steps.RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due))
 
     threads = concurrent.futures.ThreadPoolExecutor(max_workers=settings.fetch_concurrency, thread_name_prefix="plain")
     with threads as pool:
-        # 2. Poll them concurrently (no retries: nothing fails on loopback).
-        def poll(feed):
-            return poll_feed(feed.url, fetch_options, etag=feed.etag, last_modified=feed.last_modified)[0]
-
-        polls = list(pool.map(poll, due))
+        # Polls without retries: nothing fails on loopback.
+        polls = list(pool.map(
+            lambda f: steps.poll_feed(f.url, fetch_options, etag=f.etag, last_modified=f.last_modified)[0], due))
         report.feeds_polled = len(polls)
         report.feeds_failed = sum(not p.ok for p in polls)
-
-        # 3. Record the polls, keep the entries not enriched yet.
-        entries = list({e.url: e for p in polls for e in reversed(p.entries)}.values())
-        polled_at = datetime.now(UTC)
-        policy = PollPolicy(min_interval=timedelta(minutes=settings.min_poll_minutes),
-                            max_interval=timedelta(minutes=settings.max_poll_minutes))
-        next_polls = {
-            p.feed_url: next_poll_at(
-                polled_at, ok=p.ok, consecutive_failures=0 if p.ok else 1,
-                retry_after=parse_retry_after(p.retry_after, polled_at), gone=p.gone, policy=policy,
-                interval=poll_interval(polled_at, ttl_minutes=p.ttl_minutes, cache_control=p.cache_control,
-                                       entry_times=tuple(e.published_at for e in p.entries if e.published_at),
-                                       policy=policy) if p.ok and not p.not_modified else
-                         timedelta(minutes=settings.min_poll_minutes) if p.ok else timedelta(0),
-            )
-            for p in polls
-        }
-        with open_store(settings.db_path, wait_seconds=wait) as store:
-            store.record_polls(polls, run_id, polled_at, next_polls)
-            store.link_feeds([(e.url, e.feed_url) for p in polls for e in p.entries], run_id, polled_at)
-            known = store.known_articles([e.url for e in entries])
-        fresh = [e for e in entries if _needs_enrichment(e, known.get(e.url))]
+        fresh = steps.record_polls(settings, run_id, due, polls)
         report.new_articles = len(fresh)
 
-        # 4. The same batches, fetched then enriched on the pool, stored here as each completes.
         options = EnrichOptions.from_settings(settings)
-        topics = {f.url: f.topic for f in stored}
-        languages = {f.url: f.language for f in stored} | {p.feed_url: p.language for p in polls if p.language}
-        ordered = _round_robin_by_host([e for e in fresh if e.link]) + [e for e in fresh if not e.link]
-        jobs = [EnrichJob(e, None, languages.get(e.feed_url), topics.get(e.feed_url)) for e in ordered]
-        size = settings.batch_size
-        batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-        processes = default_processes() if settings.worker_processes is None else settings.worker_processes
-
-        def fetch_and_enrich(batch):
-            linked = [i for i, job in enumerate(batch) if job.entry.link]
-            pages = fetch_pages([batch[i].entry.link for i in linked], fetch_options,
-                                retries=settings.fetch_retries, retry_delay=settings.fetch_retry_delay)
-            batch = list(batch)
-            for i, page in zip(linked, pages):
-                batch[i] = replace(batch[i], page=page)
-            failures = [(batch[i].entry.url, p.error_key, p.error) for i, p in zip(linked, pages) if not p.ok]
-            return enrich_jobs(batch, options, processes), failures
-
-        futures = {pool.submit(fetch_and_enrich, batch): batch for batch in batches}
+        processes = processes_for(settings)
+        futures = {
+            pool.submit(steps.fetch_and_enrich, batch, fetch_options, options, settings.fetch_retries,
+                        settings.fetch_retry_delay, processes): batch
+            for batch in steps.enrich_batches(settings, stored, polls, fresh)
+        }
         articles = []
         fetch_failures: dict[str, tuple[str | None, str | None]] = {}
         for future in concurrent.futures.as_completed(futures):
             try:
-                done, failed = future.result()
+                outcome = future.result()
             except Exception:  # noqa: BLE001 - counted as the flow counts it
                 report.failed += len(futures[future])
                 report.reasons["enrich.crashed"] += len(futures[future])
                 continue
-            with open_store(settings.db_path, wait_seconds=wait) as store:
-                store.upsert_articles(done, run_id)
-            articles.extend(done)
-            fetch_failures.update({url: (key, message) for url, key, message in failed})
+            with steps.open_store(settings.db_path, wait_seconds=wait) as store:
+                store.upsert_articles(outcome.articles, run_id)
+            articles.extend(outcome.articles)
+            fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
 
-    # 6. Linking.
-    linked = [a for a in articles if a.status == "ok"]
-    if linked:
-        new = [LinkCandidate(a.url, a.canonical_url, a.language, a.published_at or a.enriched_at, a.vector,
-                             a.fingerprint) for a in linked]
-        with open_store(settings.db_path, wait_seconds=wait) as store:
-            since = window_start(min(c.published_at for c in new), settings.related_window_days)
-            candidates = store.link_candidates(since, exclude=[c.url for c in new])
-            existing = store.related_lists([c.url for c in candidates])
-        links = link_articles(new, candidates, existing)
-        report.duplicates = len(links.duplicates)
-        with open_store(settings.db_path, wait_seconds=wait) as store:
-            store.save_links(links, run_id, datetime.now(UTC))
-
-    # 7. Failures, and close the run.
-    now = datetime.now(UTC)
-    failures = [("poll", p.feed_url, None, p.error_key, p.error) for p in polls if not p.ok]
-    failures += [("fetch", e.feed_url, e.url, *fetch_failures[e.url]) for e in fresh if e.url in fetch_failures]
-    for article in articles:
-        if article.status == "ok":
-            report.enriched += 1
-        else:
-            report.failed += 1
-            report.reasons[article.status] += 1
-            if article.status == "no_text":
-                failures.append(("extract", article.feed_url, article.url, "extract.empty", article.error))
-    report.seconds = round(time.monotonic() - started, 2)
-    with open_store(settings.db_path, wait_seconds=wait) as store:
-        store.record_failures(failures, run_id, now)
-        store.finish_run(run_id, report.counts())
+    report.duplicates = steps.link_new_articles(settings, run_id, articles)
+    steps.close_run(settings, report, polls, fresh, articles, fetch_failures, started)
     return report
 
 
@@ -788,7 +704,8 @@ def run_plain(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path)
     """The plain driver, measured as the flow is."""
     result = Run("plain", n)
     feed_urls = servers.feed_urls(tag, n, feeds)
-    return measured(servers, result, lambda: plain_enrich_feeds(feed_urls, str(db_path), result.work))
+    with timed_steps(result.work):
+        return measured(servers, result, lambda: plain_enrich_feeds(feed_urls, str(db_path)))
 
 
 # Stage functions enrich_entry calls, by the row they are reported under.
@@ -841,6 +758,8 @@ def run_stages(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path
     from enrich.related import window_start
     from enrich.settings import Settings
     from enrich.store import open_store
+
+    from flows.enrich_feeds import fetch_options_for
 
     settings = Settings(db_path=db_path, allow_private_networks=True)
     fetch_options = fetch_options_for(settings)
@@ -1331,8 +1250,8 @@ def report(args, results: list[SizeResult], cores: int, warm_up: str, prefect_st
             if c.tail:
                 print("    " + c.tail.replace("\n", "\n    "))
     if cli:
-        print(f"\ncommand-line run: `python -m flows.cli run --feeds FILE --db FILE` on the harness's Prefect "
-              f"server, memory of the CLI process and its fork server + workers (target < 1 GiB at 1,000):")
+        print("\ncommand-line run: `python -m flows.cli run --feeds FILE --db FILE` on the harness's Prefect "
+              "server, memory of the CLI process and its fork server + workers (target < 1 GiB at 1,000):")
         print(f"  command-line run, N = {cli.n}: {cli.summary()}")
 
     ok = all(run.report.enriched > 0 and run.report.new_articles == run.n

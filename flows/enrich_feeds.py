@@ -102,14 +102,7 @@ def fetch_and_enrich_task(
     One task per batch, not per page: a Prefect task costs ~6 ms of bookkeeping in this process
     and more in its server, which at 1,000 pages was a fifth of the run (bench/throughput.py).
     """
-    jobs = batch.jobs
-    linked = [i for i, job in enumerate(jobs) if job.entry.link]
-    pages = fetch_pages([jobs[i].entry.link for i in linked], fetch_options, retries=retries, retry_delay=retry_delay)
-    jobs = list(jobs)
-    for i, page in zip(linked, pages):
-        jobs[i] = replace(jobs[i], page=page)
-    failures = [(jobs[i].entry.url, page.error_key, page.error) for i, page in zip(linked, pages) if not page.ok]
-    return BatchOutcome(enrich_jobs(jobs, options, processes), failures)
+    return fetch_and_enrich(batch.jobs, fetch_options, options, retries, retry_delay, processes)
 
 
 def _settled_poll(future) -> FeedPoll | None:
@@ -139,6 +132,114 @@ def _needs_enrichment(entry: FeedEntry, known) -> bool:
     return known.content_hash != entry.content_hash
 
 
+# -- the steps the flow takes between its tasks (plain functions: bench/throughput.py runs them
+#    without Prefect to measure what Prefect costs) ------------------------------------------------
+def fetch_options_for(settings: Settings) -> FetchOptions:
+    return FetchOptions(
+        user_agent=settings.user_agent,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_bytes=settings.max_page_bytes,
+        max_redirects=settings.max_redirects,
+        allow_private=settings.allow_private_networks,
+        per_host=settings.per_host_concurrency,
+        concurrency=settings.fetch_concurrency,
+        respect_robots=settings.respect_robots,
+    )
+
+
+def record_polls(settings: Settings, run_id: str, due, polls: list[FeedPoll]) -> list[FeedEntry]:
+    """Store what the polls found and when each feed is due next; return the entries to enrich."""
+    entries = list({e.url: e for p in polls for e in reversed(p.entries)}.values())
+    failures_before = {f.url: f.consecutive_failures for f in due}
+    polled_at = datetime.now(UTC)
+    policy = PollPolicy(min_interval=timedelta(minutes=settings.min_poll_minutes),
+                        max_interval=timedelta(minutes=settings.max_poll_minutes))
+    next_polls = {
+        p.feed_url: next_poll_at(
+            polled_at, ok=p.ok, consecutive_failures=0 if p.ok else failures_before.get(p.feed_url, 0) + 1,
+            retry_after=parse_retry_after(p.retry_after, polled_at), gone=p.gone, policy=policy,
+            interval=poll_interval(polled_at, ttl_minutes=p.ttl_minutes, cache_control=p.cache_control,
+                                   entry_times=tuple(e.published_at for e in p.entries if e.published_at),
+                                   policy=policy) if p.ok and not p.not_modified else
+                     timedelta(minutes=settings.min_poll_minutes) if p.ok else timedelta(0),
+        )
+        for p in polls
+    }
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        store.record_polls(polls, run_id, polled_at, next_polls)
+        store.link_feeds([(e.url, e.feed_url) for p in polls for e in p.entries], run_id, polled_at)
+        known = store.known_articles([e.url for e in entries])
+    return [e for e in entries if _needs_enrichment(e, known.get(e.url))]
+
+
+def enrich_batches(settings: Settings, stored, polls: list[FeedPoll], fresh: list[FeedEntry]) -> list[list[EnrichJob]]:
+    """The fresh entries as jobs in batches, dealt round-robin over hosts so no batch waits on one
+    host's per-host limit while the other hosts sit idle."""
+    topics = {f.url: f.topic for f in stored}
+    languages = {f.url: f.language for f in stored} | {p.feed_url: p.language for p in polls if p.language}
+    ordered = _round_robin_by_host([e for e in fresh if e.link]) + [e for e in fresh if not e.link]
+    jobs = [EnrichJob(e, None, languages.get(e.feed_url), topics.get(e.feed_url)) for e in ordered]
+    size = settings.batch_size
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+def fetch_and_enrich(
+    jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, retries: int, retry_delay: float,
+    processes: int,
+) -> BatchOutcome:
+    linked = [i for i, job in enumerate(jobs) if job.entry.link]
+    pages = fetch_pages([jobs[i].entry.link for i in linked], fetch_options, retries=retries, retry_delay=retry_delay)
+    jobs = list(jobs)
+    for i, page in zip(linked, pages):
+        jobs[i] = replace(jobs[i], page=page)
+    failures = [(jobs[i].entry.url, page.error_key, page.error) for i, page in zip(linked, pages) if not page.ok]
+    return BatchOutcome(enrich_jobs(jobs, options, processes), failures)
+
+
+def link_new_articles(settings: Settings, run_id: str, articles: list[Article]) -> int:
+    """Fold duplicates and update related lists, new articles against the stored window; returns
+    how many new articles were copies of a stored story."""
+    linked = [a for a in articles if a.status == "ok"]
+    if not linked:
+        return 0
+    new = [LinkCandidate(a.url, a.canonical_url, a.language, a.published_at or a.enriched_at, a.vector,
+                         a.fingerprint) for a in linked]
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        since = window_start(min(c.published_at for c in new), settings.related_window_days)
+        pool = store.link_candidates(since, exclude=[c.url for c in new])
+        existing = store.related_lists([c.url for c in pool])
+    links = link_articles(new, pool, existing)
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        store.save_links(links, run_id, datetime.now(UTC))
+    return len(links.duplicates)
+
+
+def close_run(
+    settings: Settings, report: RunReport, polls: list[FeedPoll], fresh: list[FeedEntry], articles: list[Article],
+    fetch_failures: dict[str, tuple[str | None, str | None]], started: float,
+) -> None:
+    """Count the outcomes into ``report``, record every failure, and close the run."""
+    now = datetime.now(UTC)
+    failures = [("poll", p.feed_url, None, p.error_key, p.error) for p in polls if not p.ok]
+    failures += [("fetch", e.feed_url, e.url, *fetch_failures[e.url]) for e in fresh if e.url in fetch_failures]
+    for article in articles:
+        if article.status == "ok":
+            report.enriched += 1
+        else:
+            report.failed += 1
+            report.reasons[fetch_failures[article.url][0] if article.url in fetch_failures else article.status] += 1
+            if article.status == "no_text":
+                failures.append(("extract", article.feed_url, article.url, "extract.empty", article.error))
+    for poll in polls:
+        if not poll.ok:
+            report.reasons[poll.error_key] += 1
+    report.seconds = round(time.monotonic() - started, 2)
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        store.record_failures(failures, report.run_id, now)
+        store.finish_run(report.run_id, report.counts())
+
+
 # -- the flow ----------------------------------------------------------------------------------
 # Tasks wait on the network or on the worker processes, so threads do: one per fetch in flight.
 @flow(name="enrich_feeds", task_runner=ThreadPoolTaskRunner(max_workers=Settings().fetch_concurrency))
@@ -157,17 +258,7 @@ def enrich_feeds(
     started = time.monotonic()
     overrides = {"db_path": db_path, "allow_private_networks": allow_private_networks}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    fetch_options = FetchOptions(
-        user_agent=settings.user_agent,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        max_bytes=settings.max_page_bytes,
-        max_redirects=settings.max_redirects,
-        allow_private=settings.allow_private_networks,
-        per_host=settings.per_host_concurrency,
-        concurrency=settings.fetch_concurrency,
-        respect_robots=settings.respect_robots,
-    )
+    fetch_options = fetch_options_for(settings)
     retrying = dict(
         retries=settings.fetch_retries,
         retry_delay_seconds=exponential_backoff(backoff_factor=settings.fetch_retry_delay),
@@ -199,34 +290,15 @@ def enrich_feeds(
     report.feeds_not_modified = sum(p.not_modified for p in polls)
 
     # 3. Keep the entries we have not enriched yet (or whose content changed).
-    entries = list({e.url: e for p in polls for e in reversed(p.entries)}.values())
-    failures_before = {f.url: f.consecutive_failures for f in due}
-    polled_at = datetime.now(UTC)
-    policy = PollPolicy(min_interval=timedelta(minutes=settings.min_poll_minutes),
-                        max_interval=timedelta(minutes=settings.max_poll_minutes))
-    next_polls = {
-        p.feed_url: next_poll_at(
-            polled_at, ok=p.ok, consecutive_failures=0 if p.ok else failures_before.get(p.feed_url, 0) + 1,
-            retry_after=parse_retry_after(p.retry_after, polled_at), gone=p.gone, policy=policy,
-            interval=poll_interval(polled_at, ttl_minutes=p.ttl_minutes, cache_control=p.cache_control,
-                                   entry_times=tuple(e.published_at for e in p.entries if e.published_at),
-                                   policy=policy) if p.ok and not p.not_modified else
-                     timedelta(minutes=settings.min_poll_minutes) if p.ok else timedelta(0),
-        )
-        for p in polls
-    }
-    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
-        store.record_polls(polls, run_id, polled_at, next_polls)
-        store.link_feeds([(e.url, e.feed_url) for p in polls for e in p.entries], run_id, polled_at)
-        known = store.known_articles([e.url for e in entries])
-    fresh = [e for e in entries if _needs_enrichment(e, known.get(e.url))]
+    fresh = record_polls(settings, run_id, due, polls)
     report.new_articles = len(fresh)
+    new_by_feed = Counter(e.feed_url for e in fresh)
     for poll in polls:
-        new = sum(1 for e in fresh if e.feed_url == poll.feed_url)
         if poll.not_modified:
             log.info("feed %s: not modified", poll.feed_url)
         elif poll.ok:
-            log.info("feed %s: %d entries, %d new%s", poll.title or poll.feed_url, len(poll.entries), new,
+            log.info("feed %s: %d entries, %d new%s", poll.title or poll.feed_url, len(poll.entries),
+                     new_by_feed[poll.feed_url],
                      f" (malformed: {poll.bozo_reason})" if poll.bozo_reason else "")
         else:
             log.warning("feed %s failed: %s", poll.feed_url, poll.error)
@@ -234,15 +306,9 @@ def enrich_feeds(
     # 4. Fetch and enrich in batches. Batches overlap: while one is being enriched in the worker
     #    processes the next ones are fetching, so the network and every core stay busy. Each batch
     #    is stored as it completes, in its own short transaction: a crash loses at most the
-    #    batches in flight. Entries are dealt round-robin over hosts so no batch waits on one
-    #    host's per-host limit while the other hosts sit idle.
+    #    batches in flight.
     options = EnrichOptions.from_settings(settings)
-    topics = {f.url: f.topic for f in stored}
-    languages = {f.url: f.language for f in stored} | {p.feed_url: p.language for p in polls if p.language}
-    ordered = _round_robin_by_host([e for e in fresh if e.link]) + [e for e in fresh if not e.link]
-    jobs = [EnrichJob(e, None, languages.get(e.feed_url), topics.get(e.feed_url)) for e in ordered]
-    size = settings.batch_size
-    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    batches = enrich_batches(settings, stored, polls, fresh)
     # On Dask the tasks already run in the cluster's worker processes; locally, in ours.
     processes = processes_for(settings)
     batch_futures = {
@@ -265,42 +331,13 @@ def enrich_feeds(
             store.upsert_articles(outcome.articles, run_id)
         articles.extend(outcome.articles)
         fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
-        log.info("enriched %d/%d articles", len(articles), len(jobs))
+        log.info("enriched %d/%d articles", len(articles), len(fresh))
 
-    # 6. Fold duplicate stories and update related lists: new articles against the stored window.
-    linked = [a for a in articles if a.status == "ok"]
-    if linked:
-        new = [LinkCandidate(a.url, a.canonical_url, a.language, a.published_at or a.enriched_at, a.vector,
-                             a.fingerprint) for a in linked]
-        with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
-            since = window_start(min(c.published_at for c in new), settings.related_window_days)
-            pool = store.link_candidates(since, exclude=[c.url for c in new])
-            existing = store.related_lists([c.url for c in pool])
-        links = link_articles(new, pool, existing)
-        report.duplicates = len(links.duplicates)
-        with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
-            store.save_links(links, run_id, datetime.now(UTC))
+    # 5. Fold duplicate stories and update related lists: new articles against the stored window.
+    report.duplicates = link_new_articles(settings, run_id, articles)
 
-    # 7. Record every failure and close the run.
-    now = datetime.now(UTC)
-    failures = [("poll", p.feed_url, None, p.error_key, p.error) for p in polls if not p.ok]
-    failures += [("fetch", e.feed_url, e.url, *fetch_failures[e.url]) for e in fresh if e.url in fetch_failures]
-    for article in articles:
-        if article.status == "ok":
-            report.enriched += 1
-        else:
-            report.failed += 1
-            reason = next((f[3] for f in failures if f[2] == article.url), article.status)
-            report.reasons[reason] += 1
-            if article.status == "no_text":
-                failures.append(("extract", article.feed_url, article.url, "extract.empty", article.error))
-    for poll in polls:
-        if not poll.ok:
-            report.reasons[poll.error_key] += 1
-    report.seconds = round(time.monotonic() - started, 2)
-    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
-        store.record_failures(failures, run_id, now)
-        store.finish_run(run_id, report.counts())
+    # 6. Record every failure and close the run.
+    close_run(settings, report, polls, fresh, articles, fetch_failures, started)
     log.info("run %s done in %.1fs: %d enriched, %d failed", run_id, report.seconds, report.enriched, report.failed)
     return report
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from enrich.models import Article, FeedPoll
-from enrich.store import MIGRATIONS, SCHEMA_VERSION, StoreBusy, StoreError, open_store
+from enrich.store import MIGRATIONS, SCHEMA_VERSION, StoreError, open_store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
