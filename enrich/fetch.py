@@ -11,10 +11,11 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import urljoin
 
+import httpcore
 import httpx
 
 from enrich.models import FetchResult
-from enrich.netguard import BlockedURL, check_url
+from enrich.netguard import BlockedURL, GuardedBackend, screen_url
 from enrich.politeness import ROBOTS_AGENT, HostLimiter, RobotsCache
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -47,6 +48,27 @@ class FetchOptions:
         return self.connect_timeout + 2 * self.read_timeout
 
 
+POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16)
+
+
+def guarded_transport(allow_private: bool) -> httpx.HTTPTransport:
+    """httpx's transport, its connections made through the SSRF guard (:class:`GuardedBackend`)."""
+    transport = httpx.HTTPTransport(limits=POOL_LIMITS, trust_env=False)
+    # httpx 0.28 takes no network backend (encode/httpx PR #3749 would add one), so the pool it
+    # built is replaced by one with the same settings that connects through the guard. Fail loudly
+    # should a new httpx keep its pool elsewhere, rather than silently connect unguarded.
+    if not isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
+        raise TypeError(f"httpx {httpx.__version__} keeps no httpcore pool in _pool to guard")
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=POOL_LIMITS.max_connections,
+        max_keepalive_connections=POOL_LIMITS.max_keepalive_connections,
+        keepalive_expiry=POOL_LIMITS.keepalive_expiry,
+        network_backend=GuardedBackend(allow_private=allow_private),
+    )
+    return transport
+
+
 @lru_cache(maxsize=8)
 def http_client(options: FetchOptions) -> httpx.Client:
     """One pooled client per option set; httpx clients are safe to share between threads."""
@@ -59,7 +81,7 @@ def http_client(options: FetchOptions) -> httpx.Client:
             pool=options.connect_timeout,
         ),
         follow_redirects=False,  # we follow them ourselves so the guard sees every hop
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        transport=guarded_transport(options.allow_private),
         trust_env=False,
     )
 
@@ -99,11 +121,11 @@ def fetch(
     permanent = True  # every hop so far was 301/308: callers may update the URL they store
     for hop in range(options.max_redirects + 1):
         try:
-            check_url(current, allow_private=options.allow_private)
-        except BlockedURL as exc:
-            return FetchResult(url, current, ok=False, error_key=exc.key, error=str(exc))
-        try:
-            with client.stream("GET", current, headers=headers) as response:
+            # Refusals decidable from the URL alone come first; the addresses are checked when the
+            # transport connects, on the one lookup it connects with (a pooled connection reused
+            # for the same origin was checked when it was made).
+            target = screen_url(current, allow_private=options.allow_private)
+            with client.stream("GET", target, headers=headers) as response:
                 if response.status_code in REDIRECT_CODES and "location" in response.headers:
                     permanent = permanent and response.status_code in (301, 308)
                     current = urljoin(current, response.headers["location"])
@@ -112,6 +134,8 @@ def fetch(
                 if hop and permanent:
                     result = replace(result, permanent_redirect=current)
                 return result
+        except BlockedURL as exc:
+            return _failure(url, current, exc.key, str(exc))
         except httpx.TimeoutException as exc:
             return _failure(url, current, "fetch.timeout", f"timed out: {exc!r}", retryable=True)
         except httpx.TooManyRedirects as exc:  # pragma: no cover - we never let httpx redirect
