@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import ssl
 import time
 import zlib
 from collections.abc import Iterator
@@ -51,8 +52,11 @@ class FetchOptions:
 POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16)
 
 
-def guarded_transport(allow_private: bool) -> httpx.HTTPTransport:
-    """httpx's transport, its connections made through the SSRF guard (:class:`GuardedBackend`)."""
+def guarded_transport(allow_private: bool, verify: ssl.SSLContext | bool = True) -> httpx.HTTPTransport:
+    """httpx's transport, its connections made through the SSRF guard (:class:`GuardedBackend`).
+
+    ``verify`` is httpx's: True checks certificates against certifi's roots.
+    """
     transport = httpx.HTTPTransport(limits=POOL_LIMITS, trust_env=False)
     # httpx 0.28 takes no network backend (encode/httpx PR #3749 would add one), so the pool it
     # built is replaced by one with the same settings that connects through the guard. Fail loudly
@@ -60,7 +64,7 @@ def guarded_transport(allow_private: bool) -> httpx.HTTPTransport:
     if not isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
         raise TypeError(f"httpx {httpx.__version__} keeps no httpcore pool in _pool to guard")
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
         max_connections=POOL_LIMITS.max_connections,
         max_keepalive_connections=POOL_LIMITS.max_keepalive_connections,
         keepalive_expiry=POOL_LIMITS.keepalive_expiry,

@@ -28,7 +28,7 @@ ALWAYS_REFUSED = frozenset({"link-local", "metadata", "multicast or unspecified"
 # the carrier-grade NAT range), both otherwise merely "private" and so allowed with allow_private.
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")})
 
-# IPv6 prefixes that carry an IPv4 address inside: a packet to them ends up at that IPv4 address
+# IPv6 prefixes that carry an IPv4 address inside: a packet to them may end up at that IPv4 address
 # (through a NAT64 gateway, a 6to4 or Teredo relay, or the host's own dual stack), so the IPv4
 # address is judged as if it had been asked for directly. 6to4 (2002::/16), Teredo (2001::/32) and
 # IPv4-mapped (::ffff:0:0/96) are decoded by ipaddress itself.
@@ -67,32 +67,37 @@ def _category(ip: IPAddress) -> str | None:
     return None
 
 
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses a packet to ``ip`` may end up at."""
-    found = [v4 for v4 in (ip.ipv4_mapped, ip.sixtofour) if v4 is not None]
+def _destinations(ip: IPAddress) -> list[IPAddress]:
+    """The addresses a packet to ``ip`` may end up at: itself, and any IPv4 address it carries."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return [ip]
+    # These two are only ever their IPv4 address: a dual-stack socket, or the NAT64 gateway, turns
+    # them into exactly that (so DNS64 answers for public sites stay allowed).
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip in NAT64_WELL_KNOWN:
+        return [ipaddress.IPv4Address(ip.packed[12:])]
+    found: list[IPAddress] = [ip]
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
     if ip.teredo is not None:
         found += ip.teredo  # (server, client), the client already de-obfuscated
-    packed = ip.packed
-    if ip in NAT64_WELL_KNOWN or (ip in IPV4_COMPATIBLE and int(ip) > 1):  # ::1 and :: are themselves
-        found.append(ipaddress.IPv4Address(packed[12:]))
+    if ip in IPV4_COMPATIBLE and int(ip) > 1:  # :: and ::1 are themselves, not compatible addresses
+        found.append(ipaddress.IPv4Address(ip.packed[12:]))
     if ip in NAT64_LOCAL_USE:
-        found += [ipaddress.IPv4Address(bytes(packed[i] for i in octets)) for octets in RFC6052_OCTETS.values()]
+        found += [ipaddress.IPv4Address(bytes(ip.packed[i] for i in octets)) for octets in RFC6052_OCTETS.values()]
     return found
 
 
 def refusal(address: str, allow_private: bool) -> str | None:
-    """Why connecting to ``address`` is refused (None: allowed), its embedded IPv4 addresses included."""
+    """Why connecting to ``address`` is refused (None: allowed), judging every address it leads to."""
     ip = ipaddress.ip_address(address)
-    candidates = [(ip, "")]
-    if isinstance(ip, ipaddress.IPv6Address):
-        candidates += [(v4, f" (embedding {v4})") for v4 in _embedded_ipv4(ip)]
-    reasons = [(category, note) for candidate, note in candidates if (category := _category(candidate))]
-    for category, note in reasons:
-        if category in ALWAYS_REFUSED:
-            return category + note
-    if reasons and not allow_private:
-        return reasons[0][0] + reasons[0][1]
-    return None
+    found = [(category, to) for to in _destinations(ip) if (category := _category(to))]
+    refused = [(category, to) for category, to in found if category in ALWAYS_REFUSED] or ([] if allow_private else found)
+    if not refused:
+        return None
+    category, to = refused[0]
+    return category if to == ip else f"{category} (embedding {to})"
 
 
 def resolve(host: str, port: int) -> list[str]:
