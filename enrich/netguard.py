@@ -85,7 +85,11 @@ def _destinations(ip: IPAddress) -> list[IPAddress]:
     if ip in IPV4_COMPATIBLE and int(ip) > 1:  # :: and ::1 are themselves, not compatible addresses
         found.append(ipaddress.IPv4Address(ip.packed[12:]))
     if ip in NAT64_LOCAL_USE:
-        found += [ipaddress.IPv4Address(bytes(ip.packed[i] for i in octets)) for octets in RFC6052_OCTETS.values()]
+        # The operator picks the prefix length, so every RFC 6052 layout is read; the wrong ones give
+        # junk (0.0.0.0, say), so from them only a metadata address counts. The prefix itself is not
+        # global: without allow_private it is refused anyway.
+        readings = (ipaddress.IPv4Address(bytes(ip.packed[i] for i in octets)) for octets in RFC6052_OCTETS.values())
+        found += [v4 for v4 in readings if _category(v4) in {"link-local", "metadata"}]
     return found
 
 

@@ -171,3 +171,135 @@ def test_every_private_address_is_refused_without_allow_private(ip):
 def test_every_link_local_address_is_refused_with_allow_private(ip):
     assert refusal_key("http://host.example/", allow_private=True, resolver=resolver_for(str(ip))) \
         == "fetch.blocked_address"
+
+
+# -- IPv4 addresses carried inside IPv6 ones: judged as the IPv4 address they lead to -------------
+EMBEDDING_LOOPBACK = [
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "64:ff9b::7f00:1",  # NAT64 (RFC 6052 well-known prefix) of 127.0.0.1
+    "64:ff9b:1:7f00:0:100::",  # NAT64 local-use prefix (RFC 8215), /48 layout, of 127.0.0.1
+    "::ffff:7f00:1",  # IPv4-mapped
+    "::7f00:1",  # IPv4-compatible (deprecated)
+]
+EMBEDDING_METADATA = [
+    "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254
+    "2002:a9fe:a9fe:1:2:3:4:5",
+    "64:ff9b::a9fe:a9fe",  # NAT64 well-known prefix
+    "64:ff9b:1:a9fe:a9:fe00::",  # NAT64 local-use prefix, /48 layout (octet 8 skipped)
+    "64:ff9b:1::a9fe:a9fe",  # NAT64 local-use prefix, /96 layout
+    "::ffff:169.254.169.254",
+    "::169.254.169.254",  # IPv4-compatible
+    "2001:0:4136:e378:8000:63bf:5601:5601",  # Teredo whose (obfuscated) client is 169.254.169.254
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_LOOPBACK + ["fec0::1", "feff:ffff::1"])  # the last two: site-local
+def test_embedded_loopback_and_site_local_literals_are_refused_before_resolving(address):
+    resolver = resolver_for("93.184.216.34")
+    assert refusal_key(f"http://[{address}]/", allow_private=False, resolver=resolver) == "fetch.blocked_address"
+    assert resolver.asked == []
+
+
+@pytest.mark.parametrize("address", EMBEDDING_LOOPBACK + ["fec0::1"])
+def test_hostname_resolving_to_embedded_loopback_or_site_local_is_refused(address):
+    resolver = resolver_for(address)
+    assert refusal_key("http://sneaky.example/", allow_private=False, resolver=resolver) == "fetch.blocked_address"
+    assert refusal_key("http://sneaky.example/", allow_private=True, resolver=resolver) is None
+
+
+@pytest.mark.parametrize("address", EMBEDDING_METADATA)
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_embedded_metadata_address_is_refused_even_with_allow_private(address, allow_private):
+    assert refusal_key(f"http://[{address}]/latest/meta-data/", allow_private=allow_private,
+                       resolver=resolver_for()) == "fetch.blocked_address"
+    assert refusal_key("http://sneaky.example/", allow_private=allow_private,
+                       resolver=resolver_for(address)) == "fetch.blocked_address"
+
+
+def test_refusal_names_the_embedded_address():
+    with pytest.raises(BlockedURL, match=r"link-local \(embedding 169\.254\.169\.254\)"):
+        check_url("http://sneaky.example/", allow_private=True, resolver=resolver_for("2002:a9fe:a9fe::"))
+
+
+@pytest.mark.parametrize("address", [
+    "2002:5db8:d822::",  # 6to4 of 93.184.216.34
+    "64:ff9b::5db8:d822",  # what DNS64 answers for a public IPv4-only site on an IPv6-only network
+    "::ffff:93.184.216.34",
+])
+def test_embedding_of_a_public_address_is_allowed(address):
+    assert refusal_key("http://public.example/", allow_private=False, resolver=resolver_for(address)) is None
+
+
+@pytest.mark.parametrize("address", ["fd00:ec2::254", "100.100.100.200"])  # AWS IPv6 and Alibaba metadata
+def test_metadata_services_outside_link_local_are_refused_even_with_allow_private(address):
+    assert refusal_key("http://metadata.example/", allow_private=True,
+                       resolver=resolver_for(address)) == "fetch.blocked_address"
+
+
+@given(st.ip_addresses(network="169.254.0.0/16") | st.ip_addresses(network="127.0.0.0/8"))
+def test_every_6to4_and_nat64_form_of_loopback_or_link_local_is_refused(ip):
+    for form in (f"2002:{int(ip) >> 16:x}:{int(ip) & 0xFFFF:x}::", f"64:ff9b::{ip}"):
+        assert refusal_key("http://host.example/", allow_private=False, resolver=resolver_for(form)) \
+            == "fetch.blocked_address", form
+
+
+# -- odd IPv4 spellings: the address the resolver reads them as is what gets checked ----------
+@pytest.mark.parametrize("url", [
+    "http://2130706433/",  # one decimal number
+    "http://0x7f000001/",  # one hex number
+    "http://0x7f.1/",
+    "http://127.1/",  # a.b: the last part fills three octets
+    "http://127.0.1/",
+])
+def test_odd_spellings_of_loopback_are_refused_without_dns(url):
+    resolver = resolver_for("93.184.216.34")
+    assert refusal_key(url, allow_private=False, resolver=resolver) == "fetch.blocked_address"
+    assert resolver.asked == []  # read as a literal address, never sent to DNS
+
+
+def test_odd_spelling_of_the_metadata_address_is_refused_even_with_allow_private():
+    for url in ("http://2852039166/", "http://0xa9.0xfe.0xa9.0xfe/", "http://169.254.43518/"):
+        assert refusal_key(url, allow_private=True, resolver=resolver_for()) == "fetch.blocked_address", url
+
+
+def test_octal_dotted_quad_is_a_bad_url():
+    # httpx refuses leading zeros in a dotted quad, so it never reaches a resolver that reads them as octal.
+    assert refusal_key("http://0177.0.0.1/", allow_private=False, resolver=resolver_for()) == "fetch.bad_url"
+
+
+# -- IDNA: the name checked is the name httpx connects to ------------------------------------
+@pytest.mark.parametrize("url, asked", [
+    ("http://straße.example/", "xn--strae-oqa.example"),  # IDNA 2008; IDNA 2003 would say strasse.example
+    ("http://faß.de/", "xn--fa-hia.de"),
+    ("http://Bücher.Example/", "xn--bcher-kva.example"),
+    ("http://xn--strae-oqa.example/", "xn--strae-oqa.example"),
+])
+def test_the_idna_2008_form_is_resolved(url, asked):
+    resolver = resolver_for("93.184.216.34")
+    check_url(url, allow_private=False, resolver=resolver)
+    assert resolver.asked == [(asked, 80)]
+
+
+@pytest.mark.parametrize("url", [
+    "http://☃-⌘.example/",  # symbols: IDNA 2003 allowed them, IDNA 2008 does not
+    "http://ＥＸＡＭＰＬＥ.com/",  # fullwidth letters (UTS 46 would map them; httpx does not)
+    "http://xn--a.example/",  # punycode that decodes to a disallowed code point
+    "http://a\u200db.example/",  # a zero-width joiner outside any context that permits it
+])
+def test_names_that_are_not_idna_2008_are_refused_before_resolving(url):
+    resolver = resolver_for("93.184.216.34")
+    assert refusal_key(url, allow_private=True, resolver=resolver) == "fetch.idna"
+    assert resolver.asked == []
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://news.example:0/", "http://news.example:99999999/"])
+def test_unparsable_hosts_and_ports_are_bad_urls(url):
+    assert refusal_key(url, allow_private=True, resolver=resolver_for("93.184.216.34")) == "fetch.bad_url"
+
+
+def test_resolve_keeps_the_resolvers_order_and_drops_repeats(monkeypatch):
+    answers = [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2606:2800:220:1::1", 80, 0, 0)),
+               (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 80)),
+               (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2606:2800:220:1::1", 80, 0, 0))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answers)
+    assert resolve("news.example", 80) == ["2606:2800:220:1::1", "93.184.216.34"]
