@@ -2,13 +2,16 @@
 
 Well-behaved responses come from pytest-httpserver; misbehaviour it cannot stage (drips, stalls,
 endless bodies, hang-ups) comes from ``RawSite``, a threaded http.server whose routes write to the
-socket themselves. Refusals by the guard never connect: their targets are not loopback.
+socket themselves. Refusals by the guard never connect: their targets are not loopback. Tests of what a name resolves
+to script the resolver (``network``) and let connections through to 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import socket
+import ssl
 import threading
 import tracemalloc
 import zlib
@@ -16,10 +19,11 @@ from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from enrich.fetch import FetchOptions, fetch, fetch_page
+from enrich.fetch import FetchOptions, fetch, fetch_page, guarded_transport, http_client
 from enrich.netguard import BlockedURL, check_url
 
 UA = "enrich-tests/1.0 (+https://example.invalid/bot)"
@@ -49,7 +53,7 @@ class RawSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
+            def do_GET(self):
                 site.hits[self.path] += 1
                 route = site.routes.get(self.path)
                 try:
@@ -556,3 +560,246 @@ def test_garbage_instead_of_http_is_a_connect_error(raw_site: RawSite):
     raw_site.routes["/garbage"] = garbage
     result = fetch(raw_site.url("/garbage"), OPTIONS)
     assert result.error_key == "fetch.connect" and not result.ok
+
+
+# -- the guard on the connection itself: DNS scripted, connections recorded ------------------------
+STRICT = FetchOptions(user_agent=UA, connect_timeout=1, read_timeout=0.5, allow_private=False)
+
+
+class Network:
+    """``socket.getaddrinfo`` and ``socket.create_connection`` replaced for one test.
+
+    Names in ``answers`` get their scripted answers in turn (the last one repeats); any other name
+    fails as a literal would, so no test here ever asks real DNS. Connections are recorded and go
+    through only to 127.0.0.1: any other address is refused without a packet being sent.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.answers: dict[str, list[list[str]]] = {}
+        self.lookups: list[str] = []
+        self.connects: list[tuple[str, int]] = []
+        real_getaddrinfo, real_connect = socket.getaddrinfo, socket.create_connection
+
+        def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+            script = self.answers.get(host)
+            if script is None or flags & socket.AI_NUMERICHOST:  # a numeric-only lookup never asks DNS
+                return real_getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+            self.lookups.append(host)
+            addresses = script.pop(0) if len(script) > 1 else script[0]
+            return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (a, port, 0, 0)) if ":" in a
+                    else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
+
+        def create_connection(address, *args, **kwargs):
+            self.connects.append(tuple(address[:2]))
+            if address[0] != "127.0.0.1":
+                raise ConnectionRefusedError(f"test network: {address[0]} is off limits")
+            return real_connect(address, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        monkeypatch.setattr(socket, "create_connection", create_connection)
+
+
+@pytest.fixture
+def network(monkeypatch):
+    http_client.cache_clear()  # no pooled connection from an earlier test answers for a name here
+    yield Network(monkeypatch)
+    http_client.cache_clear()
+
+
+def host_header(server: HTTPServer, path: str) -> str:
+    return next(request.headers["Host"] for request, _ in server.log if request.path == path)
+
+
+def test_rebinding_dns_cannot_move_the_connection_after_the_check(httpserver: HTTPServer, network: Network):
+    # The old guard looked the name up, then httpx looked it up again to connect: a DNS server
+    # answering 127.0.0.1 and then the metadata address got the request sent to the second.
+    httpserver.expect_request("/page.html").respond_with_data(PAGE, content_type="text/html")
+    network.answers["rebind.test"] = [["127.0.0.1"], ["169.254.169.254"]]
+    page = f"http://rebind.test:{httpserver.port}/page.html"
+
+    result = fetch(page, OPTIONS)
+
+    assert result.ok, result.error
+    assert network.lookups == ["rebind.test"]  # one lookup, checked and connected to
+    assert network.connects == [("127.0.0.1", httpserver.port)]
+    assert host_header(httpserver, "/page.html") == f"rebind.test:{httpserver.port}"  # the name, not the address
+
+    http_client.cache_clear()  # a new connection means a new lookup, and it is checked in turn
+    again = fetch(page, OPTIONS)
+    assert again.error_key == "fetch.blocked_address" and "169.254.169.254" in again.error
+    assert network.lookups == ["rebind.test", "rebind.test"]
+    assert network.connects == [("127.0.0.1", httpserver.port)]
+
+
+def test_rebinding_from_a_public_address_to_loopback_never_reaches_loopback(network: Network):
+    network.answers["rebind.test"] = [["93.184.216.34"], ["127.0.0.1"]]
+
+    result = fetch("http://rebind.test/admin", STRICT)
+
+    # The checked public address was the one dialled (and the test network refused it).
+    assert result.error_key == "fetch.connect"
+    assert network.connects == [("93.184.216.34", 80)]
+    assert network.lookups == ["rebind.test"]
+
+
+def test_every_address_of_a_name_is_checked_before_any_is_dialled(network: Network):
+    network.answers["mixed.test"] = [["93.184.216.34", "2002:a9fe:a9fe::"]]
+    result = fetch("http://mixed.test/", STRICT)
+    assert result.error_key == "fetch.blocked_address"
+    assert network.connects == []
+
+
+def test_addresses_are_tried_in_the_resolvers_order(httpserver: HTTPServer, network: Network):
+    # 198.51.100.7 would be refused by the guard; with allow_private it is only unreachable here.
+    httpserver.expect_request("/two.html").respond_with_data(PAGE, content_type="text/html")
+    network.answers["two.test"] = [["198.51.100.7", "127.0.0.1"]]
+    result = fetch(f"http://two.test:{httpserver.port}/two.html", OPTIONS)
+    assert result.ok, result.error
+    assert network.connects == [("198.51.100.7", httpserver.port), ("127.0.0.1", httpserver.port)]
+
+
+def test_every_redirect_hop_connects_through_the_guard(httpserver: HTTPServer, network: Network):
+    port = httpserver.port
+    network.answers.update({"hop.test": [["127.0.0.1"]], "inner.test": [["169.254.169.254"]]})
+    httpserver.expect_request("/start").respond_with_data(
+        "", status=302, headers={"Location": f"http://hop.test:{port}/final.html"})
+    httpserver.expect_request("/final.html").respond_with_data(PAGE, content_type="text/html")
+    httpserver.expect_request("/inward").respond_with_data(
+        "", status=302, headers={"Location": f"http://inner.test:{port}/latest/meta-data/"})
+
+    followed = fetch(f"http://127.0.0.1:{port}/start", OPTIONS)
+    refused = fetch(f"http://127.0.0.1:{port}/inward", OPTIONS)
+
+    assert followed.ok and followed.final_url == f"http://hop.test:{port}/final.html"
+    assert host_header(httpserver, "/final.html") == f"hop.test:{port}"
+    assert refused.error_key == "fetch.blocked_address"
+    assert network.lookups == ["hop.test", "inner.test"]
+    assert set(network.connects) == {("127.0.0.1", port)}
+
+
+def test_international_name_is_looked_up_and_sent_in_its_idna_2008_form(httpserver: HTTPServer, network: Network):
+    # Python's own idna codec (IDNA 2003) would have looked up strasse.test: a different host.
+    httpserver.expect_request("/idna.html").respond_with_data(PAGE, content_type="text/html")
+    network.answers["xn--strae-oqa.test"] = [["127.0.0.1"]]
+
+    result = fetch(f"http://straße.test:{httpserver.port}/idna.html", OPTIONS)
+
+    assert result.ok, result.error
+    assert network.lookups == ["xn--strae-oqa.test"]
+    assert host_header(httpserver, "/idna.html") == f"xn--strae-oqa.test:{httpserver.port}"
+
+
+@pytest.mark.parametrize("target", ["http://☃-⌘.test/", "http://xn--a.test/", "http://ＥＸＡＭＰＬＥ.test/"])
+def test_name_that_is_not_idna_2008_is_refused_before_any_lookup(network: Network, target):
+    result = fetch(target, OPTIONS)
+    assert result.error_key == "fetch.idna" and not result.retryable
+    assert network.lookups == [] and network.connects == []
+
+
+@pytest.mark.parametrize("target", [
+    "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+    "http://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+    "http://[fec0::1]/",  # site-local
+    "http://[::7f00:1]/",  # IPv4-compatible 127.0.0.1
+    "http://2130706433/",  # 127.0.0.1 as one number
+    "http://0x7f.1/",
+    "http://127.1/",
+    "http://embedded.test/",  # a name answering 6to4 of 127.0.0.1
+    "http://sitelocal.test/",
+])
+def test_embedded_and_oddly_spelled_loopback_is_refused_before_connecting(network: Network, target):
+    network.answers.update({"embedded.test": [["2002:7f00:1::"]], "sitelocal.test": [["fec0::1"]]})
+    result = fetch(target, STRICT)
+    assert result.error_key == "fetch.blocked_address"
+    assert network.connects == []
+
+
+@pytest.mark.parametrize("target", [
+    "http://[2002:a9fe:a9fe::]/latest/meta-data/",
+    "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+    "http://2852039166/latest/meta-data/",  # 169.254.169.254 as one number
+    "http://metadata.test/latest/meta-data/",
+])
+def test_embedded_metadata_address_is_refused_before_connecting_even_with_allow_private(network: Network, target):
+    network.answers["metadata.test"] = [["64:ff9b::a9fe:a9fe"]]
+    result = fetch(target, OPTIONS)
+    assert result.error_key == "fetch.blocked_address"
+    assert network.connects == []
+
+
+@pytest.mark.parametrize("target", ["http://127.0.0.1:99999999/", "http://[::1/"])
+def test_unusable_port_or_host_is_a_bad_url_not_a_crash(network: Network, target):
+    result = fetch(target, OPTIONS)
+    assert result.error_key == "fetch.bad_url" and not result.retryable
+    assert network.connects == []
+
+
+def test_refused_connections_do_not_use_up_the_pool(httpserver: HTTPServer, network: Network):
+    httpserver.expect_request("/after.html").respond_with_data(PAGE, content_type="text/html")
+    network.answers["inner.test"] = [["169.254.169.254"]]
+    for _ in range(80):  # more than the pool's 64 connections
+        assert fetch("http://inner.test/", OPTIONS).error_key == "fetch.blocked_address"
+    assert fetch(url(httpserver, "/after.html"), OPTIONS).ok
+
+
+# -- TLS: the connection goes to the pinned address, SNI and certificate checks use the name ------
+@pytest.fixture(scope="module")
+def tls_site(tmp_path_factory):
+    """An HTTPS server on 127.0.0.1 with a certificate for ``pinned.test`` only, from a throwaway CA."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def certificate(subject, issuer, key, signing_key, *, ca):
+        now = datetime.datetime.now(datetime.UTC)
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(hours=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("pinned.test")]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    def name(common):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    ca_key, site_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = certificate(name("enrich test CA"), name("enrich test CA"), ca_key, ca_key, ca=True)
+    leaf = certificate(name("pinned.test"), name("enrich test CA"), site_key, ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "site.pem").write_bytes(leaf.public_bytes(pem))
+    (folder / "site.key").write_bytes(
+        site_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(folder / "site.pem", folder / "site.key")
+    server_names: list[str | None] = []
+    server_context.sni_callback = lambda _sock, server_name, _ctx: server_names.append(server_name)
+
+    site = RawSite()
+    site.server.socket = server_context.wrap_socket(site.server.socket, server_side=True)
+    site.routes["/tls.html"] = lambda req, stop: (
+        head(req, {"Content-Type": "text/html", "Content-Length": str(len(PAGE.encode()))}),
+        site.write(req, PAGE.encode()))
+    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
+    thread.start()
+    yield site.server.server_address[1], ssl.create_default_context(cadata=ca.public_bytes(pem).decode()), server_names
+    site.server.shutdown()
+    site.server.server_close()
+
+
+def test_https_to_a_name_goes_to_the_pinned_address_with_sni_and_verification_intact(tls_site, network: Network):
+    port, trusted, server_names = tls_site
+    network.answers.update({"pinned.test": [["127.0.0.1"]], "other.test": [["127.0.0.1"]]})
+    with httpx.Client(transport=guarded_transport(True, verify=trusted)) as client:
+        response = client.get(f"https://pinned.test:{port}/tls.html")
+        assert response.status_code == 200 and "Crème brûlée" in response.text
+        assert server_names == ["pinned.test"]  # SNI carries the name, not the address dialled
+        assert network.connects == [("127.0.0.1", port)]
+
+        # Same address, another name: the certificate is checked against the name, so it fails.
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            client.get(f"https://other.test:{port}/tls.html")
