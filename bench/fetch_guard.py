@@ -1,0 +1,131 @@
+"""CPU cost of the SSRF guard per request: the pinned transport against the two-lookup way it replaced.
+
+Issue 13 item 8: the guard used to resolve a name (``check_url``), then httpx resolved it again to
+connect, so a rebinding DNS server could send the connection elsewhere. Now the transport's network
+backend (``enrich.netguard.GuardedBackend``) resolves once per new connection, checks, and connects
+to the checked address. This measures what that costs in CPU, in this process only:
+
+- ``pinned``: what ``enrich.fetch.fetch`` does per hop now: ``screen_url`` (no DNS), then a GET on
+  the client of ``enrich.fetch.http_client`` (guarded transport).
+- ``two lookups``: what it did before, rebuilt: ``check_url`` (the guard's lookup), then a GET on a
+  stock ``httpx.Client`` whose transport looks the name up again when it connects.
+
+Both read the body with ``iter_raw`` as ``fetch`` does, so the difference is the guard and the
+transport. Each mode runs ``--requests`` GETs of a 2 KB page against ``http://localhost:PORT/``
+(localhost is resolved through /etc/hosts by getaddrinfo, no DNS traffic), twice: over one
+keep-alive connection, and with the server closing every connection (a lookup and a connect per
+request). The server is a child process (this file with ``--serve``), so its work is not counted.
+CPU time is ``time.process_time`` around the loop, after ``--warmup`` untimed requests; the modes
+alternate over ``--rounds`` rounds and the median per round is reported (wall clock is not: the
+machine is shared). Traffic goes to 127.0.0.1 only.
+
+    uv run python bench/fetch_guard.py                      # 2,000 requests x 5 rounds per case
+    uv run python bench/fetch_guard.py --requests 300 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+from enrich.fetch import FetchOptions, http_client
+from enrich.netguard import check_url, screen_url
+
+PAGE = b"<!doctype html><html><body>" + b"<p>guarded</p>" * 140 + b"</body></html>"
+
+
+def serve() -> None:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            # Headers and body go out in two writes; without this, Nagle's algorithm and the
+            # client's delayed ACK hold every keep-alive response back by tens of milliseconds.
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            close = self.path.startswith("/close")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(PAGE)))
+            if close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(PAGE)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+def pinned(client: httpx.Client, url: str) -> None:
+    target = screen_url(url, allow_private=True)
+    with client.stream("GET", target) as response:
+        for _ in response.iter_raw():
+            pass
+
+
+def two_lookups(client: httpx.Client, url: str) -> None:
+    check_url(url, allow_private=True)
+    with client.stream("GET", url) as response:
+        for _ in response.iter_raw():
+            pass
+
+
+def cpu_per_request(way, client: httpx.Client, url: str, requests: int) -> float:
+    started = time.process_time()
+    for _ in range(requests):
+        way(client, url)
+    return (time.process_time() - started) / requests
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve()
+        return 0
+
+    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        options = FetchOptions(user_agent="enrich-bench/1.0", allow_private=True)
+        clients = {"pinned": http_client(options),
+                   "two lookups": httpx.Client(headers={"User-Agent": "enrich-bench/1.0"}, trust_env=False)}
+        ways = {"pinned": pinned, "two lookups": two_lookups}
+        print(f"{args.requests} GETs x {args.rounds} rounds per case, CPU microseconds per request (median round)")
+        print(f"{'case':<22}{'pinned':>10}{'two lookups':>14}{'difference':>12}")
+        for case, path in (("keep-alive", "/page"), ("new connection each", "/close")):
+            url = f"http://localhost:{port}{path}"
+            samples: dict[str, list[float]] = {name: [] for name in ways}
+            for name, way in ways.items():
+                cpu_per_request(way, clients[name], url, args.warmup)
+            for _ in range(args.rounds):
+                for name, way in ways.items():
+                    samples[name].append(cpu_per_request(way, clients[name], url, args.requests))
+            new, old = (statistics.median(samples[name]) * 1e6 for name in ("pinned", "two lookups"))
+            print(f"{case:<22}{new:>10.0f}{old:>14.0f}{new - old:>+12.0f}")
+    finally:
+        server.terminate()
+        server.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
