@@ -51,7 +51,7 @@ def serve() -> None:
             # client's delayed ACK hold every keep-alive response back by tens of milliseconds.
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):
             close = self.path.startswith("/close")
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
