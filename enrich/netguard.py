@@ -34,7 +34,7 @@ METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress
 # IPv4-mapped (::ffff:0:0/96) are decoded by ipaddress itself.
 NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: IPv4 in the last 32 bits
 NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: the operator picks the prefix length
-IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291, deprecated, still routed by some stacks
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291, deprecated; old stacks tunnel it to the IPv4 address
 # Where RFC 6052 puts the IPv4 octets for each NAT64 prefix length (octet 8 is always skipped).
 RFC6052_OCTETS = {48: (6, 7, 9, 10), 56: (7, 9, 10, 11), 64: (9, 10, 11, 12), 96: (12, 13, 14, 15)}
 
