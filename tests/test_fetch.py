@@ -21,10 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
 from enrich.fetch import FetchOptions, fetch, fetch_page, guarded_transport, http_client
-from enrich.netguard import BlockedURL, check_url
+from enrich.netguard import BlockedURL, check_url, refusal
 
 UA = "enrich-tests/1.0 (+https://example.invalid/bot)"
 # Short timeouts keep the suite fast; the deadline for a whole body is 1 + 2 * 0.5 = 2 s.
@@ -732,6 +734,22 @@ def test_unusable_port_or_host_is_a_bad_url_not_a_crash(network: Network, target
     result = fetch(target, OPTIONS)
     assert result.error_key == "fetch.bad_url" and not result.retryable
     assert network.connects == []
+
+
+HOSTS = (st.ip_addresses().map(lambda ip: f"[{ip}]" if ip.version == 6 else str(ip))
+         | st.integers(0, 2**32 - 1).map(str)  # 127.0.0.1 as 2130706433 and the like
+         | st.sampled_from(["localhost", "straße.test", "xn--a.test", "☃.test", "[::1", "a b", ""])
+         | st.text(max_size=20))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scheme=st.sampled_from(["http", "https", "HTTP", "ftp", "", "javascript"]), host=HOSTS,
+       port=st.none() | st.integers(-5, 10**9).map(str) | st.text(max_size=6), path=st.text(max_size=12))
+def test_no_url_makes_fetch_raise_or_dial_a_refused_address(network: Network, scheme, host, port, path):
+    target = f"{scheme}://{host}" + (f":{port}" if port is not None else "") + "/" + path
+    result = fetch(target, STRICT)  # names are never looked up here: only literal addresses resolve
+    assert not result.ok and result.error_key
+    assert all(refusal(address, allow_private=False) is None for address, _ in network.connects), network.connects
 
 
 def test_refused_connections_do_not_use_up_the_pool(httpserver: HTTPServer, network: Network):
