@@ -78,12 +78,20 @@ class Guess:
 
 
 def load_labels(path: Path = LABELS) -> list[Label]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     return [
         Label(
-            id=row["id"], source=row["source"], url=row["url"], title=row["title"], authors=tuple(row["authors"]),
-            date=date.fromisoformat(row["date"]) if row["date"] else None, kind=row["kind"],
-            opinion=row["opinion"], held_back=row["held_back"],
+            id=row["id"],
+            source=row["source"],
+            url=row["url"],
+            title=row["title"],
+            authors=tuple(row["authors"]),
+            date=date.fromisoformat(row["date"]) if row["date"] else None,
+            kind=row["kind"],
+            opinion=row["opinion"],
+            held_back=row["held_back"],
         )
         for row in rows
     ]
@@ -96,7 +104,9 @@ def page_html(label: Label) -> tuple[bytes, str]:
         return (DEMO_SITE / label.url).read_bytes().replace(PLACEHOLDER, DEMO_BASE), url
     import gzip
 
-    return gzip.decompress((require(EXTRACTION) / "html" / f"{label.id}.html.gz").read_bytes()), label.url
+    return gzip.decompress(
+        (require(EXTRACTION) / "html" / f"{label.id}.html.gz").read_bytes()
+    ), label.url
 
 
 # -- comparing ---------------------------------------------------------------------------------
@@ -169,11 +179,14 @@ def score(pairs: Sequence[tuple[Label, Guess]]) -> Scores:
         invented=_share(bool(guess.authors) for label, guess in pairs if not label.authors),
         date=_share(within_a_day(guess.date, label.date) for label, guess in pairs if label.date),
         kind=_share(guess.kind == label.kind for label, guess in kinds) if kinds else None,
-        opinion_recall=_share(guess.kind == "Opinion" for label, guess in opinions) if opinions else None,
+        opinion_recall=_share(guess.kind == "Opinion" for label, guess in opinions)
+        if opinions
+        else None,
     )
 
 
 # -- the systems ---------------------------------------------------------------------------------
+
 
 def _day(value: datetime | str | None) -> date | None:
     if value is None:
@@ -192,7 +205,9 @@ def ours(label: Label, html: bytes, url: str, *, feed_title: bool = True) -> Gue
     meta, _ = choose_metadata(feed, page)
     kind = None
     if page.text:
-        language = choose_language(page.text, (page.html_lang,), LANGUAGE_MIN_CONFIDENCE, title=meta.title).code
+        language = choose_language(
+            page.text, (page.html_lang,), LANGUAGE_MIN_CONFIDENCE, title=meta.title
+        ).code
         kind = classify_kind(page.text, title=meta.title, language=language)
     return Guess(meta.title, split_authors(meta.author), _day(meta.published_at), kind)
 
@@ -205,6 +220,7 @@ def bare_trafilatura(html: bytes, url: str) -> Guess:
 
 
 # -- the report ----------------------------------------------------------------------------------
+
 
 def _row(name: str, scores: Scores) -> str:
     kind = "-" if scores.kind is None else f"{scores.kind:.1%}"
@@ -222,17 +238,29 @@ def main(argv: list[str]) -> None:
     for label in labels:
         html, url = page_html(label)
         systems["ours"].append((label, ours(label, html, url)))
-        systems["ours, page title (no feed title)"].append((label, ours(label, html, url, feed_title=False)))
+        systems["ours, page title (no feed title)"].append(
+            (label, ours(label, html, url, feed_title=False))
+        )
         systems["bare trafilatura"].append((label, bare_trafilatura(html, url)))
     header = f"{'':<34} {'pages':>5} {'title':>7} {'author F1 (P/R)':>19} {'invented':>8} {'date':>7} {'kind':>7} {'opinion':>8}"
-    for part, keep in (("tuned", lambda l: not l.held_back), ("held back", lambda l: l.held_back), ("all", None)):
+    for part, keep in (
+        ("tuned", lambda l: not l.held_back),
+        ("held back", lambda l: l.held_back),
+        ("all", None),
+    ):
         print(f"\n{part} pages")
         print(header)
         for name, pairs in systems.items():
             print(_row(name, score([(l, g) for l, g in pairs if keep is None or keep(l)])))
-    print("\ngoals (labelled set): " + ", ".join(f"{k} >= {v:.0%}" if k != "author_f1" else f"{k} >= {v}"
-                                                  for k, v in GOALS.items()))
-    print("checked on held-out pages: title >= 97%, author F1 >= 0.86, invented <= 10%, date >= 90%")
+    print(
+        "\ngoals (labelled set): "
+        + ", ".join(
+            f"{k} >= {v:.0%}" if k != "author_f1" else f"{k} >= {v}" for k, v in GOALS.items()
+        )
+    )
+    print(
+        "checked on held-out pages: title >= 97%, author F1 >= 0.86, invented <= 10%, date >= 90%"
+    )
     if "--misses" in argv:
         for name in ("ours", "ours, page title (no feed title)"):
             print(f"\nmisses of {name}:")
@@ -241,7 +269,9 @@ def main(argv: list[str]) -> None:
                 if not same_title(guess.title, label.title):
                     print(f" {flag} {label.id[:12]} title  {guess.title!r} != {label.title!r}")
                 if author_counts(guess.authors, label.authors)[1:] != (0, 0):
-                    print(f" {flag} {label.id[:12]} author {list(guess.authors)} != {list(label.authors)}")
+                    print(
+                        f" {flag} {label.id[:12]} author {list(guess.authors)} != {list(label.authors)}"
+                    )
                 if label.date and not within_a_day(guess.date, label.date):
                     print(f" {flag} {label.id[:12]} date   {guess.date} != {label.date}")
                 if name == "ours" and guess.kind != label.kind:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urljoin, urlsplit
 
@@ -28,7 +28,6 @@ from htmldate import find_date
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
-    extract_author,
     extract_meta_json,
     extract_sitename,
     extract_title,
@@ -36,7 +35,9 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
 
+from enrich.bylines import format_authors, page_authors, person_names
 from enrich.models import ExtractedPage
+from enrich.titles import cut_off, page_title
 
 _OG_SITE_NAME = "//meta[@property='og:site_name']/@content"
 _CANONICAL = "//link[@rel='canonical']/@href"
@@ -171,6 +172,9 @@ def clean_text(text: str, title: str | None = None) -> str:
 def _page_metadata(tree) -> Document | None:
     """trafilatura's ``extract_metadata`` (2.3) less the fields nobody here reads; None where it fails.
 
+    The author is not read: ``enrich.bylines`` finds people's names where trafilatura returned
+    newsrooms, roles and dates with them.
+
     ``bare_extraction(with_metadata=True)`` spent 3 of its 10 ms of metadata per page on
     categories, tags and the licence, and ran again for a rescue pass. These are its steps, in its
     order, for the fields ``extract_article`` uses; tests/test_extract.py checks they still give
@@ -184,14 +188,11 @@ def _page_metadata(tree) -> Document | None:
 
 def _metadata_steps(tree) -> Document:
     metadata = examine_meta(tree)
-    if metadata.author and " " not in metadata.author:
-        metadata.author = None
     try:
         metadata = extract_meta_json(tree, metadata)
     except Exception:  # trafilatura's own guard: bugs in its JSON-LD parser
         pass
     metadata.title = metadata.title or extract_title(tree)
-    metadata.author = metadata.author or extract_author(tree)
     metadata.url = metadata.url or extract_url(tree)
     date_params = set_date_params(DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH"))
     metadata.date = find_date(tree, **{**date_params, "url": metadata.url})
@@ -350,15 +351,17 @@ def extract_article(html: bytes | str, url: str | None = None) -> ExtractedPage:
         resolved = urljoin(url, declared)
         canonical = resolved if urlsplit(resolved).scheme in ("http", "https") else canonical
     published_at, precision = _published(doc.date, _stated_timestamp(tree))
+    # trafilatura prefers the longer of og:site_name and the JSON-LD publisher, which names the
+    # company ("Rundschau Verlag GmbH") rather than the site its readers know.
+    site_name = _declared(tree, _OG_SITE_NAME) or doc.sitename or None
+    headlines = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
     return ExtractedPage(
         text=text,
-        title=doc.title or None,
-        author=doc.author or None,
+        title=page_title(doc.title, headlines=headlines, site_name=site_name, url=url or doc.url),
+        author=format_authors(page_authors(tree, site_name=site_name, url=url or doc.url)),
         published_at=published_at,
         published_precision=precision,
-        # trafilatura prefers the longer of og:site_name and the JSON-LD publisher, which names
-        # the company ("Rundschau Verlag GmbH") rather than the site its readers know.
-        site_name=_declared(tree, _OG_SITE_NAME) or doc.sitename or None,
+        site_name=site_name,
         image_url=urljoin(url, doc.image) if (doc.image and url) else (doc.image or None),
         canonical_url=canonical or None,
         html_lang=html_lang(html),
@@ -380,33 +383,12 @@ class ArticleMetadata:
 
 
 METADATA_FIELDS = tuple(f.name for f in fields(ArticleMetadata))
-_TRUNCATED = ("…", "...", "[…]", "[...]")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-# Feed authors that name no person: blog platforms' placeholders and newsroom labels.
-_PLACEHOLDER_AUTHORS = frozenset(
-    {"admin", "administrator", "unknown", "anonymous", "staff", "editor", "editors", "redaktion", "redacción"}
-)
 
 
 def _clean(value):
     if isinstance(value, str):
         value = " ".join(value.split())
     return value or None
-
-
-def _truncated_version(short: str, full: str) -> bool:
-    """Is ``short`` a cut-off ``full`` ("Night ferry to leave…" of "Night ferry to leave later")?"""
-    stem = short.rstrip().removesuffix(next((s for s in _TRUNCATED if short.rstrip().endswith(s)), ""))
-    return bool(stem) and len(stem) < len(full) and _norm(full).startswith(_norm(stem))
-
-
-def _feed_author_names_nobody(author: str, site_name: str | None) -> bool:
-    lowered = author.strip().lower()
-    return (
-        bool(_EMAIL.fullmatch(lowered))
-        or lowered in _PLACEHOLDER_AUTHORS
-        or (site_name is not None and lowered == site_name.strip().lower())
-    )
 
 
 def _date_only(value: datetime) -> bool:
@@ -421,9 +403,10 @@ def choose_metadata(
     Sources are ``feed``, ``page`` or ``none`` per field. The feed is the publisher's own
     statement and wins by default, except where it is visibly worse:
 
-    - title: the page's when the feed's is cut off ("…") and the page's is its full form;
-    - author: the page's when the feed's is an e-mail address, a placeholder ("admin", "Staff")
-      or the site's own name;
+    - title: the page's when the feed's is cut off (an ellipsis, or stopped mid-word) and the
+      page's is its full form; a feed title the page only adds its site's name to is kept;
+    - author: the people the feed's names ("By Ann Example, Staff Writer" -> "Ann Example"),
+      the page's when it names nobody (an e-mail address, "admin", "Staff", the site's name);
     - published_at: the page's when the feed's is a bare date (midnight) and the page states
       the time of day on the same day;
     - site_name, image_url: the page's (og:site_name names the site readers know; og:image is the
@@ -448,8 +431,10 @@ def choose_metadata(
     site_page_first = found.site_name is not None
     take("site_name", site_page_first)
     site_name = chosen["site_name"]
-    take("title", bool(feed.title and found.title and _truncated_version(feed.title, found.title)))
-    take("author", bool(feed.author and _feed_author_names_nobody(feed.author, site_name)))
+    take("title", bool(feed.title and found.title and cut_off(feed.title, found.title)))
+    if feed.author:
+        feed = replace(feed, author=format_authors(person_names(feed.author, site_name=site_name)))
+    take("author", False)
     page_time_is_better = bool(
         feed.published_at
         and found.published_at

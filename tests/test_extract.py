@@ -455,7 +455,8 @@ def test_demo_feed_and_pages_agree_where_both_state_a_value():
 
 # -- metadata: our reading of trafilatura's steps stays trafilatura's ----------------------------------
 
-_METADATA_FIELDS = ("title", "author", "url", "date", "sitename", "image")
+# The author is not among them: enrich.bylines reads it (tests/test_bylines.py).
+_METADATA_FIELDS = ("title", "url", "date", "sitename", "image")
 
 
 def _metadata_pages() -> list[bytes]:

@@ -60,10 +60,21 @@ def _json_ld(tree) -> list[str]:
                 stack.extend(item)
             elif isinstance(item, dict):
                 stack.extend(item.get("@graph", []) if isinstance(item.get("@graph"), list) else [])
-                keys = ("@type", "headline", "name", "author", "creator", "datePublished", "dateCreated",
-                        "dateModified", "articleSection")
+                keys = (
+                    "@type",
+                    "headline",
+                    "name",
+                    "author",
+                    "creator",
+                    "datePublished",
+                    "dateCreated",
+                    "dateModified",
+                    "articleSection",
+                )
                 picked = {k: item[k] for k in keys if k in item}
-                if picked and ("headline" in picked or "author" in picked or "datePublished" in picked):
+                if picked and (
+                    "headline" in picked or "author" in picked or "datePublished" in picked
+                ):
                     out.append(_short(json.dumps(picked, ensure_ascii=False), 400))
     return out
 
@@ -85,13 +96,17 @@ def evidence(page_id: str, url: str, html: str, body: str | None) -> str:
         text = _short(element.text_content(), 100)
         if text and text not in seen and len(text) < 100:
             seen.add(text)
-            lines.append(f"byline-ish <{element.tag} {element.get('class') or element.get('href') or ''}>: {text}")
+            lines.append(
+                f"byline-ish <{element.tag} {element.get('class') or element.get('href') or ''}>: {text}"
+            )
     for element in tree.xpath("//time")[:3]:
         lines.append(f"time: {element.get('datetime')} {_short(element.text_content(), 60)}")
     for text in tree.xpath("//body//text()"):
         if _BY_LINE.match(text) and len(text) < 80:
             lines.append("by-line: " + _short(text, 80))
-    visible = " ".join(t for t in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))
+    visible = " ".join(
+        t for t in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+    )
     dates = list(dict.fromkeys(m.group(0) for m in _TEXT_DATE.finditer(visible)))[:4]
     if dates:
         lines.append("text-dates: " + " | ".join(dates))
@@ -105,13 +120,22 @@ def evidence(page_id: str, url: str, html: str, body: str | None) -> str:
 def main(argv: list[str]) -> None:
     if "--demo" in argv:
         for path in sorted(DEMO.glob("*/*.html")):
-            print(evidence(f"demo/{path.parent.name}/{path.stem}", str(path.relative_to(DEMO)), path.read_text(), None))
+            print(
+                evidence(
+                    f"demo/{path.parent.name}/{path.stem}",
+                    str(path.relative_to(DEMO)),
+                    path.read_text(),
+                    None,
+                )
+            )
         return
     truth = json.loads((BENCH / "ground-truth.json").read_text())
     for page_id, item in sorted(truth.items()):
         if argv and not any(page_id.startswith(prefix) for prefix in argv):
             continue
-        html = gzip.decompress((BENCH / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
+        html = gzip.decompress((BENCH / "html" / f"{page_id}.html.gz").read_bytes()).decode(
+            "utf-8", "replace"
+        )
         print(evidence(page_id[:12], item["url"], html, item.get("articleBody")))
 
 

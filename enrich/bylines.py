@@ -1,0 +1,403 @@
+"""Who wrote an article: people's names from a page's structured data and its visible byline.
+
+A byline is shown to the reader as a person's name, so a wrong one is worse than none. Every
+stated author ("By TOM KRISHER, AP Auto Writer", "Troy Smith | tsmith@example.com",
+"Analysis by Chris Cillizza, CNN Editor-at-large") is cut into names and each name must look
+like a person's: a few capitalised words, no digits, handles, URLs or e-mail addresses, no
+newsroom or company words ("Staff", "Reuters", "Media", "University"), not the site's own name.
+
+Sources, most trusted first (``page_authors``):
+
+1. JSON-LD: the ``author`` of the page's article objects (strings, Person objects, arrays,
+   ``@graph`` entries); Organization authors are not people. A Person only referenced by ``@id``
+   (a CMS account, as WordPress SEO plugins publish it) counts only when the page shows the name.
+2. The visible byline: elements marked as byline or author (rel=author, itemprop=author,
+   /author/ links, class names), outside comments, related-article lists and navigation.
+3. Meta tags: ``author``, ``article:author``, ``dc.creator`` and the like.
+
+The first source with a name wins; a visible byline that names the same people and more
+(co-authors the structured data left out) replaces it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+from enrich.sitenames import names_site, site_keys
+
+# The separator the pipeline joins several authors with (trafilatura's too).
+AUTHOR_SEPARATOR = "; "
+# A person's name: at most this many words and characters (longer strings are sentences).
+MAX_NAME_WORDS = 5
+MAX_NAME_CHARS = 40
+# A visible byline naming more people than this is a list (of columnists, of related stories).
+MAX_BYLINE_NAMES = 6
+
+# Words that end a name: what follows is the person's role ("Tom Gillespie, News reporter").
+_ROLE_WORDS = frozenset(
+    """
+    staff staffer writer writers reporter reporters correspondent correspondents contributor contributors
+    contributing columnist columnists editor editors editor-at-large producer photographer senior chief
+    published updated posted redakteur redakteurin reportera periodista
+    """.split()
+)
+# Words that say a string names an organisation, a newsroom or page furniture, not a person.
+# Casefolded, matched as whole words; several languages because bylines are.
+_ORG_WORDS = frozenset(
+    """
+    editorial redaktion redacción redação rédaction redazione author authors autor autora team desk bureau
+    newsroom admin administrator webmaster guest sponsored sponsor partner partners wire wires services
+    service agency agencia agência agenzia agentur news nieuws noticias notícias nachrichten notizie press
+    presse prensa associated reuters afp dpa ansa efe pti ians xinhua bloomberg media medien group grupo
+    gruppe network magazine magazin revista journal daily weekly times post tribune herald gazette
+    chronicle telegraph online digital blog blogs website site tv radio channel studio studios company inc
+    ltd llc gmbh ag corp corporation plc limited university universität universidad universidade college
+    institute institut foundation stiftung fundación association society council ministry ministries
+    department government governo gobierno prefeitura municipal municipality ayuntamiento stadt verlag
+    editora international national sport sports official officials
+    about sobre über view watch read more follow see all latest contact email share subscribe articles
+    stories posts profile home page
+    """.split()
+)
+# Prefixes of a byline before the names ("By", "Words by", "Text:", "Von", "Текст:").
+_LEAD = re.compile(
+    r"^\s*(?:(?:words|posted|written|analysis|commentary|reporting|story|text|photos?)\s+by|by|von|por|par|"
+    r"door|di|av|af|texto?|text|текст|автор|autor(?:a|in)?|author)\b\s*[:：]?\s*",
+    re.IGNORECASE,
+)
+# Where a name ends: a date, a time, a handle, a bar, a bullet, " - ", a sentence about the person.
+_TAIL = re.compile(
+    r"\s+(?:is|was|ist|war|es|est|è)\s+.*$|\s*[|•·—–]\s*.*$|\s+-\s+.*$|\s*@\S.*$|\s*\(.*$|"
+    r"\s*\b(?:on\s+)?(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b.*$|"
+    r"\s*\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?\s*\d.*$|\s*\d.*$",
+    re.IGNORECASE,
+)
+# Between names: commas, semicolons, slashes and the word "and" in the languages bylines use.
+_BETWEEN = re.compile(r"(\s*[,;/&+]\s*|\s+(?:and|und|y|e|et|og|och|en|i|и)\s+)", re.IGNORECASE)
+# A sentence end inside a stated author ("Finian Cunningham. Sputnik International"), not an initial.
+_SENTENCE_END = re.compile(r"(?<=\w{2})\.\s+(?=[A-Z])")
+# Lower-case words allowed inside a name: particles and connectors of family names.
+_PARTICLES = frozenset(
+    "van von der den de del della di da das dos du le la les ter ten bin ibn al el st y e zu af av".split()
+)
+# A capital after four lower-case letters: not McDonald, DeArdo or MacKenzie, but words run together.
+_RUN_TOGETHER = re.compile(r"[a-z\u00df-\u00ff]{4}[A-Z]")
+_URL_OR_EMAIL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")
+_URLISH = re.compile(r"https?://|www\.|\.\w{2,4}\b(?!\.)|@", re.IGNORECASE)
+_CASELESS_SCRIPTS = re.compile(
+    r"[\u0600-\u06ff\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
+)
+
+_LD_ARTICLE_TYPES = re.compile(
+    r"article|posting|report|review|webpage|creativework|blog", re.IGNORECASE
+)
+# Meta tags naming the author, in the order they are trusted.
+_META_AUTHOR_KEYS = (
+    "author", "article:author", "dc.creator", "dcterms.creator", "byl", "sailthru.author", "parsely-author",
+    "author.name", "analyticsattributes.author",
+)  # fmt: skip
+# Elements of the visible byline, and the page regions where author names are not the article's.
+_BYLINE_XPATH = (
+    "//*[@rel='author' or @itemprop='author' or contains(@class, 'byline') or contains(@class, 'Byline') or "
+    "contains(@class, 'author') or contains(@class, 'Author') or contains(@href, '/author/') or "
+    "contains(@href, '/authors/') or contains(@href, '/writers/') or contains(@href, '/staff/') or "
+    "contains(@href, '/autor/') or contains(@href, '/autores/') or contains(@href, '/autoren/')]"
+)
+_ELSEWHERE = re.compile(
+    r"comment|related|recirc|footer|menu|navigation|navbar|promo|newsletter|teaser|popular|trending|"
+    r"recommend|widget|share|social|login|signup",
+    re.IGNORECASE,
+)
+_BYLINE_MARK = re.compile(r"byline|author", re.IGNORECASE)
+_AUTHOR_HREF = re.compile(
+    r"/(?:authors?|writers?|staff|autor|autores|autoren|people|profile)/", re.IGNORECASE
+)
+_ELSEWHERE_TAGS = frozenset({"nav", "footer", "aside", "form", "script", "style", "noscript"})
+# Elements too big to be a byline (a whole article whose class names its author, a page).
+_CONTAINER_TAGS = frozenset({"html", "body", "article", "main", "section"})
+MAX_BYLINE_CHARS = 200
+# The visible byline is the element naming the most people among the first few that name any
+# (a USA Today header links one author and names both in the next element).
+BYLINE_ELEMENTS_READ = 3
+
+
+# -- names -----------------------------------------------------------------------------------------
+
+
+def _key(name: str) -> str:
+    """A name compared case- and diacritics-insensitively."""
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)
+    )
+    return " ".join(re.findall(r"\w+", plain.casefold()))
+
+
+def _recase(name: str) -> str:
+    """ALL-CAPS names as a reader would print them ("TOM KRISHER" -> "Tom Krisher")."""
+    letters = [ch for ch in name if ch.isalpha()]
+    if letters and all(ch.isupper() for ch in letters) and len(letters) > 3:
+        return " ".join(
+            word.capitalize() if "'" not in word else word.title() for word in name.split()
+        )
+    return name
+
+
+def _word(word: str) -> str:
+    return word.casefold().strip(".,'’")
+
+
+def _acronym(word: str) -> bool:
+    letters = [ch for ch in word if ch.isalpha()]
+    return 2 <= len(letters) <= 4 and all(ch.isupper() for ch in letters)
+
+
+def _person(candidate: str, keys: frozenset[str]) -> tuple[str | None, bool]:
+    """``candidate`` as a person's name (None when it names no person), and whether a role was cut off."""
+    name = _recase(_TAIL.sub("", _LEAD.sub("", candidate.strip())).strip(" .,:;-–—'\"“”‘’"))
+    if not name or len(name) > MAX_NAME_CHARS or _URLISH.search(name) or "_" in name:
+        return None, False
+    words = name.split()
+    # A role ends the name, and the newsroom before it goes with the role: "Tom Gillespie News
+    # reporter", "Paul Takahashi Staff Writer"; "HNN Staff" and "Science X staff" name nobody.
+    role = next(
+        (
+            i
+            for i, word in enumerate(words)
+            if _word(word) in _ROLE_WORDS or _word(word).split("-")[0] in _ROLE_WORDS
+        ),
+        None,
+    )
+    if role is not None:
+        words = words[:role]
+        while words and (_word(words[-1]) in _ORG_WORDS or _acronym(words[-1])):
+            words.pop()
+        if len(words) < 2:
+            return None, True
+        name = _recase(" ".join(words))
+    if (
+        words[0].casefold() == "the"
+        or any(_word(word) in _ORG_WORDS for word in words)
+        or len(words) > MAX_NAME_WORDS
+        or (len(words) > 1 and len(words[-1]) == 1)  # "Science X": no family name is one letter
+        or names_site(name, keys)
+    ):
+        return None, role is not None
+    if _CASELESS_SCRIPTS.search(name):
+        return (name if len(words) <= 2 and len(name) <= 12 else None), role is not None
+    for word in words:
+        if word.casefold() in _PARTICLES:
+            continue
+        # Capitalised or an initial ("L."); not a handle ("kevin-r"), an acronym ("CNN", "RDN")
+        # or the text of two elements run together ("FoustMonday").
+        if not word[0].isupper() or _acronym(word) or _RUN_TOGETHER.search(word):
+            return None, role is not None
+    return name, role is not None
+
+
+def person_names(
+    stated: str | None,
+    *,
+    site_name: str | None = None,
+    url: str | None = None,
+    single_word: bool = True,
+) -> tuple[str, ...]:
+    """The people a stated author names, in order, each once; () when it names none.
+
+    After a comma, a part that needed a role cut off is an affiliation ("Tom Krisher, AP Auto
+    Writer"), and a single word among several parts is one too ("Victor Tangermann, Futurism",
+    "PTI, Washington"); alone ("by Regan") a single word is kept when ``single_word`` allows it.
+    """
+    if not stated:
+        return ()
+    keys = site_keys(site_name, url)
+    text = _SENTENCE_END.sub("; ", " ".join(_URL_OR_EMAIL.sub(" ", stated).split()))
+    pieces = _BETWEEN.split(_LEAD.sub("", text))
+    # re.split with a group alternates parts and the separators before them.
+    parts = [(pieces[0], "")] + list(zip(pieces[2::2], pieces[1::2], strict=True))
+    parts = [(part, sep) for part, sep in parts if part and part.strip()]
+    names = []
+    for part, separator in parts:
+        name, role_cut = _person(part, keys)
+        if name is None or (role_cut and "," in separator):
+            continue
+        if (
+            (len(parts) > 1 or not single_word)
+            and len(name.split()) == 1
+            and not _CASELESS_SCRIPTS.search(name)
+        ):
+            continue
+        names.append(name)
+    return _unique(names)
+
+
+def _unique(names: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(_key(name), name)
+    return tuple(seen.values())
+
+
+def format_authors(names: Iterable[str]) -> str | None:
+    """Names joined the way the pipeline stores them; None for none."""
+    joined = AUTHOR_SEPARATOR.join(names)
+    return joined or None
+
+
+# -- the page's sources ----------------------------------------------------------------------------
+
+
+def _json_ld(tree) -> Iterator[dict]:
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                yield item
+                stack.extend(v for k, v in item.items() if k == "@graph" or isinstance(v, list))
+
+
+def _types(obj: dict) -> str:
+    kind = obj.get("@type", obj.get("type", ""))
+    return " ".join(map(str, kind)) if isinstance(kind, list) else str(kind)
+
+
+def _ld_authors(tree) -> tuple[list[str], list[str]]:
+    """(names the article objects state, names of CMS accounts they only reference by @id)."""
+    objects = list(_json_ld(tree))
+    people = {
+        obj["@id"]: obj for obj in objects if "@id" in obj and "person" in _types(obj).casefold()
+    }
+    stated: list[str] = []
+    referenced: list[str] = []
+    for obj in objects:
+        if not _LD_ARTICLE_TYPES.search(_types(obj)) or "author" not in obj:
+            continue
+        authors = obj["author"] if isinstance(obj["author"], list) else [obj["author"]]
+        for author in authors:
+            if isinstance(author, str):
+                stated.append(author)
+            elif isinstance(author, dict):
+                kind = _types(author).casefold()
+                if "organization" in kind or "organisation" in kind:
+                    continue
+                if isinstance(author.get("name"), str):
+                    stated.append(author["name"])
+                elif isinstance(author.get("@id"), str) and author["@id"] in people:
+                    name = people[author["@id"]].get("name")
+                    if isinstance(name, str):
+                        referenced.append(name)
+    return stated, referenced
+
+
+def _meta_authors(tree) -> list[str]:
+    found: dict[str, list[str]] = {}
+    for meta in tree.xpath("//meta[@content]"):
+        key = (meta.get("name") or meta.get("property") or "").strip().casefold()
+        if key in _META_AUTHOR_KEYS:
+            found.setdefault(key, []).append(meta.get("content"))
+    return [value for key in _META_AUTHOR_KEYS for value in found.get(key, [])]
+
+
+def _elsewhere(element) -> bool:
+    """Is the element in comments, navigation, related lists or an author bio, not the byline?"""
+    for node in (element, *element.iterancestors()):
+        if not isinstance(node.tag, str) or node.tag in _CONTAINER_TAGS:
+            continue
+        if node.tag in _ELSEWHERE_TAGS:
+            return True
+        marks = f"{node.get('class', '')} {node.get('id', '')}"
+        # Only the surroundings can say "social", "share" etc., and not a surrounding byline
+        # ("byline-social" holds the byline and its share buttons).
+        if node is not element and _ELSEWHERE.search(marks) and not _BYLINE_MARK.search(marks):
+            return True
+        if node is element and re.search(r"comment|related|card|bio", marks, re.IGNORECASE):
+            return True
+    return False
+
+
+def _text(element) -> str:
+    """The element's text with a space between its children's ("Jeff Foust" + "Monday", not "FoustMonday")."""
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def _byline_texts(tree) -> Iterator[str]:
+    """Stated authors of the visible byline, in page order: link texts, else the element's text."""
+    for element in tree.xpath(_BYLINE_XPATH):
+        if element.tag in _CONTAINER_TAGS or _elsewhere(element):
+            continue
+        text = _text(element)
+        if element.tag == "a":
+            # Author links side by side ("By <a>Matthew Digby</a>, <a>Minh Do</a>"): all of them.
+            parent = element.getparent()
+            together = [
+                _text(a) for a in parent.iter("a") if _AUTHOR_HREF.search(a.get("href", ""))
+            ]
+            if 1 < len(together) <= MAX_BYLINE_NAMES:
+                yield ", ".join(together)
+            yield text
+            continue
+        links = [label for a in element.iter("a") if (label := _text(a))]
+        if len(text) > MAX_BYLINE_CHARS or len(links) > MAX_BYLINE_NAMES:
+            continue  # a list of links or a paragraph, not a byline
+        yield text
+        if links:
+            yield ", ".join(links)
+
+
+def _visible_byline(tree, site_name: str | None, url: str | None) -> tuple[str, ...]:
+    """The names of the byline element naming the most people, among the first that name any."""
+    found: list[tuple[str, ...]] = []
+    for text in _byline_texts(tree):
+        # A single word in a byline element is as often a place or a desk ("Washington,") as a name.
+        names = person_names(text, site_name=site_name, url=url, single_word=False)
+        if 0 < len(names) <= MAX_BYLINE_NAMES:
+            found.append(names)
+            if len(found) == BYLINE_ELEMENTS_READ:
+                break
+    return max(found, key=len, default=())
+
+
+def _shown(name: str, visible: str) -> bool:
+    return f" {_key(name)} " in visible
+
+
+def page_authors(tree, *, site_name: str | None = None, url: str | None = None) -> tuple[str, ...]:
+    """The people who wrote the page's article, most trusted source first; () when it names none."""
+    stated, referenced = _ld_authors(tree)
+    byline = _visible_byline(tree, site_name, url)
+    names = _unique(n for s in stated for n in person_names(s, site_name=site_name, url=url))
+    if not names and referenced:
+        body = tree.find("body")
+        text = " ".join(body.itertext()) if body is not None else ""
+        visible = f" {_key(text)} "
+        names = _unique(
+            n
+            for s in referenced
+            for n in person_names(s, site_name=site_name, url=url)
+            if _shown(n, visible)
+        )
+    if not names:
+        names = byline
+    if not names:
+        names = _unique(
+            n
+            for s in _meta_authors(tree)
+            for n in person_names(s, site_name=site_name, url=url, single_word=False)
+        )
+    if (
+        byline
+        and len(byline) > len(names)
+        and {_key(n) for n in names} <= {_key(n) for n in byline}
+    ):
+        names = byline  # the byline names co-authors the structured data left out
+    return names
