@@ -44,6 +44,8 @@ _ROLE_WORDS = frozenset(
     published updated posted redakteur redakteurin reportera periodista
     """.split()
 )
+# Role words that, ending a string, name a whole newsroom ("Science X staff"), unlike "Staff Writer".
+_COLLECTIVE = frozenset({"staff", "editors"})
 # Words that say a string names an organisation, a newsroom or page furniture, not a person.
 # Casefolded, matched as whole words; several languages because bylines are.
 _ORG_WORDS = frozenset(
@@ -59,7 +61,7 @@ _ORG_WORDS = frozenset(
     department government governo gobierno prefeitura municipal municipality ayuntamiento stadt verlag
     editora international national sport sports official officials
     about sobre über view watch read more follow see all latest contact email share subscribe articles
-    stories posts profile home page
+    stories posts profile home page http https www com org net
     """.split()
 )
 # Prefixes of a byline before the names ("By", "Words by", "Text:", "Von", "Текст:").
@@ -171,6 +173,12 @@ def _person(candidate: str, keys: frozenset[str]) -> tuple[str | None, bool]:
         ),
         None,
     )
+    if (
+        role is not None
+        and _word(words[role]) in _COLLECTIVE
+        and (role + 1 == len(words) or _word(words[role + 1]) not in _ROLE_WORDS)
+    ):
+        return None, True  # "Harbour Editorial Staff", "HNN Staff": a newsroom, not a role
     if role is not None:
         words = words[:role]
         while words and (_word(words[-1]) in _ORG_WORDS or _acronym(words[-1])):
@@ -330,37 +338,36 @@ def _text(element) -> str:
     return " ".join(" ".join(element.itertext()).split())
 
 
-def _byline_texts(tree) -> Iterator[str]:
-    """Stated authors of the visible byline, in page order: link texts, else the element's text."""
-    for element in tree.xpath(_BYLINE_XPATH):
-        if element.tag in _CONTAINER_TAGS or _elsewhere(element):
-            continue
-        text = _text(element)
-        if element.tag == "a":
-            # Author links side by side ("By <a>Matthew Digby</a>, <a>Minh Do</a>"): all of them.
-            parent = element.getparent()
-            together = [
-                _text(a) for a in parent.iter("a") if _AUTHOR_HREF.search(a.get("href", ""))
-            ]
-            if 1 < len(together) <= MAX_BYLINE_NAMES:
-                yield ", ".join(together)
-            yield text
-            continue
-        links = [label for a in element.iter("a") if (label := _text(a))]
-        if len(text) > MAX_BYLINE_CHARS or len(links) > MAX_BYLINE_NAMES:
-            continue  # a list of links or a paragraph, not a byline
-        yield text
-        if links:
-            yield ", ".join(links)
+def _byline_readings(element) -> list[str]:
+    """The ways to read one byline element: its text, and its links' texts ("A, B")."""
+    text = _text(element)
+    if element.tag == "a":
+        # Author links side by side ("By <a>Matthew Digby</a>, <a>Minh Do</a>"): all of them.
+        together = [
+            _text(a)
+            for a in element.getparent().iter("a")
+            if _AUTHOR_HREF.search(a.get("href", ""))
+        ]
+        return [", ".join(together), text] if 1 < len(together) <= MAX_BYLINE_NAMES else [text]
+    links = [label for a in element.iter("a") if (label := _text(a))]
+    if len(text) > MAX_BYLINE_CHARS or len(links) > MAX_BYLINE_NAMES:
+        return []  # a list of links or a paragraph, not a byline
+    return [text, ", ".join(links)] if links else [text]
 
 
 def _visible_byline(tree, site_name: str | None, url: str | None) -> tuple[str, ...]:
     """The names of the byline element naming the most people, among the first that name any."""
     found: list[tuple[str, ...]] = []
-    for text in _byline_texts(tree):
+    for element in tree.xpath(_BYLINE_XPATH):
+        if element.tag in _CONTAINER_TAGS or _elsewhere(element):
+            continue
         # A single word in a byline element is as often a place or a desk ("Washington,") as a name.
-        names = person_names(text, site_name=site_name, url=url, single_word=False)
-        if 0 < len(names) <= MAX_BYLINE_NAMES:
+        readings = [
+            person_names(text, site_name=site_name, url=url, single_word=False)
+            for text in _byline_readings(element)
+        ]
+        names = max((r for r in readings if len(r) <= MAX_BYLINE_NAMES), key=len, default=())
+        if names:
             found.append(names)
             if len(found) == BYLINE_ELEMENTS_READ:
                 break
