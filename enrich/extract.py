@@ -325,6 +325,27 @@ def count_images(tree, text: str) -> int:
     return len(seen)
 
 
+def card_metadata(tree, doc: Document, url: str | None = None) -> dict[str, object]:
+    """The page's title, author, publication time and site name, as the reader's card shows them.
+
+    ``doc`` is :func:`_page_metadata` of the same tree. The title loses the site's name
+    (``enrich.titles``), the author is people only (``enrich.bylines``).
+    """
+    published_at, precision = _published(doc.date, _stated_timestamp(tree))
+    # trafilatura prefers the longer of og:site_name and the JSON-LD publisher, which names the
+    # company ("Rundschau Verlag GmbH") rather than the site its readers know.
+    site_name = _declared(tree, _OG_SITE_NAME) or doc.sitename or None
+    headlines = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
+    page_url = url or doc.url
+    return {
+        "title": page_title(doc.title, headlines=headlines, site_name=site_name, url=page_url),
+        "author": format_authors(page_authors(tree, site_name=site_name, url=page_url)),
+        "published_at": published_at,
+        "published_precision": precision,
+        "site_name": site_name,
+    }
+
+
 def extract_article(html: bytes | str, url: str | None = None) -> ExtractedPage:
     """Extract the main text (paragraphs separated by newlines) and metadata; empty text if none."""
     tree = trafilatura.load_html(html)
@@ -350,18 +371,9 @@ def extract_article(html: bytes | str, url: str | None = None) -> ExtractedPage:
     if url and declared and not urlsplit(declared).scheme:
         resolved = urljoin(url, declared)
         canonical = resolved if urlsplit(resolved).scheme in ("http", "https") else canonical
-    published_at, precision = _published(doc.date, _stated_timestamp(tree))
-    # trafilatura prefers the longer of og:site_name and the JSON-LD publisher, which names the
-    # company ("Rundschau Verlag GmbH") rather than the site its readers know.
-    site_name = _declared(tree, _OG_SITE_NAME) or doc.sitename or None
-    headlines = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
     return ExtractedPage(
         text=text,
-        title=page_title(doc.title, headlines=headlines, site_name=site_name, url=url or doc.url),
-        author=format_authors(page_authors(tree, site_name=site_name, url=url or doc.url)),
-        published_at=published_at,
-        published_precision=precision,
-        site_name=site_name,
+        **card_metadata(tree, doc, url),
         image_url=urljoin(url, doc.image) if (doc.image and url) else (doc.image or None),
         canonical_url=canonical or None,
         html_lang=html_lang(html),
