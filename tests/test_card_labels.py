@@ -17,7 +17,6 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
 import trafilatura
 
 from conftest import shared_or_skip
