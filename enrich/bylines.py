@@ -283,7 +283,9 @@ def _ld_authors(tree) -> tuple[list[str], list[str]]:
     """(names the article objects state, names of CMS accounts they only reference by @id)."""
     objects = list(_json_ld(tree))
     people = {
-        obj["@id"]: obj for obj in objects if "@id" in obj and "person" in _types(obj).casefold()
+        obj["@id"]: obj
+        for obj in objects
+        if isinstance(obj.get("@id"), str) and "person" in _types(obj).casefold()
     }
     stated: list[str] = []
     referenced: list[str] = []
@@ -343,11 +345,9 @@ def _byline_readings(element) -> list[str]:
     text = _text(element)
     if element.tag == "a":
         # Author links side by side ("By <a>Matthew Digby</a>, <a>Minh Do</a>"): all of them.
-        together = [
-            _text(a)
-            for a in element.getparent().iter("a")
-            if _AUTHOR_HREF.search(a.get("href", ""))
-        ]
+        parent = element.getparent()
+        links = parent.iter("a") if parent is not None else [element]
+        together = [_text(a) for a in links if _AUTHOR_HREF.search(a.get("href", ""))]
         return [", ".join(together), text] if 1 < len(together) <= MAX_BYLINE_NAMES else [text]
     links = [label for a in element.iter("a") if (label := _text(a))]
     if len(text) > MAX_BYLINE_CHARS or len(links) > MAX_BYLINE_NAMES:

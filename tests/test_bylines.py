@@ -10,6 +10,8 @@ import json
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from enrich.bylines import format_authors, page_authors, person_names
 
@@ -30,6 +32,7 @@ def _authors(head: str = "", body: str = "") -> tuple[str, ...]:
 
 
 # -- one stated author, cut down to people -----------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("stated", "names"),
@@ -55,7 +58,10 @@ def _authors(head: str = "", body: str = "") -> tuple[str, ...]:
         ("Sean McExample and Dee DeExample", ("Sean McExample", "Dee DeExample")),
         # several people, kept apart
         ("Lisa Example and Trevor J. Sample", ("Lisa Example", "Trevor J. Sample")),
-        ("By LISA EXAMPLE, MARY CLARE SAMPLE and ERIC TEST", ("Lisa Example", "Mary Clare Sample", "Eric Test")),
+        (
+            "By LISA EXAMPLE, MARY CLARE SAMPLE and ERIC TEST",
+            ("Lisa Example", "Mary Clare Sample", "Eric Test"),
+        ),
         ("Ann Example; Bo Sample", ("Ann Example", "Bo Sample")),
         ("Ann Example & Bo Sample", ("Ann Example", "Bo Sample")),
         # no person at all: the junk and its kin
@@ -63,7 +69,10 @@ def _authors(head: str = "", body: str = "") -> tuple[str, ...]:
         ("Published on", ()),
         ("University", ()),
         ("Daniel Example; Sponsored", ("Daniel Example",)),
-        ("Condé Nast; ", ("Condé Nast",)),  # a person's name in form: only the page's other sources tell
+        (
+            "Condé Nast; ",
+            ("Condé Nast",),
+        ),  # a person's name in form: only the page's other sources tell
         ("https://www.facebook.com/harbournotes", ()),
         ("editor@harbournotes.example", ()),
         ("Associated Press", ()),
@@ -97,7 +106,9 @@ def test_a_single_word_is_a_name_only_alone_and_where_allowed():
     assert person_names("by Regan") == ("Regan",)
     assert person_names("Regan", single_word=False) == ()
     assert person_names("Washington,", single_word=False) == ()
-    assert person_names("三宅しおり", single_word=False) == ("三宅しおり",)  # unspaced scripts have no "words"
+    assert person_names("三宅しおり", single_word=False) == (
+        "三宅しおり",
+    )  # unspaced scripts have no "words"
 
 
 def test_format_authors_joins_with_the_pipelines_separator():
@@ -107,30 +118,46 @@ def test_format_authors_joins_with_the_pipelines_separator():
 
 # -- sources on the page -------------------------------------------------------------------------------
 
+
 def test_json_ld_author_object():
-    head = _ld({"@type": "NewsArticle", "headline": "Ferry", "author": {"@type": "Person", "name": "Ann Example"}})
+    head = _ld(
+        {
+            "@type": "NewsArticle",
+            "headline": "Ferry",
+            "author": {"@type": "Person", "name": "Ann Example"},
+        }
+    )
     assert _authors(head) == ("Ann Example",)
 
 
 def test_json_ld_author_array_keeps_every_person_and_drops_organisations():
-    head = _ld({
-        "@type": "NewsArticle",
-        "author": [
-            {"@type": "Person", "name": "Ann Example"},
-            {"@type": "Person", "name": "Bo Sample"},
-            {"@type": "Organization", "name": "Harbour Notes Newsroom"},
-        ],
-    })
+    head = _ld(
+        {
+            "@type": "NewsArticle",
+            "author": [
+                {"@type": "Person", "name": "Ann Example"},
+                {"@type": "Person", "name": "Bo Sample"},
+                {"@type": "Organization", "name": "Harbour Notes Newsroom"},
+            ],
+        }
+    )
     assert _authors(head) == ("Ann Example", "Bo Sample")
 
 
 def test_json_ld_author_string_with_the_agency_tacked_on():
-    head = _ld({"@type": "NewsArticle", "author": [{"@type": "person", "name": "By BO SAMPLE, AP Sports Writer"}]})
+    head = _ld(
+        {
+            "@type": "NewsArticle",
+            "author": [{"@type": "person", "name": "By BO SAMPLE, AP Sports Writer"}],
+        }
+    )
     assert _authors(head) == ("Bo Sample",)
 
 
 def test_json_ld_organisation_only_gives_way_to_the_visible_byline():
-    head = _ld({"@type": "ClaimReview", "author": {"@type": "Organization", "name": "Harbour Checks"}})
+    head = _ld(
+        {"@type": "ClaimReview", "author": {"@type": "Organization", "name": "Harbour Checks"}}
+    )
     body = '<h1>Is it true?</h1><ul class="authors"><li class="author">By Dan Example</li></ul>'
     assert _authors(head, body) == ("Dan Example",)
 
@@ -190,7 +217,10 @@ def test_byline_and_date_in_adjacent_elements_are_not_run_together():
 
 def test_meta_author_is_the_last_resort_and_a_profile_url_is_nobody():
     assert _authors('<meta name="author" content="Ann Example">') == ("Ann Example",)
-    assert _authors('<meta property="article:author" content="https://www.facebook.com/HarbourNotes">') == ()
+    assert (
+        _authors('<meta property="article:author" content="https://www.facebook.com/HarbourNotes">')
+        == ()
+    )
 
 
 def test_structured_data_beats_a_publisher_in_the_meta_author():
@@ -215,9 +245,49 @@ def test_the_site_and_agencies_are_never_bylines():
     head = _ld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "Harbour Notes"}})
     assert _authors(head, '<div class="byline">Reuters · 18 Nov 2019</div>') == ()
     assert _authors(body='<span class="post-author">by Vortex</span>') == ()
-    assert page_authors(_page(body='<li class="meta-author">Posted by Vortex</li>'), url="https://vortexcannon.example/") == ()
+    assert (
+        page_authors(
+            _page(body='<li class="meta-author">Posted by Vortex</li>'),
+            url="https://vortexcannon.example/",
+        )
+        == ()
+    )
 
 
 def test_a_page_that_names_nobody_gets_no_author():
     assert _authors(body="<h1>Results</h1><p>Salina South won the 1A title.</p>") == ()
-    assert _authors(_ld(["not", "an", "object"]) + '<script type="application/ld+json">{broken</script>') == ()
+    assert (
+        _authors(
+            _ld(["not", "an", "object"]) + '<script type="application/ld+json">{broken</script>'
+        )
+        == ()
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"@type": "NewsArticle", "author": 5},
+        {
+            "@type": "NewsArticle",
+            "author": [[{"@type": "Person", "name": "Ann Example"}], None, 3.5],
+        },
+        {"@type": "NewsArticle", "author": {"@type": "Person", "name": ["Ann", "Example"]}},
+        {"@type": "NewsArticle", "author": {"@id": ["#a"]}},
+        {"@graph": "nope", "@id": {"not": "a string"}, "@type": ["Person"]},
+        {"@type": {"odd": True}, "author": "Ann Example"},
+        [],
+        "just a string",
+    ],
+)
+def test_odd_json_ld_shapes_give_a_clean_answer(data):
+    assert _authors(_ld(data)) in {(), ("Ann Example",)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=120))
+def test_any_stated_author_gives_names_or_nothing(text):
+    for name in person_names(text, site_name=SITE, url=URL):
+        assert name == name.strip() and name
+        assert not any(ch.isdigit() for ch in name) and "@" not in name and "://" not in name
+        assert len(name.split()) <= 5
