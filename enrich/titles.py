@@ -56,6 +56,20 @@ def _headline_part(title: str, headlines: list[str], keys: frozenset[str]) -> st
     return None
 
 
+def _after_site(title: str, headlines: list[str], keys: frozenset[str]) -> str | None:
+    """A headline the title ends with after the site and its slogan ("Site | Slogan: Headline")."""
+    for headline in headlines:
+        head, tail = _norm(title), _norm(headline)
+        if (
+            tail
+            and head.endswith(tail)
+            and len(tail) < len(head)
+            and names_site(head[: -len(tail)], keys)
+        ):
+            return " ".join(headline.split())
+    return None
+
+
 def page_title(
     stated: str | None,
     *,
@@ -71,7 +85,9 @@ def page_title(
     parts, separators = _parts(title)
     if len(parts) == 1:
         return title
-    found = _headline_part(title, list(headlines), keys)
+    found = _headline_part(title, list(headlines), keys) or _after_site(
+        title, list(headlines), keys
+    )
     if found:
         return found
     start, end = 0, len(parts)

@@ -25,19 +25,48 @@ URL = "https://www.harbournotes.example/2026/03/ferry.html"
         ("Harbour Notes | Night ferry to leave later", [], "Night ferry to leave later"),
         # a section between the headline and the site goes with the site
         ("Night ferry to leave later - Guide - Harbour Notes", [], "Night ferry to leave later"),
-        ("Night ferry to leave later | Ferries | Local News | Harbour Notes", [], "Night ferry to leave later"),
+        (
+            "Night ferry to leave later | Ferries | Local News | Harbour Notes",
+            [],
+            "Night ferry to leave later",
+        ),
         # the page's own headline settles where the headline ends
-        ("Opinion | The ferry deserves better", ["The ferry deserves better"], "The ferry deserves better"),
+        (
+            "Opinion | The ferry deserves better",
+            ["The ferry deserves better"],
+            "The ferry deserves better",
+        ),
         (
             "Port news: Night ferry to leave later - The Weekly Gull",
             ["Port news: Night ferry to leave later"],
             "Port news: Night ferry to leave later",
         ),
-        ("The Harbour Notes Blog | Open thread", ["The Harbour Notes Blog", "Open thread"], "Open thread"),
+        (
+            "Harbour Notes | The port's favourite paper: BREAKING: Ferry sinks",
+            ["BREAKING: Ferry sinks"],
+            "BREAKING: Ferry sinks",
+        ),
+        (
+            "The Harbour Notes Blog | Open thread",
+            ["The Harbour Notes Blog", "Open thread"],
+            "Open thread",
+        ),
         # separators inside the headline stay
-        ("Design week 2026 | A light installation for the pier", [], "Design week 2026 | A light installation for the pier"),
-        ("Take C.A.R.E. - harbournotes at the boat show 2026", [], "Take C.A.R.E. - harbournotes at the boat show 2026"),
-        ("Star Ferry: review - smooth, late and worth it - Harbour Notes", [], "Star Ferry: review - smooth, late and worth it"),
+        (
+            "Design week 2026 | A light installation for the pier",
+            [],
+            "Design week 2026 | A light installation for the pier",
+        ),
+        (
+            "Take C.A.R.E. - harbournotes at the boat show 2026",
+            [],
+            "Take C.A.R.E. - harbournotes at the boat show 2026",
+        ),
+        (
+            "Star Ferry: review - smooth, late and worth it - Harbour Notes",
+            [],
+            "Star Ferry: review - smooth, late and worth it",
+        ),
         ("Night ferry to leave later", [], "Night ferry to leave later"),
         ("  Night   ferry ", [], "Night ferry"),
         ("", [], None),
@@ -54,9 +83,17 @@ def test_page_title_without_the_site(stated, headlines, expected):
         ("Night ferry to leave…", "Night ferry to leave later", True),
         ("Night ferry to leave ...", "Night ferry to leave later", True),
         ("Night ferry to lea", "Night ferry to leave later", True),  # cut mid-word
-        ("Night ferry to leave", "Night ferry to leave later", False),  # a shorter headline, not a cut one
+        (
+            "Night ferry to leave",
+            "Night ferry to leave later",
+            False,
+        ),  # a shorter headline, not a cut one
         ("Night ferry to leave later", "Night ferry to leave later | Harbour Notes", False),
-        ("Night ferry to leave later", "Night ferry to leave later - Ferries - Harbour Notes", False),
+        (
+            "Night ferry to leave later",
+            "Night ferry to leave later - Ferries - Harbour Notes",
+            False,
+        ),
         ("Night ferry to leave later", "Night ferry to leave later", False),
         ("Day ferry…", "Night ferry to leave later", False),
         ("…", "Night ferry to leave later", False),
@@ -72,14 +109,19 @@ def _page(title: str, author: str | None = None) -> ExtractedPage:
 
 def test_the_feeds_title_is_kept_when_the_page_only_adds_the_site():
     feed = ArticleMetadata(title="Night ferry to leave later")
-    for page_title_ in ("Night ferry to leave later | Harbour Notes", "Night ferry to leave later - Ferries - Harbour Notes"):
+    for page_title_ in (
+        "Night ferry to leave later | Harbour Notes",
+        "Night ferry to leave later - Ferries - Harbour Notes",
+    ):
         values, sources = choose_metadata(feed, _page(page_title_))
         assert (values.title, sources["title"]) == ("Night ferry to leave later", "feed")
 
 
 def test_a_cut_off_feed_title_gives_way_to_the_pages():
     for short in ("Night ferry to leave…", "Night ferry to lea"):
-        values, sources = choose_metadata(ArticleMetadata(title=short), _page("Night ferry to leave later"))
+        values, sources = choose_metadata(
+            ArticleMetadata(title=short), _page("Night ferry to leave later")
+        )
         assert (values.title, sources["title"]) == ("Night ferry to leave later", "page")
 
 
