@@ -20,7 +20,8 @@ Measures:
   (the labels give the publisher's local day, the pipeline UTC);
 - kind accuracy % and Opinion recall % from ``classify_kind`` on our text (trafilatura has no kind).
 
-Run: .venv/bin/python bench/card.py [--misses]   (--misses lists every page a field got wrong)
+Run: .venv/bin/python bench/card.py [--misses [--held-back-too]]
+(--misses lists the tuned pages a field got wrong; the held-back pages only with --held-back-too)
 """
 
 from __future__ import annotations
@@ -290,6 +291,8 @@ def main(argv: list[str]) -> None:
         for name in ("ours", "ours, page title (no feed title)"):
             print(f"\nmisses of {name}:")
             for label, guess in systems[name]:
+                if label.held_back and "--held-back-too" not in argv:
+                    continue  # tuning looks at the tuned pages only
                 flag = "H" if label.held_back else " "
                 if not same_title(guess.title, label.title):
                     print(f" {flag} {label.id[:12]} title  {guess.title!r} != {label.title!r}")
