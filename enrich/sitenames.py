@@ -17,6 +17,9 @@ _GENERIC_LABELS = frozenset({"www", "m", "amp", "blog", "blogs", "news", "editio
 MIN_KEY_CHARS = 3
 # A string this long or longer may be found inside a host name ("Vortex" in vortexcannon.org).
 MIN_INSIDE_CHARS = 4
+# A site name this long or longer may be found inside a string ("The GiveWell Blog"); a short one
+# ("post", "news") would find itself in people's names and headlines.
+MIN_CONTAINED_KEY_CHARS = 5
 
 
 def squash(text: str) -> str:
@@ -46,7 +49,7 @@ def names_site(text: str, keys: frozenset[str]) -> bool:
         return False
     return any(
         squashed == key
-        or key in squashed
+        or (len(key) >= MIN_CONTAINED_KEY_CHARS and key in squashed)
         or (len(squashed) >= MIN_INSIDE_CHARS and squashed in key)
         for key in keys
     )

@@ -291,3 +291,8 @@ def test_any_stated_author_gives_names_or_nothing(text):
         assert name == name.strip() and name
         assert not any(ch.isdigit() for ch in name) and "@" not in name and "://" not in name
         assert len(name.split()) <= 5
+
+
+def test_a_short_site_name_does_not_swallow_people_named_like_it():
+    assert person_names("Emily Post", site_name="Post", url="https://post.example/a") == ("Emily Post",)
+    assert person_names("Ann Example, Cleveland.com", url="https://www.cleveland.com/a") == ("Ann Example",)
