@@ -160,7 +160,13 @@ def _acronym(word: str) -> bool:
 def _person(candidate: str, keys: frozenset[str]) -> tuple[str | None, bool]:
     """``candidate`` as a person's name (None when it names no person), and whether a role was cut off."""
     name = _recase(_TAIL.sub("", _LEAD.sub("", candidate.strip())).strip(" .,:;-–—'\"“”‘’"))
-    if not name or len(name) > MAX_NAME_CHARS or _URLISH.search(name) or "_" in name:
+    if (
+        not name
+        or len(name) > MAX_NAME_CHARS
+        or _URLISH.search(name)
+        or "_" in name
+        or any(ch.isdigit() for ch in name)
+    ):
         return None, False
     words = name.split()
     # A role ends the name, and the newsroom before it goes with the role: "Tom Gillespie News
