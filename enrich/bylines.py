@@ -1,8 +1,8 @@
 """Who wrote an article: people's names from a page's structured data and its visible byline.
 
 A byline is shown to the reader as a person's name, so a wrong one is worse than none. Every
-stated author ("By TOM KRISHER, AP Auto Writer", "Troy Smith | tsmith@example.com",
-"Analysis by Chris Cillizza, CNN Editor-at-large") is cut into names and each name must look
+stated author ("By TOM EXAMPLE, AP Auto Writer", "Troy Sample | tsample@example.com",
+"Analysis by Chris Example, CNN Editor-at-large") is cut into names and each name must look
 like a person's: a few capitalised words, no digits, handles, URLs or e-mail addresses, no
 newsroom or company words ("Staff", "Reuters", "Media", "University"), not the site's own name.
 
@@ -36,7 +36,7 @@ MAX_NAME_CHARS = 40
 # A visible byline naming more people than this is a list (of columnists, of related stories).
 MAX_BYLINE_NAMES = 6
 
-# Words that end a name: what follows is the person's role ("Tom Gillespie, News reporter").
+# Words that end a name: what follows is the person's role ("Tom Sample, News reporter").
 _ROLE_WORDS = frozenset(
     """
     staff staffer writer writers reporter reporters correspondent correspondents contributor contributors
@@ -80,7 +80,7 @@ _TAIL = re.compile(
 )
 # Between names: commas, semicolons, slashes and the word "and" in the languages bylines use.
 _BETWEEN = re.compile(r"(\s*[,;/&+]\s*|\s+(?:and|und|y|e|et|og|och|en|i|и)\s+)", re.IGNORECASE)
-# A sentence end inside a stated author ("Finian Cunningham. Sputnik International"), not an initial.
+# A sentence end inside a stated author ("Finn Example. Sputnik International"), not an initial.
 _SENTENCE_END = re.compile(r"(?<=\w{2})\.\s+(?=[A-Z])")
 # Lower-case words allowed inside a name: particles and connectors of family names.
 _PARTICLES = frozenset(
@@ -123,7 +123,7 @@ _ELSEWHERE_TAGS = frozenset({"nav", "footer", "aside", "form", "script", "style"
 _CONTAINER_TAGS = frozenset({"html", "body", "article", "main", "section"})
 MAX_BYLINE_CHARS = 200
 # The visible byline is the element naming the most people among the first few that name any
-# (a USA Today header links one author and names both in the next element).
+# (a header that links one author and names both in the next element).
 BYLINE_ELEMENTS_READ = 3
 
 
@@ -139,7 +139,7 @@ def _key(name: str) -> str:
 
 
 def _recase(name: str) -> str:
-    """ALL-CAPS names as a reader would print them ("TOM KRISHER" -> "Tom Krisher")."""
+    """ALL-CAPS names as a reader would print them ("TOM EXAMPLE" -> "Tom Example")."""
     letters = [ch for ch in name if ch.isalpha()]
     if letters and all(ch.isupper() for ch in letters) and len(letters) > 3:
         return " ".join(
@@ -169,8 +169,8 @@ def _person(candidate: str, keys: frozenset[str]) -> tuple[str | None, bool]:
     ):
         return None, False
     words = name.split()
-    # A role ends the name, and the newsroom before it goes with the role: "Tom Gillespie News
-    # reporter", "Paul Takahashi Staff Writer"; "HNN Staff" and "Science X staff" name nobody.
+    # A role ends the name, and the newsroom before it goes with the role: "Tom Sample News
+    # reporter", "Paul Example Staff Writer"; "HNN Staff" and "Science X staff" name nobody.
     role = next(
         (
             i
@@ -206,7 +206,7 @@ def _person(candidate: str, keys: frozenset[str]) -> tuple[str | None, bool]:
         if word.casefold() in _PARTICLES:
             continue
         # Capitalised or an initial ("L."); not a handle ("kevin-r"), an acronym ("CNN", "RDN")
-        # or the text of two elements run together ("FoustMonday").
+        # or the text of two elements run together ("SampleMonday").
         if not word[0].isupper() or _acronym(word) or _RUN_TOGETHER.search(word):
             return None, role is not None
     return name, role is not None
@@ -221,8 +221,8 @@ def person_names(
 ) -> tuple[str, ...]:
     """The people a stated author names, in order, each once; () when it names none.
 
-    After a comma, a part that needed a role cut off is an affiliation ("Tom Krisher, AP Auto
-    Writer"), and a single word among several parts is one too ("Victor Tangermann, Futurism",
+    After a comma, a part that needed a role cut off is an affiliation ("Tom Example, AP Auto
+    Writer"), and a single word among several parts is one too ("Victor Example, Futurism",
     "PTI, Washington"); alone ("by Regan") a single word is kept when ``single_word`` allows it.
     """
     if not stated:
@@ -342,7 +342,7 @@ def _elsewhere(element) -> bool:
 
 
 def _text(element) -> str:
-    """The element's text with a space between its children's ("Jeff Foust" + "Monday", not "FoustMonday")."""
+    """The element's text with a space between its children's ("Jeff Sample" + "Monday", not "SampleMonday")."""
     return " ".join(" ".join(element.itertext()).split())
 
 
@@ -350,7 +350,7 @@ def _byline_readings(element) -> list[str]:
     """The ways to read one byline element: its text, and its links' texts ("A, B")."""
     text = _text(element)
     if element.tag == "a":
-        # Author links side by side ("By <a>Matthew Digby</a>, <a>Minh Do</a>"): all of them.
+        # Author links side by side ("By <a>Ann Example</a>, <a>Bo Sample</a>"): all of them.
         parent = element.getparent()
         links = parent.iter("a") if parent is not None else [element]
         together = [_text(a) for a in links if _AUTHOR_HREF.search(a.get("href", ""))]

@@ -39,8 +39,8 @@ def _authors(head: str = "", body: str = "") -> tuple[str, ...]:
     [
         ("Ann Example", ("Ann Example",)),
         ("By Ann Example", ("Ann Example",)),
-        ("By TOM KRISHER, AP Auto Writer", ("Tom Krisher",)),
-        ("Tom Krisher, Ap Auto Writer", ("Tom Krisher",)),
+        ("By TOM EXAMPLE, AP Auto Writer", ("Tom Example",)),
+        ("Tom Example, Ap Auto Writer", ("Tom Example",)),
         ("Ann Example | ann@harbournotes.example", ("Ann Example",)),
         ("Ann Example, Harbour Notes", ("Ann Example",)),
         ("Analysis by Chris Example, CNN Editor-at-large", ("Chris Example",)),
