@@ -122,6 +122,9 @@ _ELSEWHERE_TAGS = frozenset({"nav", "footer", "aside", "form", "script", "style"
 # Elements too big to be a byline (a whole article whose class names its author, a page).
 _CONTAINER_TAGS = frozenset({"html", "body", "article", "main", "section"})
 MAX_BYLINE_CHARS = 200
+_VISIBLE_TEXT = (
+    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+)
 # The visible byline is the element naming the most people among the first few that name any
 # (a header that links one author and names both in the next element).
 BYLINE_ELEMENTS_READ = 3
@@ -390,9 +393,8 @@ def page_authors(tree, *, site_name: str | None = None, url: str | None = None) 
     byline = _visible_byline(tree, site_name, url)
     names = _unique(n for s in stated for n in person_names(s, site_name=site_name, url=url))
     if not names and referenced:
-        body = tree.find("body")
-        text = " ".join(body.itertext()) if body is not None else ""
-        visible = f" {_key(text)} "
+        # What the reader sees: the body's text, not its scripts (which repeat the CMS account).
+        visible = f" {_key(' '.join(tree.xpath(_VISIBLE_TEXT)))} "
         names = _unique(
             n
             for s in referenced

@@ -174,6 +174,9 @@ def test_graph_person_referenced_by_id_counts_only_when_the_page_shows_the_name(
     # The CMS account behind a press release nobody signed is no byline.
     graph["@graph"][1]["name"] = "Josh"
     assert _authors(_ld(graph), "<h1>Introducing our new CEO</h1><p>We are thrilled.</p>") == ()
+    # A script in the body that repeats the account's name is not the page showing it.
+    tracking = '<script>dataLayer.push({"pagePostAuthor": "Josh"});</script>'
+    assert _authors(body=_ld(graph) + tracking + "<h1>Introducing our new CEO</h1>") == ()
 
 
 def test_rel_author_links_name_several_authors():
@@ -295,4 +298,6 @@ def test_any_stated_author_gives_names_or_nothing(text):
 
 def test_a_short_site_name_does_not_swallow_people_named_like_it():
     assert person_names("Ann Gull", site_name="Gull", url="https://gull.example/a") == ("Ann Gull",)
-    assert person_names("Ann Example, Cleveland.com", url="https://www.cleveland.com/a") == ("Ann Example",)
+    assert person_names("Ann Example, Cleveland.com", url="https://www.cleveland.com/a") == (
+        "Ann Example",
+    )
