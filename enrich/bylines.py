@@ -88,6 +88,7 @@ _PARTICLES = frozenset(
 )
 # A capital after four lower-case letters: not McDonald, DeArdo or MacKenzie, but words run together.
 _RUN_TOGETHER = re.compile(r"[a-z\u00df-\u00ff]{4}[A-Z]")
+_EMAIL_THEN_NAME = re.compile(r"\S+@\S+\s*\(([^()]*)\)")
 _URL_OR_EMAIL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")
 _URLISH = re.compile(r"https?://|www\.|\.\w{2,4}\b(?!\.)|@", re.IGNORECASE)
 _CASELESS_SCRIPTS = re.compile(
@@ -231,6 +232,8 @@ def person_names(
     if not stated:
         return ()
     keys = site_keys(site_name, url)
+    # RSS writes "e-mail (Name)"; the name in brackets is the person.
+    stated = _EMAIL_THEN_NAME.sub(r"\1", stated)
     text = _SENTENCE_END.sub("; ", " ".join(_URL_OR_EMAIL.sub(" ", stated).split()))
     pieces = _BETWEEN.split(_LEAD.sub("", text))
     # re.split with a group alternates parts and the separators before them.

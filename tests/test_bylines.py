@@ -42,6 +42,7 @@ def _authors(head: str = "", body: str = "") -> tuple[str, ...]:
         ("By TOM EXAMPLE, AP Auto Writer", ("Tom Example",)),
         ("Tom Example, Ap Auto Writer", ("Tom Example",)),
         ("Ann Example | ann@harbournotes.example", ("Ann Example",)),
+        ("noreply@blogger.example (Ann Example)", ("Ann Example",)),  # RSS's "e-mail (name)"
         ("Ann Example, Harbour Notes", ("Ann Example",)),
         ("Analysis by Chris Example, CNN Editor-at-large", ("Chris Example",)),
         ("Ann Example News reporter @annexample", ("Ann Example",)),
