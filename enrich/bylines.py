@@ -33,6 +33,7 @@ AUTHOR_SEPARATOR = "; "
 # A person's name: at most this many words and characters (longer strings are sentences).
 MAX_NAME_WORDS = 5
 MAX_NAME_CHARS = 40
+MAX_UNSPACED_NAME_CHARS = 12  # a CJK name with its particles; longer runs are sentences
 # A visible byline naming more people than this is a list (of columnists, of related stories).
 MAX_BYLINE_NAMES = 6
 
@@ -41,7 +42,7 @@ _ROLE_WORDS = frozenset(
     """
     staff staffer writer writers reporter reporters correspondent correspondents contributor contributors
     contributing columnist columnists editor editors editor-at-large producer photographer senior chief
-    published updated posted redakteur redakteurin reportera periodista
+    published updated posted redakteur redakteurin reportera periodista 기자 특파원 記者 记者 特派員 特派员
     """.split()
 )
 # Role words that, ending a string, name a whole newsroom ("Science X staff"), unlike "Staff Writer".
@@ -66,8 +67,9 @@ _ORG_WORDS = frozenset(
 )
 # Prefixes of a byline before the names ("By", "Words by", "Text:", "Von", "Текст:").
 _LEAD = re.compile(
-    r"^\s*(?:(?:words|posted|written|analysis|commentary|reporting|story|text|photos?)\s+by|by|von|por|par|"
-    r"door|di|av|af|texto?|text|текст|автор|autor(?:a|in)?|author)\b\s*[:：]?\s*",
+    r"^\s*(?:(?:(?:words|posted|written|analysis|commentary|reporting|story|text|photos?)\s+by|by|von|por|par|"
+    r"door|di|av|af|texto?|text|текст|автор|autor(?:a|in)?|author)\b|记者|記者|(?:作者|撰文|文|글)(?=\s*[:：]))"
+    r"\s*[:：]?\s*",
     re.IGNORECASE,
 )
 # Where a name ends: a date, a time, a handle, a bar, a bullet, " - ", a sentence about the person.
@@ -193,8 +195,11 @@ def _person(candidate: str, keys: frozenset[str]) -> tuple[str | None, bool]:
         words = words[:role]
         while words and (_word(words[-1]) in _ORG_WORDS or _acronym(words[-1])):
             words.pop()
-        if len(words) < 2:
-            return None, True
+        if len(words) < 2 and not (words and _CASELESS_SCRIPTS.search(words[0])):
+            return (
+                None,
+                True,
+            )  # one word before a role is a newsroom, except an unspaced name ("정덕현 기자")
         name = _recase(" ".join(words))
     if (
         words[0].casefold() == "the"
@@ -205,7 +210,9 @@ def _person(candidate: str, keys: frozenset[str]) -> tuple[str | None, bool]:
     ):
         return None, role is not None
     if _CASELESS_SCRIPTS.search(name):
-        return (name if len(words) <= 2 and len(name) <= 12 else None), role is not None
+        # Unspaced (CJK) names are short; spaced ones (Arabic) have a few words.
+        fits = len(name) <= MAX_UNSPACED_NAME_CHARS if len(words) == 1 else len(words) <= 4
+        return (name if fits else None), role is not None
     for word in words:
         if word.casefold() in _PARTICLES:
             continue

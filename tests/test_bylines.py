@@ -55,6 +55,11 @@ def _authors(head: str = "", body: str = "") -> tuple[str, ...]:
         ("Texto: Núria Example", ("Núria Example",)),
         ("Текст: Венера Пример", ("Венера Пример",)),
         ("Von Tim Beispiel · 22.11.2026, 09:15 Uhr", ("Tim Beispiel",)),
+        ("정예시 기자", ("정예시",)),
+        ("记者 王小例", ("王小例",)),
+        ("作者：山田例子", ("山田例子",)),
+        ("محمد بن مثال", ("محمد بن مثال",)),
+        ("これは名前ではなくて長い文章の一部分です", ()),
         ("Ann van der Example", ("Ann van der Example",)),
         ("Sean McExample and Dee DeExample", ("Sean McExample", "Dee DeExample")),
         # several people, kept apart
