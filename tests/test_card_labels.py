@@ -33,7 +33,7 @@ AUTHOR_F1_FLOOR = 0.93  # 0.986 / 0.739
 HELD_BACK_AUTHOR_F1_FLOOR = 0.90  # 0.967 / 0.741
 INVENTED_CEILING = 0.05  # 0.000 / 0.627 of the pages naming nobody given a byline
 FEED_TITLE_FLOOR = 0.97  # 1.000 / 0.827 before (a page title "feed title | Site" replaced it)
-PAGE_TITLE_FLOOR = 0.82  # 0.878 / 0.690 with no feed title
+PAGE_TITLE_FLOOR = 0.90  # 0.934 / 0.690 with no feed title
 DATE_FLOOR = 0.95  # 0.985 / 0.985: guards the date, which trafilatura already gets right here
 
 

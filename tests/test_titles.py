@@ -67,6 +67,23 @@ URL = "https://www.harbournotes.example/2026/03/ferry.html"
             [],
             "Star Ferry: review - smooth, late and worth it",
         ),
+        # the visible headline, where the stated title is a variant of it
+        (
+            "HS Roundup: Viera beats Rockledge",
+            ["High School Roundup: Viera beats Rockledge"],
+            "High School Roundup: Viera beats Rockledge",
+        ),
+        (
+            "Night ferry to leave later | Harbour Notes",
+            ["Night ferry will leave later"],
+            "Night ferry will leave later",
+        ),
+        (
+            "Night ferry to leave later",
+            ["Most read", "Gulls return to the pier"],
+            "Night ferry to leave later",
+        ),
+        ("Night ferry to leave later", [SITE], "Night ferry to leave later"),
         ("Night ferry to leave later", [], "Night ferry to leave later"),
         ("  Night   ferry ", [], "Night ferry"),
         ("", [], None),
