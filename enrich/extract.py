@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urljoin, urlsplit
@@ -112,6 +113,17 @@ MIN_IMAGE_SIDE = 50
 _IMAGE_SOURCES = ("data-src", "data-lazy-src", "data-original", "src")
 # Elements that hold an article paragraph, searched to find the article's container on the page.
 _PARAGRAPH_XPATH = "//p|//li|//blockquote|//pre|//dd|//td|//h2|//h3"
+# Inline elements inside a paragraph, whose section-like class must not cost the sentence its words
+# (see _inline_text_kept); the paragraph must hold this many words besides the element's own.
+_PARAGRAPH_TAGS = ("p", "li", "blockquote", "dd", "td")
+_INLINE_IN_PARAGRAPH = (
+    "//*[self::p or self::li or self::blockquote or self::dd or self::td]"
+    "//*[self::time or (self::span or self::a or self::em or self::strong or self::b or self::i or self::u"
+    " or self::mark) and (@class or @id or @style)]"
+)
+_SECTION_ATTRIBUTES = ("class", "id", "style")
+_HIDDEN = re.compile(r"hidden|sr-only|screen-reader|visually-hidden|display:\s*none|visibility:\s*hidden", re.I)
+_RUNNING_TEXT_MIN_WORDS = 8
 _WORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -208,11 +220,47 @@ def _metadata_steps(tree) -> Document:
     return metadata
 
 
+@contextmanager
+def _inline_text_kept(tree) -> Iterator[None]:
+    """The page with its inline elements disguised as plain spans while the block lasts.
+
+    trafilatura discards sections by class, id and style ("related", "meta", "link", "bottom",
+    a border ...), and its XPaths match spans and links as well as blocks: ``Povich, <span
+    class="link"><a>the host</a></span>, is best known`` came out as "Povich, , is best known".
+    It also deletes every ``<time>``, so "on <time>Monday</time>" lost its day. Inside a
+    paragraph's running text such an element is part of the sentence, so for the extraction it
+    loses those attributes (and a ``<time>`` becomes a ``<span>``); all is put back after it, as
+    the metadata reads them (bylines are found by class). Elements hidden from readers are left
+    alone and stay dropped.
+    """
+    changed = []
+    for element in tree.xpath(_INLINE_IN_PARAGRAPH):
+        attributes = {name: element.attrib[name] for name in _SECTION_ATTRIBUTES if name in element.attrib}
+        if _HIDDEN.search(" ".join(attributes.values())) or element.get("aria-hidden") == "true":
+            continue
+        paragraph = next(element.iterancestors(*_PARAGRAPH_TAGS), None)
+        own = len(element.text_content().split())
+        if paragraph is None or len(paragraph.text_content().split()) - own < _RUNNING_TEXT_MIN_WORDS:
+            continue  # a byline or a date standing alone, not words of a sentence
+        changed.append((element, element.tag, attributes))
+        for name in attributes:
+            del element.attrib[name]
+        if element.tag == "time":
+            element.tag = "span"
+    try:
+        yield
+    finally:
+        for element, tag, attributes in changed:
+            element.tag = tag
+            element.attrib.update(attributes)
+
+
 def _extract_text(tree, *, recall: bool) -> str | None:
     """trafilatura's main text, not yet cleaned; None when it finds none."""
     options = {**EXTRACTION_OPTIONS, "favor_precision": not recall, "favor_recall": recall}
     # Metadata is read once, by _page_metadata, rather than by each pass.
-    doc = trafilatura.bare_extraction(tree, with_metadata=False, **options)
+    with _inline_text_kept(tree):
+        doc = trafilatura.bare_extraction(tree, with_metadata=False, **options)
     return None if doc is None else (doc.text or "")
 
 
