@@ -36,6 +36,7 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
 
+from enrich.boilerplate import peel_boilerplate
 from enrich.bylines import format_authors, page_authors, person_names
 from enrich.models import ExtractedPage
 from enrich.titles import cut_off, page_title
@@ -80,16 +81,6 @@ _ALWAYS = re.compile(
     r"^\W*(?:_{3,}|comments?|\d+ comments?|tags?|share(?: this)?|advertisement|anzeige|publicidad)\W*$",
     re.IGNORECASE,
 )
-# Sign-up boxes, copyright lines, reporting credits and bylines: furniture in the first two and
-# the last three lines of the text, where pages put them; elsewhere they may be the story.
-_EDGE = re.compile(
-    r"all rights reserved|copyright|©|subscribe|sign up|newsletter|inbox|follow (?:us|\w+(?: \w+)?) on|"
-    r"share (?:it|this)|click here|(?:contributed|additional|with) (?:reporting|wires)|"
-    r"contributed to this report|^\W*(?:reporting by|contributing:|source:|filed under|editing by)|"
-    r"for your personal, non-commercial use|^\W*(?:updated|published|posted)\b.{0,30}\d",
-    re.IGNORECASE,
-)
-_EDGE_HEAD, _EDGE_TAIL, _EDGE_MAX_WORDS = 2, 3, 40
 
 # 4. The publication time of day: trafilatura (htmldate) states the date only.
 # Where a page states it, first first: (element, or None for any, attribute, its value, attribute read).
@@ -161,16 +152,14 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _is_furniture(line: str, index: int, total: int) -> bool:
-    words = len(line.split())
+def _is_furniture(line: str) -> bool:
     if _ALWAYS.match(line):
         return True
-    if words <= _LINK_LINE_MAX_WORDS and _LINK_LINE.match(line):
-        if _LABEL_ONLY.match(line) or re.search(r"[:|]", line[:40]) or line.lower().lstrip().startswith("also on"):
-            return True
-    at_edge = index < _EDGE_HEAD or index >= total - _EDGE_TAIL
-    # A list item ("- Sign up for the bundle") is a step of the article, not a sign-up box.
-    return at_edge and words <= _EDGE_MAX_WORDS and not line.startswith("- ") and bool(_EDGE.search(line))
+    if len(line.split()) <= _LINK_LINE_MAX_WORDS and _LINK_LINE.match(line):
+        return bool(
+            _LABEL_ONLY.match(line) or re.search(r"[:|]", line[:40]) or line.lower().lstrip().startswith("also on")
+        )
+    return False
 
 
 def clean_text(text: str, title: str | None = None) -> str:
@@ -178,7 +167,8 @@ def clean_text(text: str, title: str | None = None) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if lines and title and _norm(lines[0]) == _norm(title):
         lines = lines[1:]  # the headline is metadata, not the first paragraph
-    return "\n".join(line for i, line in enumerate(lines) if not _is_furniture(line, i, len(lines)))
+    # Furniture inside the text, line by line; then what sits at its two ends (enrich.boilerplate).
+    return peel_boilerplate("\n".join(line for line in lines if not _is_furniture(line)))
 
 
 def _page_metadata(tree) -> Document | None:
