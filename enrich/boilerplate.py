@@ -45,7 +45,7 @@ _EITHER_END = re.compile(
         r"|tous droits réservés|tutti i diritti riservati|todos os direitos reservados|все права защищены",
         # newsletters, subscriptions, sign-up boxes
         r"\bsign(?:ing)? up\b|\bsubscribe\b|\bnewsletter|\binbox\b|\babonnieren\b|suscr[ií]b[ea]|"
-        r"\b(?:day|week)'?s (?:big(?:gest)? |top |best )?(?:stories|news|headlines)\b|"
+        r"\b(?:day|week)['’]?s (?:big(?:gest)? |top |best )?(?:stories|news|headlines)\b|"
         r"inscreva-se|iscriviti|abonnez-vous|подпишитесь|\bregistr(?:ieren|ate|arse) (?:sie sich )?(?:gratis|kostenlos)",
         # apps
         r"\b(?:download|get|install)\b.{0,40}\bapp\b|\bapp store\b|\bgoogle play\b",
@@ -69,10 +69,11 @@ _EITHER_END = re.compile(
         # calls to action and widgets
         r"\bclick here\b|\btap here\b|^\W*(?:listen|watch|download|itunes|spotify|podcast)\s*:|^\W*listen to\b"
         r"|\bif you enjoyed this (?:article|story|post)\b|\bsupport (?:our|independent) journalism\b|\bbecome a member\b"
-        r"|\bshare (?:it|this)\b|\btell us what you think\b|\blet us know (?:in the comments|what you think)\b|\bleave a comment\b"
+        r"|\bshare (?:it|this)\b|\btell us what you think\b|\bwe['’]?d like to hear (?:what you think|from you)\b"
+        r"|^\W*how to (?:listen|watch|subscribe)\b|\blet us know (?:in the comments|what you think)\b|\bleave a comment\b"
         r"|\[/?(?:button|caption|embed|su_\w+|vc_\w+)\b[^\]]*\]",
         # "Related: ...", "Read more" lines, and "More: ..." announcing other stories
-        r"^\W*(?:related|read more|read also|see also|more from|more on this|don'?t miss|recommended|you may also like"
+        r"^\W*(?:related|read more|read also|see also|more from|more on this|don['’]?t miss|recommended|you may also like"
         r"|leggi anche|lesen sie auch|mehr zum thema|lee también|leia também|veja também|saiba mais|à lire aussi"
         r"|читайте также)\b",
     )),
@@ -87,8 +88,10 @@ _WIDGET = re.compile(
     r"\W*(?:please try again later\.?)?\s*$",
     _F,
 )
-# Long notices that are still furniture: reprint and personal-use notices of up to ~60 words.
-_NOTICE = re.compile(r"\bfor your personal,? non-commercial use\b|\bsubscriber agreement\b", _F)
+# Long notices that are still furniture: reprint and personal-use notices, subscription offers.
+_NOTICE = re.compile(
+    r"\bfor your personal,? non-commercial use\b|\bsubscriber agreement\b|\buse (?:the )?(?:promo |coupon )?code\b", _F
+)
 
 # -- lines that are furniture only above the article ------------------------------------------------------
 _MONTH = (
