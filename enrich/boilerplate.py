@@ -39,44 +39,42 @@ _F = re.IGNORECASE
 
 # -- lines that are furniture at either end ------------------------------------------------------------
 _EITHER_END = re.compile(
-    "|".join((
-        # copyright and rights notices
-        r"^\W*(?:©|\(c\)\s*\d|copyright\b)|all rights reserved|alle rechte vorbehalten|todos los derechos reservados"
-        r"|tous droits réservés|tutti i diritti riservati|todos os direitos reservados|все права защищены",
-        # newsletters, subscriptions, sign-up boxes
-        r"\bsign(?:ing)? up\b|\bsubscribe\b|\bnewsletter|\binbox\b|\babonnieren\b|suscr[ií]b[ea]|"
-        r"\b(?:day|week)['’]?s (?:big(?:gest)? |top |best )?(?:stories|news|headlines)\b|"
-        r"inscreva-se|iscriviti|abonnez-vous|подпишитесь|\bregistr(?:ieren|ate|arse) (?:sie sich )?(?:gratis|kostenlos)",
-        # apps
-        r"\b(?:download|get|install)\b.{0,40}\bapp\b|\bapp store\b|\bgoogle play\b",
-        # social media and contact lines
-        r"\bfollow (?:us|@\w+|[\w.'’]+(?: [\w.'’]+){0,6}) on (?:twitter|facebook|instagram|linkedin|x\b|tiktok|youtube)"
-        r"|^\W*follow @?\w+\b|síguenos|folgen sie uns|suivez-nous|seguici|siga-nos"
-        r"|^\W*(?:write to|reach|contact|email|e-mail)\b.{0,60}(?:@|\bat\b|twitter)"
-        r"|\bhave a (?:news )?tip\b|^\W*(?:twitter\.com|www\.)\S*\s*$|^\W*\S+@\S+\.\w+\s*$|^\W*https?://\S+\s*$",
-        # credits
-        r"^\W*(?:reporting|writing|editing|additional reporting|compiled|produced) by\b|\bediting by\b"
-        r"|contributed (?:to )?this (?:report|story|article)|\bcontributed reporting\b|"
-        r"^\W*(?:updated|published|posted|publicado|publié|veröffentlicht|aktualisiert|pubblicato)\b.{0,40}\d|"
-        r"^\W*(?:tags?|filed under|categor(?:y|ies)|schlagwörter|etiquetas)\s*:|^\W*(?:contributing|sources?|quellen?|fuentes?|fontes?)\s*:"
-        r"|^\W*(?:with|mit material von|con información de|avec) (?:afp|ap|dpa|reuters|efe|agencies|agenturen)\W*$"
-        r"|^\W*(?:\(?(?:afp|ap|dpa|reuters|efe|ansa|kna|epd)\)?(?:\s*[/,]\s*\w+)*)\W*$",
-        # affiliate and sponsorship disclaimers
-        r"\b(?:earns?|receives?|get) (?:a )?(?:small )?(?:commission|affiliate|share of (?:the )?sales?)"
-        r"|\baffiliate (?:links?|commission|partner)|\bwhen you (?:buy|shop|purchase) (?:something )?(?:through|via)"
-        r"|\bas an amazon associate\b|\bprices are subject to change\b|\bquantities may be limited\b"
-        r"|\bsponsored (?:by|content|post)\b|\bprovisions-?links?\b|\bwerbung\b|enlaces de afiliados",
-        # calls to action and widgets
-        r"\bclick here\b|\btap here\b|^\W*(?:listen|watch|download|itunes|spotify|podcast)\s*:|^\W*listen to\b"
-        r"|\bif you enjoyed this (?:article|story|post)\b|\bsupport (?:our|independent) journalism\b|\bbecome a member\b"
-        r"|\bshare (?:it|this)\b|\btell us what you think\b|\bwe['’]?d like to hear (?:what you think|from you)\b"
-        r"|^\W*how to (?:listen|watch|subscribe)\b|\blet us know (?:in the comments|what you think)\b|\bleave a comment\b"
-        r"|\[/?(?:button|caption|embed|su_\w+|vc_\w+)\b[^\]]*\]",
-        # "Related: ...", "Read more" lines, and "More: ..." announcing other stories
-        r"^\W*(?:related|read more|read also|see also|more from|more on this|don['’]?t miss|recommended|you may also like"
-        r"|leggi anche|lesen sie auch|mehr zum thema|lee también|leia também|veja também|saiba mais|à lire aussi"
-        r"|читайте также)\b",
-    )),
+    # copyright and rights notices
+    r"^\W*(?:©|\(c\)\s*\d|copyright\b)|all rights reserved|alle rechte vorbehalten|todos los derechos reservados"
+    r"|tous droits réservés|tutti i diritti riservati|todos os direitos reservados|все права защищены"
+    # newsletters, subscriptions, sign-up boxes
+    r"|\bsign(?:ing)? up\b|\bsubscribe\b|\bnewsletter|\binbox\b|\babonnieren\b|suscr[ií]b[ea]|"
+    r"\b(?:day|week)['’]?s (?:big(?:gest)? |top |best )?(?:stories|news|headlines)\b|"
+    r"inscreva-se|iscriviti|abonnez-vous|подпишитесь|\bregistr(?:ieren|ate|arse) (?:sie sich )?(?:gratis|kostenlos)"
+    # apps
+    r"|\b(?:download|get|install)\b.{0,40}\bapp\b|\bapp store\b|\bgoogle play\b"
+    # social media and contact lines
+    r"|\bfollow (?:us|@\w+|[\w.'’]+(?: [\w.'’]+){0,6}) on (?:twitter|facebook|instagram|linkedin|x\b|tiktok|youtube)"
+    r"|^\W*follow @?\w+\b|síguenos|folgen sie uns|suivez-nous|seguici|siga-nos"
+    r"|^\W*(?:write to|reach|contact|email|e-mail)\b.{0,60}(?:@|\bat\b|twitter)"
+    r"|\bhave a (?:news )?tip\b|^\W*(?:twitter\.com|www\.)\S*\s*$|^\W*\S+@\S+\.\w+\s*$|^\W*https?://\S+\s*$"
+    # credits
+    r"|^\W*(?:reporting|writing|editing|additional reporting|compiled|produced) by\b|\bediting by\b"
+    r"|contributed (?:to )?this (?:report|story|article)|\bcontributed reporting\b|"
+    r"^\W*(?:updated|published|posted|publicado|publié|veröffentlicht|aktualisiert|pubblicato)\b.{0,40}\d|"
+    r"^\W*(?:tags?|filed under|categor(?:y|ies)|schlagwörter|etiquetas)\s*:|^\W*(?:contributing|sources?|quellen?|fuentes?|fontes?)\s*:"
+    r"|^\W*(?:with|mit material von|con información de|avec) (?:afp|ap|dpa|reuters|efe|agencies|agenturen)\W*$"
+    r"|^\W*(?:\(?(?:afp|ap|dpa|reuters|efe|ansa|kna|epd)\)?(?:\s*[/,]\s*\w+)*)\W*$"
+    # affiliate and sponsorship disclaimers
+    r"|\b(?:earns?|receives?|get) (?:a )?(?:small )?(?:commission|affiliate|share of (?:the )?sales?)"
+    r"|\baffiliate (?:links?|commission|partner)|\bwhen you (?:buy|shop|purchase) (?:something )?(?:through|via)"
+    r"|\bas an amazon associate\b|\bprices are subject to change\b|\bquantities may be limited\b"
+    r"|\bsponsored (?:by|content|post)\b|\bprovisions-?links?\b|\bwerbung\b|enlaces de afiliados"
+    # calls to action and widgets
+    r"|\bclick here\b|\btap here\b|^\W*(?:listen|watch|download|itunes|spotify|podcast)\s*:|^\W*listen to\b"
+    r"|\bif you enjoyed this (?:article|story|post)\b|\bsupport (?:our|independent) journalism\b|\bbecome a member\b"
+    r"|\bshare (?:it|this)\b|\btell us what you think\b|\bwe['’]?d like to hear (?:what you think|from you)\b"
+    r"|^\W*how to (?:listen|watch|subscribe)\b|\blet us know (?:in the comments|what you think)\b|\bleave a comment\b"
+    r"|\[/?(?:button|caption|embed|su_\w+|vc_\w+)\b[^\]]*\]"
+    # "Related: ...", "Read more" lines, and "More: ..." announcing other stories
+    r"|^\W*(?:related|read more|read also|see also|more from|more on this|don['’]?t miss|recommended|you may also like"
+    r"|leggi anche|lesen sie auch|mehr zum thema|lee también|leia também|veja também|saiba mais|à lire aussi"
+    r"|читайте также)\b",
     _F,
 )
 
@@ -107,15 +105,13 @@ _DATE = re.compile(
     _F,
 )
 _HEAD_ONLY = re.compile(
-    "|".join((
-        # reading time
-        r"\b\d+\s*(?:min(?:ute)?s?|minutos?|minuten|minuti)\.?\s+(?:read|de leitura|de lectura|lesezeit|di lettura)\b"
-        r"|^\W*(?:reading time|tempo de leitura|tiempo de lectura|lesezeit|temps de lecture|tempo di lettura)\b"
-        r"|\bmin(?:ute)? read\b",
-        # bylines and publication lines
-        r"^\W*(?:by|von|por|par|di|de)\s*$|^\W*(?:by|von)\s+[A-Z]\w+(?:\s+[A-Z][\w.'’-]*){0,3}\W*$"
-        r"|\bpublicado por\b|\bcategoria\s*:|\bposted (?:by|in)\b",
-    )),
+    # reading time
+    r"\b\d+\s*(?:min(?:ute)?s?|minutos?|minuten|minuti)\.?\s+(?:read|de leitura|de lectura|lesezeit|di lettura)\b"
+    r"|^\W*(?:reading time|tempo de leitura|tiempo de lectura|lesezeit|temps de lecture|tempo di lettura)\b"
+    r"|\bmin(?:ute)? read\b"
+    # bylines and publication lines
+    r"|^\W*(?:by|von|por|par|di|de)\s*$|^\W*(?:by|von)\s+[A-Z]\w+(?:\s+[A-Z][\w.'’-]*){0,3}\W*$"
+    r"|\bpublicado por\b|\bcategoria\s*:|\bposted (?:by|in)\b",
     _F,
 )
 # A line that is a date (and perhaps a time, a zone or a byline), above the article.
@@ -123,22 +119,20 @@ _DATELINE_MAX_WORDS = 12
 
 # -- lines that are furniture only below the article -------------------------------------------------------
 _TAIL_ONLY = re.compile(
-    "|".join((
-        # the author's bio: "Jane Roe is a reporter at ...", "John Doe covers energy for ..."
-        r"^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:is|was|has been)\s+(?:a|an|the)\s+(?:[\w,'’-]+\s+){0,8}?"
-        r"(?:reporter|writer|journalist|editor|correspondent|columnist|contributor|author|producer|blogger|critic"
-        r"|photographer|intern|freelancer|fellow|professor|analyst|researcher|host|anchor)\b"
-        r"|^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:covers|writes about|reports on)\b.{0,80}\bfor\b",
-        r"^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:ist|war)\s+(?:freie[rs]?\s+)?"
-        r"(?:redakteur|journalist|autor|korrespondent|reporter)"
-        r"|^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:es|est|è|é)\s+(?:una?\s+)?"
-        r"(?:periodista|journaliste|giornalista|jornalista|redactora?|rédact(?:eur|rice)|correspons?al)",
-        # the publisher's own paragraph at the end of a press release
-        r"^[A-Z][\w&.'’-]+(?:\s+[A-Z][\w&.'’-]+){0,3}\s+(?:is|are)\s+(?:headquartered|based) in\b"
-        r"|^[A-Z][\w&.'’-]+(?:\s+[A-Z][\w&.'’-]+){0,3}\s+is\s+(?:a|an|the)\s+(?:[\w,'’-]+\s+){0,6}?"
-        r"(?:provider|company|manufacturer|supplier|developer|maker|leader|firm|group|organi[sz]ation|platform)\b"
-        r".{0,200}\b(?:solutions|products|services|customers|worldwide|employees|founded|headquartered|listed)\b",
-    )),
+    # the author's bio: "Jane Roe is a reporter at ...", "John Doe covers energy for ..."
+    r"^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:is|was|has been)\s+(?:a|an|the)\s+(?:[\w,'’-]+\s+){0,8}?"
+    r"(?:reporter|writer|journalist|editor|correspondent|columnist|contributor|author|producer|blogger|critic"
+    r"|photographer|intern|freelancer|fellow|professor|analyst|researcher|host|anchor)\b"
+    r"|^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:covers|writes about|reports on)\b.{0,80}\bfor\b"
+    r"|^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:ist|war)\s+(?:freie[rs]?\s+)?"
+    r"(?:redakteur|journalist|autor|korrespondent|reporter)"
+    r"|^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:es|est|è|é)\s+(?:una?\s+)?"
+    r"(?:periodista|journaliste|giornalista|jornalista|redactora?|rédact(?:eur|rice)|correspons?al)"
+    # the publisher's own paragraph at the end of a press release
+    r"|^[A-Z][\w&.'’-]+(?:\s+[A-Z][\w&.'’-]+){0,3}\s+(?:is|are)\s+(?:headquartered|based) in\b"
+    r"|^[A-Z][\w&.'’-]+(?:\s+[A-Z][\w&.'’-]+){0,3}\s+is\s+(?:a|an|the)\s+(?:[\w,'’-]+\s+){0,6}?"
+    r"(?:provider|company|manufacturer|supplier|developer|maker|leader|firm|group|organi[sz]ation|platform)\b"
+    r".{0,200}\b(?:solutions|products|services|customers|worldwide|employees|founded|headquartered|listed)\b",
 )
 # A heading after which, to the end, nothing is the article.
 _TAIL_SECTION = re.compile(

@@ -39,6 +39,7 @@ from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
 from enrich.boilerplate import peel_boilerplate
 from enrich.bylines import format_authors, page_authors, person_names
 from enrich.models import ExtractedPage
+from enrich.pagesignals import read_page_signals
 from enrich.titles import cut_off, page_title
 
 _OG_SITE_NAME = "//meta[@property='og:site_name']/@content"
@@ -113,7 +114,9 @@ _INLINE_IN_PARAGRAPH = (
     " or self::mark) and (@class or @id or @style)]"
 )
 _SECTION_ATTRIBUTES = ("class", "id", "style")
-_HIDDEN = re.compile(r"hidden|sr-only|screen-reader|visually-hidden|display:\s*none|visibility:\s*hidden", re.I)
+_HIDDEN = re.compile(
+    r"hidden|sr-only|screen-reader|visually-hidden|display:\s*none|visibility:\s*hidden", re.IGNORECASE
+)
 _RUNNING_TEXT_MIN_WORDS = 8
 _WORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -416,6 +419,7 @@ def extract_article(html: bytes | str, url: str | None = None) -> ExtractedPage:
         canonical_url=canonical or None,
         html_lang=html_lang(html),
         image_count=count_images(tree, text) if text else 0,
+        signals=read_page_signals(tree, url, canonical or None),
     )
 
 

@@ -70,6 +70,17 @@ class FetchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class PageSignals:
+    """What a page's markup says about the kind of piece it is (read by enrich.kind before the text)."""
+
+    schema_types: tuple[str, ...] = ()  # schema.org @type of its top-level items (JSON-LD incl. @graph, microdata)
+    sections: tuple[str, ...] = ()  # article:section, JSON-LD articleSection and genre
+    og_type: str | None = None
+    kickers: tuple[str, ...] = ()  # short labels over the headline ("Opinion"), a headline's "OPINION:" prefix
+    url_path: str | None = None  # the path of the page's URL (as fetched, else its canonical URL)
+
+
+@dataclass(frozen=True, slots=True)
 class ExtractedPage:
     """Main text and metadata trafilatura found in a page."""
 
@@ -85,6 +96,7 @@ class ExtractedPage:
     # datePublished), "date" when only the day is known; None without a date.
     published_precision: str | None = None
     image_count: int = 0  # content images inside the article's container, for reading time
+    signals: PageSignals = PageSignals()
 
 
 @dataclass(frozen=True, slots=True)

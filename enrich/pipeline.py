@@ -115,7 +115,7 @@ def enrich_entry(
 
     # 3. What it is about, what kind of piece, and what it resembles (for related and duplicates).
     topics = classify_topics(text, title=title, language=lang, tags=entry.tags, feed_topic=feed_topic)
-    kind = classify_kind(text, title=title, tags=entry.tags, language=lang) if text else None
+    kind = classify_kind(text, title=title, tags=entry.tags, language=lang, signals=page and page.signals) if text else None
     vector = article_vector(text, title, lang).to_bytes() if text else None
     fingerprint = text_fingerprint(text) if text else None
 

@@ -1,0 +1,107 @@
+"""Kind of article against hand labels: accuracy and Opinion recall, tuned and held-back pages apart.
+
+Labels: bench/labels/card_labels.jsonl (the 181 pages of the article-extraction benchmark in
+../shared and the 16 demo pages; see bench/labels/README.md). A third of the pages is held back:
+no rule of enrich/kind.py was tuned on them; they are reported apart.
+
+Each page goes through what the pipeline does: ``extract_article`` with the page's URL (its text
+and page signals), the pipeline's language choice, and ``explain_kind`` with the labelled title as
+the feed's title and no feed tags (the benchmark has no feed). Rows:
+
+- ours: page signals (schema.org type, section, kicker, URL path), then title and text rules;
+- without page signals: the same cascade given only title and text, to show what the markup adds.
+
+Run: .venv/bin/python bench/kind.py [--labels PATH] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from _scoring import EXTRACTION, ROOT, require
+
+from enrich.extract import extract_article
+from enrich.kind import KINDS, KindDecision, explain_kind
+from enrich.pipeline import choose_language
+
+LABELS = ROOT / "bench" / "labels" / "card_labels.jsonl"
+DEMO_SITE = ROOT / "data" / "demo" / "site"
+DEMO_BASE = "http://127.0.0.1:8765"  # the demo server's fixed address
+LANGUAGE_MIN_CONFIDENCE = 0.70  # the pipeline's default (EnrichOptions.language_min_confidence)
+GOAL_ACCURACY, GOAL_OPINION_RECALL = 0.80, 0.80  # issue 12
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    id: str
+    url: str
+    label: str
+    held_back: bool
+    ours: KindDecision
+    text_only: KindDecision
+
+
+def judge(row: dict) -> Judged:
+    if row["source"] == "demo":
+        from enrich.demo import PLACEHOLDER
+
+        url = f"{DEMO_BASE}/{row['url']}"
+        html = (DEMO_SITE / row["url"]).read_bytes().replace(PLACEHOLDER, DEMO_BASE.encode())
+    else:
+        url = row["url"]
+        html = gzip.decompress((require(EXTRACTION) / "html" / f"{row['id']}.html.gz").read_bytes())
+    page = extract_article(html, url)
+    language = choose_language(page.text, (page.html_lang,), LANGUAGE_MIN_CONFIDENCE, title=row["title"]).code
+    ours = explain_kind(page.text, title=row["title"], language=language, signals=page.signals)
+    text_only = explain_kind(page.text, title=row["title"], language=language)
+    return Judged(row["id"], row["url"], row["kind"], row["held_back"], ours, text_only)
+
+
+def scores(judged: list[Judged], pick) -> tuple[int, float, float, int]:
+    """(pages, accuracy, Opinion recall, opinion pages) of one system's decisions."""
+    hits = [pick(j).kind == j.label for j in judged]
+    opinions = [pick(j).kind == "Opinion" for j in judged if j.label == "Opinion"]
+    recall = sum(opinions) / len(opinions) if opinions else float("nan")
+    return len(judged), sum(hits) / len(hits) if hits else float("nan"), recall, len(opinions)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument("--misses", action="store_true", help="list every page whose kind is wrong")
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in require(args.labels).read_text(encoding="utf-8").splitlines() if line]
+    judged = [judge(row) for row in rows]
+
+    print(f"Kind against {len(judged)} hand-labelled pages ({args.labels.name})\n")
+    print(f"| {'pages':<10} | {'system':<22} | {'n':>3} | accuracy | Opinion recall |")
+    print(f"|{'-' * 12}|{'-' * 24}|-----|----------|----------------|")
+    for part, keep in (("tuned", lambda j: not j.held_back), ("held back", lambda j: j.held_back), ("all", None)):
+        subset = [j for j in judged if keep is None or keep(j)]
+        for name, pick in (("ours", lambda j: j.ours), ("without page signals", lambda j: j.text_only)):
+            n, accuracy, recall, opinions = scores(subset, pick)
+            print(f"| {part:<10} | {name:<22} | {n:>3} | {accuracy:>8.1%} | {recall:>6.1%} of {opinions:<3}  |")
+
+    print(f"\ngoal: accuracy >= {GOAL_ACCURACY:.0%} with Opinion recall >= {GOAL_OPINION_RECALL:.0%}")
+    print("\nconfusion, all pages (rows: label, columns: ours)")
+    confusion = Counter((j.label, j.ours.kind) for j in judged)
+    print(f"{'':<13}" + "".join(f"{k[:7]:>8}" for k in KINDS))
+    for label in KINDS:
+        print(f"{label:<13}" + "".join(f"{confusion[(label, k)]:>8}" for k in KINDS))
+    rules = Counter(j.ours.rule.split(".")[0] for j in judged)
+    print("\ndecided by: " + ", ".join(f"{rule} {count}" for rule, count in rules.most_common()))
+    if args.misses:
+        print("\nmisses (H = held back):")
+        for j in judged:
+            if j.ours.kind != j.label:
+                flag = "H" if j.held_back else " "
+                print(f" {flag} {j.id[:12]} {j.ours.kind:<12} ({j.ours.rule}) != {j.label:<12} {j.url[:70]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""What a page's markup says about the kind of piece it is: schema.org types, sections, kickers, its URL.
+
+Publishers label their pieces in the markup long before the text gives them away: a JSON-LD
+``OpinionNewsArticle``, ``article:section`` "Commentary", an "OPINION" kicker over the headline,
+a URL under ``/opinion/``. ``read_page_signals`` collects those statements as they are written;
+``enrich.kind`` decides what they mean.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from enrich.models import PageSignals
+
+# At most this many values of each signal are kept: a page states its own type and section once or
+# twice; long lists are other items' (a site's navigation, a feed of related stories).
+MAX_VALUES = 12
+# A kicker or a headline's prefix is a label: a few words at most ("Opinion", "Fact Check").
+KICKER_MAX_WORDS = 4
+# How far up from the headline a kicker may sit: the headline's parent, grandparent ... up to this.
+KICKER_LEVELS = 3
+
+_SECTION_META = (
+    "//meta[@property='article:section' or @name='article:section' or @property='og:article:section'"
+    " or @name='section' or @name='parsely-section']/@content"
+)
+_OG_TYPE = "//meta[@property='og:type']/@content"
+_KICKER_CLASS = re.compile(r"(?:^|[\s_-])(?:kicker|eyebrow|overline|rubric)(?:$|[\s_-])", re.IGNORECASE)
+# "OPINION: ...", "Column | ...", "Análisis: ...": a label before the headline's own words.
+_HEADLINE_PREFIX = re.compile(r"^\s*([^\W\d_][\w'’&. -]{0,30}?)\s*[:|]\s+\S")
+_TITLES = ("//h1", "//meta[@property='og:title']/@content", "//title")
+
+
+def _strings(value) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                yield item
+
+
+def _type_name(value: str) -> str:
+    """``https://schema.org/OpinionNewsArticle`` -> ``OpinionNewsArticle``."""
+    return value.rstrip("/").rsplit("/", 1)[-1].strip()
+
+
+def _top_level_items(tree) -> Iterator[dict]:
+    """The page's own JSON-LD items: top level, in a list, or in ``@graph``; not items nested in them."""
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        for item in stack:
+            if not isinstance(item, dict):
+                continue
+            yield item
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                yield from (member for member in graph if isinstance(member, dict))
+
+
+def _unique(values: Iterator[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for value in values:
+        value = " ".join(value.split())
+        if value and value.casefold() not in {v.casefold() for v in seen}:
+            seen[value] = None
+        if len(seen) >= MAX_VALUES:
+            break
+    return tuple(seen)
+
+
+def _kickers(tree) -> Iterator[str]:
+    # 1. Labels over the headline: elements classed kicker, eyebrow, rubric ... near the first <h1>.
+    headline = next(iter(tree.xpath("//h1")), None)
+    if headline is not None:
+        scope = headline
+        for _ in range(KICKER_LEVELS):
+            parent = scope.getparent()
+            if parent is None:
+                break
+            scope = parent
+        for element in scope.iter():
+            if not isinstance(element.tag, str) or not _KICKER_CLASS.search(element.get("class") or ""):
+                continue
+            text = " ".join(element.text_content().split())
+            if 0 < len(text.split()) <= KICKER_MAX_WORDS:
+                yield text
+    # 2. A label the headline itself opens with ("OPINION: Why the city ...").
+    for xpath in _TITLES:
+        for found in tree.xpath(xpath)[:1]:
+            text = found if isinstance(found, str) else found.text_content()
+            match = _HEADLINE_PREFIX.match(" ".join(str(text).split()))
+            if match and len(match.group(1).split()) <= KICKER_MAX_WORDS:
+                yield match.group(1)
+
+
+def read_page_signals(tree, url: str | None = None, canonical_url: str | None = None) -> PageSignals:
+    """The kind-related statements of a parsed page (an lxml tree); ``url`` is where it was fetched."""
+    items = list(_top_level_items(tree))
+    types = (_type_name(t) for item in items for t in _strings(item.get("@type")))
+    # Microdata: the page's top-level items are those that are no property of another item.
+    microdata = (_type_name(t) for t in tree.xpath("//*[@itemscope and not(@itemprop)]/@itemtype"))
+    sections = (
+        *(str(value) for value in tree.xpath(_SECTION_META)),
+        *(s for item in items for key in ("articleSection", "genre") for s in _strings(item.get(key))),
+    )
+    og_type = next((str(value).strip() for value in tree.xpath(_OG_TYPE) if str(value).strip()), None)
+    path = urlsplit(url or canonical_url or "").path or None
+    return PageSignals(
+        schema_types=_unique(iter((*types, *microdata))),
+        sections=_unique(iter(sections)),
+        og_type=og_type,
+        kickers=_unique(_kickers(tree)),
+        url_path=path,
+    )
