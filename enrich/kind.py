@@ -6,7 +6,8 @@ first, the reader's guesses last:
 
 1. the page's schema.org type (``OpinionNewsArticle``, ``Review``, ``HowTo``, ``ClaimReview`` ...);
 2. its section (``article:section``, JSON-LD ``articleSection``) and kicker ("Opinion", "Column",
-   "Analysis", "Meinung", "Tribune" ...), in the languages of ``LABELS``;
+   "Analysis", "Meinung", "Tribune" ...), in the languages of ``LABELS``; a byline that calls the
+   writer a columnist ("Opinion Columnist", "칼럼니스트");
 3. the entry's tags naming a kind ("review", "tutorial", "opinion", "日記" ...);
 4. the URL's path (``/opinion/``, ``/reviews/``, ``/how-to/``, ``/press/``, a ``...-review`` slug);
 5. the title's shape ("How to ...", "Review: ...", "... v1.2 released"), by rules of the article's
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from enrich.models import PageSignals
+from enrich.pagesignals import COLUMNIST_WORDS, site_name_of
 from enrich.topics import personal_evidence
 
 KINDS = ("News", "Insight", "Opinion", "Guide", "Review", "Announcement", "Personal")
@@ -176,6 +178,9 @@ def _kind_from_labels(labels: Iterable[str]) -> str | None:
     return None
 
 
+_COLUMNIST = _label_pattern(COLUMNIST_WORDS)
+
+
 def _kind_from_tags(tags: Sequence[str]) -> str | None:
     normalised = {_norm(t).strip("#") for t in tags}
     for kind in ("Review", "Guide", "Announcement", "Opinion", "Insight", "Personal"):
@@ -208,6 +213,20 @@ def _kind_from_path(path: str | None) -> str | None:
     if found:
         return found
     return next((kind for kind, pattern in _SLUG_KINDS if pattern.search(slug)), None)
+
+
+# A company writing about itself: the site's own name announcing something in the title
+# ("Ascom announces a distribution partnership" on ascom.com). Elsewhere the same verbs are news.
+_SELF_ANNOUNCING = re.compile(
+    r"\b(?:announces?|announcing|introduces?|launch(?:es)?|names|appoints|unveils?|partners with|releases?"
+    r"|welcomes|opens|expands|joins|presents|celebrates|awarded|wins)\b", re.IGNORECASE)
+
+
+def _announces_itself(title: str, signals: PageSignals) -> bool:
+    site = site_name_of(signals.host)
+    if not site or len(site) < 3 or not _SELF_ANNOUNCING.search(title):
+        return False
+    return re.search(rf"(?<!\w){re.escape(site)}(?!\w)", _norm(title)) is not None
 
 
 def _is_blog(signals: PageSignals) -> bool:
@@ -446,6 +465,8 @@ def explain_kind(
     kind = _kind_from_labels(signals.kickers)
     if kind:
         return KindDecision(kind, f"kicker.{kind.lower()}")
+    if any(_COLUMNIST.search(_norm(role)) for role in signals.author_roles):
+        return KindDecision("Opinion", "byline.columnist")
     # 3. The feed's tags.
     kind = _kind_from_tags(tags)
     if kind:
@@ -454,7 +475,9 @@ def explain_kind(
     kind = _kind_from_path(signals.url_path)
     if kind:
         return KindDecision(kind, f"path.{kind.lower()}")
-    # 5. The headline's shape, in its own language.
+    # 5. The headline's shape: a company's news about itself, then the rules of its language.
+    if _announces_itself(title or "", signals):
+        return KindDecision("Announcement", "title.own_announcement")
     found = _kind_from_title(title or "", language)
     if found:
         return KindDecision(*found)

@@ -77,7 +77,9 @@ class PageSignals:
     sections: tuple[str, ...] = ()  # article:section, JSON-LD articleSection and genre
     og_type: str | None = None
     kickers: tuple[str, ...] = ()  # short labels over the headline ("Opinion"), a headline's "OPINION:" prefix
+    author_roles: tuple[str, ...] = ()  # short lines naming a writer's role ("Opinion Columnist")
     url_path: str | None = None  # the path of the page's URL (as fetched, else its canonical URL)
+    host: str | None = None  # ... and its host name, to tell a company's post about itself
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,17 @@ _KICKER_CLASS = re.compile(r"(?:^|[\s_-])(?:kicker|eyebrow|overline|rubric)(?:$|
 # "OPINION: ...", "Column | ...", "Análisis: ...": a label before the headline's own words.
 _HEADLINE_PREFIX = re.compile(r"^\s*([^\W\d_][\w'’&. -]{0,30}?)\s*[:|]\s+\S")
 _TITLES = ("//h1", "//meta[@property='og:title']/@content", "//title")
+# A writer's role as bylines and signatures state it: "Opinion Columnist", "정덕현 칼럼니스트".
+COLUMNIST_WORDS = (
+    "columnist", "op-ed contributor", "opinion writer", "editorial board", "kolumnist", "gastautor", "columnista",
+    "articulista", "chroniqueur", "chroniqueuse", "éditorialiste", "editorialista", "colunista", "felietonista",
+    "колумнист", "обозреватель", "칼럼니스트", "논설위원", "コラムニスト", "論説委員", "专栏作家", "评论员",
+)  # fmt: skip
+ROLE_MAX_WORDS = 6
+_REGEXP_NS = "http://exslt.org/regular-expressions"
+_ROLE_TEXT = "//body//text()[re:test(., '" + "|".join(COLUMNIST_WORDS) + "', 'i')]"
+_NOT_A_BYLINE = frozenset({"a", "nav", "script", "style", "option", "button", "title", "head"})
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "or", "ne", "go"})
 
 
 def _strings(value) -> Iterator[str]:
@@ -76,7 +87,22 @@ def _unique(values: Iterator[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _kickers(tree) -> Iterator[str]:
+def site_name_of(host: str | None) -> str | None:
+    """The name a host carries: ``www.ascom.com`` -> ``ascom``, ``news.bbc.co.uk`` -> ``bbc``."""
+    labels = [label for label in (host or "").lower().split(".") if label and label != "www"]
+    if len(labels) < 2:
+        return None
+    name = labels[-2]
+    if name in _SECOND_LEVEL and len(labels) >= 3:
+        name = labels[-3]
+    return name
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _kickers(tree, host: str | None) -> Iterator[str]:
     # 1. Labels over the headline: elements classed kicker, eyebrow, rubric ... near the first <h1>.
     headline = next(iter(tree.xpath("//h1")), None)
     if headline is not None:
@@ -93,12 +119,28 @@ def _kickers(tree) -> Iterator[str]:
             if 0 < len(text.split()) <= KICKER_MAX_WORDS:
                 yield text
     # 2. A label the headline itself opens with ("OPINION: Why the city ...").
+    site = _alnum(host or "")
     for xpath in _TITLES:
         for found in tree.xpath(xpath)[:1]:
             text = found if isinstance(found, str) else found.text_content()
             match = _HEADLINE_PREFIX.match(" ".join(str(text).split()))
-            if match and len(match.group(1).split()) <= KICKER_MAX_WORDS:
+            # "The Space Review: Seeking a bigger role" names the site, not the kind of piece.
+            if match and len(match.group(1).split()) <= KICKER_MAX_WORDS and _alnum(match.group(1)) not in site:
                 yield match.group(1)
+
+
+def _author_roles(tree) -> Iterator[str]:
+    """Short lines of the page's own text that call a writer a columnist, in any language we list.
+
+    Links and navigation are skipped: a menu's "Columnists" names the site's sections, not this piece.
+    """
+    for node in tree.xpath(_ROLE_TEXT, namespaces={"re": _REGEXP_NS}):
+        parent = node.getparent()
+        if parent is None or any(a.tag in _NOT_A_BYLINE for a in (parent, *parent.iterancestors())):
+            continue
+        text = " ".join(str(node).split())
+        if 0 < len(text.split()) <= ROLE_MAX_WORDS:
+            yield text
 
 
 def read_page_signals(tree, url: str | None = None, canonical_url: str | None = None) -> PageSignals:
@@ -112,11 +154,13 @@ def read_page_signals(tree, url: str | None = None, canonical_url: str | None = 
         *(s for item in items for key in ("articleSection", "genre") for s in _strings(item.get(key))),
     )
     og_type = next((str(value).strip() for value in tree.xpath(_OG_TYPE) if str(value).strip()), None)
-    path = urlsplit(url or canonical_url or "").path or None
+    address = urlsplit(url or canonical_url or "")
     return PageSignals(
         schema_types=_unique(iter((*types, *microdata))),
         sections=_unique(iter(sections)),
         og_type=og_type,
-        kickers=_unique(_kickers(tree)),
-        url_path=path,
+        kickers=_unique(_kickers(tree, address.hostname)),
+        author_roles=_unique(_author_roles(tree)),
+        url_path=address.path or None,
+        host=address.hostname,
     )
