@@ -25,8 +25,8 @@ LONG_MAX_WORDS = 70
 # Above the article, a line that ends no sentence and has at most this many words is a headline, a
 # subtitle or a label (the page's own headline in another wording, "2019 American Music Awards").
 HEADLINE_MAX_WORDS = 25
-# Headlines and datelines are looked for among the first lines only: further down, such lines are
-# the article's own subheadings, table rows and dates ("GIRLS BASKETBALL", "1a etapa: 10 de março").
+# At most this many headlines and datelines are peeled: further down, such lines are the article's
+# own subheadings, table rows and dates ("GIRLS BASKETBALL", "1a etapa: 10 de março").
 HEADLINE_LINES = 2
 # Peeling never removes more than this share of a text's words: a page that looks like nothing but
 # boilerplate (a short press notice, a promo page) is left as extracted.
@@ -125,9 +125,9 @@ _TAIL_ONLY = re.compile(
     r"|photographer|intern|freelancer|fellow|professor|analyst|researcher|host|anchor)\b"
     r"|^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:covers|writes about|reports on)\b.{0,80}\bfor\b"
     r"|^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:ist|war)\s+(?:freie[rs]?\s+)?"
-    r"(?:redakteur|journalist|autor|korrespondent|reporter)"
+    r"(?i:redakteur|journalist|autor|korrespondent|reporter)"
     r"|^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}\s+(?:es|est|è|é)\s+(?:una?\s+)?"
-    r"(?:periodista|journaliste|giornalista|jornalista|redactora?|rédact(?:eur|rice)|correspons?al)"
+    r"(?i:periodista|journaliste|giornalista|jornalista|redactora?|rédact(?:eur|rice)|correspons?al)"
     # the publisher's own paragraph at the end of a press release
     r"|^[A-Z][\w&.'’-]+(?:\s+[A-Z][\w&.'’-]+){0,3}\s+(?:is|are)\s+(?:headquartered|based) in\b"
     r"|^[A-Z][\w&.'’-]+(?:\s+[A-Z][\w&.'’-]+){0,3}\s+is\s+(?:a|an|the)\s+(?:[\w,'’-]+\s+){0,6}?"
@@ -197,15 +197,14 @@ def _is_headline(line: str) -> bool:
     return _words(line) <= HEADLINE_MAX_WORDS and _unfinished(line) and not _CONTACT_OR_TAG.search(line)
 
 
-def _head_line(lines: list[str], index: int) -> bool:
-    line = lines[index]
-    if _edge_line(line) or _notice(line) or (_words(line) <= EDGE_MAX_WORDS and bool(_HEAD_ONLY.search(line))):
-        return True
-    if index >= HEADLINE_LINES:
-        return False
-    # A line the next one continues in lower case is a sentence wrapped by the page, not a headline.
+def _furniture_above(line: str) -> bool:
+    return _edge_line(line) or _notice(line) or (_words(line) <= EDGE_MAX_WORDS and bool(_HEAD_ONLY.search(line)))
+
+
+def _headline_above(lines: list[str], index: int) -> bool:
+    """A headline or a dateline; a line the next one continues in lower case is a wrapped sentence."""
     continued = index + 1 < len(lines) and lines[index + 1][:1].islower()
-    return not continued and (_is_dateline(line) or _is_headline(line))
+    return not continued and (_is_dateline(lines[index]) or _is_headline(lines[index]))
 
 
 def _tail_line(line: str) -> bool:
@@ -234,11 +233,16 @@ def peel_boilerplate(text: str) -> str:
     """``text`` (one paragraph per line) without the furniture at its two ends."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     total = sum(_words(line) for line in lines)
-    start, end = 0, len(lines)
+    start, end, headlines = 0, len(lines), 0
     while True:
         before = (start, end)
-        while start < end and _head_line(lines, start):
-            start += 1
+        while start < end:
+            if _furniture_above(lines[start]):
+                start += 1
+            elif headlines < HEADLINE_LINES and _headline_above(lines, start):
+                start, headlines = start + 1, headlines + 1
+            else:
+                break
         section = _tail_section_start(lines[start:end], total)
         if section is not None:
             end = start + section
