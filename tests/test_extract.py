@@ -485,21 +485,72 @@ def test_page_metadata_gives_what_trafilatura_extract_metadata_gives():
 
 # -- the quality gate: the benchmark's metric on a slice of its pages ---------------------------------
 
+# On every 6th benchmark page (31 pages) plain trafilatura.extract scores F1 0.962 and
+# extract_article 0.982 (bench/extraction.py: 0.953 and 0.975 on all 181). The floor sits above
+# plain trafilatura, so removing the project's own settings, clean-up or peeling fails it.
+EXTRACTION_F1_FLOOR = 0.975
+EXTRACTION_MIN_GAIN_OVER_PLAIN = 0.01
+
+
 def test_extraction_f1_floor_on_benchmark_pages():
-    # Full figures come from bench/extraction.py (F1 0.973 on all 181 pages, plain trafilatura
-    # 0.953); here every 6th page, as a fast floor that may not silently drop.
     import gzip
     import sys
+
+    import trafilatura
 
     root = shared_or_skip("article-extraction-benchmark")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from _scoring import page_tp_fp_fn, prf
 
     truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = sorted(truth)[::6]
-    scores = [
-        page_tp_fp_fn(truth[key]["articleBody"],
-                      extract_article(gzip.decompress((root / "html" / f"{key}.html.gz").read_bytes())).text)
-        for key in pages
-    ]
-    assert prf(scores).f1 >= 0.95, prf(scores)
+    ours, plain = [], []
+    for key in sorted(truth)[::6]:
+        html = gzip.decompress((root / "html" / f"{key}.html.gz").read_bytes())
+        ours.append(page_tp_fp_fn(truth[key]["articleBody"], extract_article(html).text))
+        plain.append(page_tp_fp_fn(truth[key]["articleBody"], trafilatura.extract(html) or ""))
+    assert prf(ours).f1 >= EXTRACTION_F1_FLOOR, prf(ours)
+    assert prf(ours).f1 - prf(plain).f1 >= EXTRACTION_MIN_GAIN_OVER_PLAIN, (prf(ours), prf(plain))
+
+
+# -- inline words: trafilatura's section filters must not take words out of a sentence --------------
+
+_FILLER = "<p>" + "The programme ran on weekday afternoons for more than two decades. " * 6 + "</p>"
+
+
+@pytest.mark.parametrize(
+    "inline",
+    [
+        '<span class="link"><a href="/people/maury">the talk show host</a></span>',
+        '<span class="related">the talk show host</span>',
+        '<a class="meta" href="/people/maury">the talk show host</a>',
+        '<span style="border-bottom: 1px dotted">the talk show host</span>',
+        '<span class="text-bottom">the talk show host</span>',
+        "<time>the talk show host</time>",
+    ],
+)
+def test_inline_words_inside_a_sentence_are_kept(inline):
+    html = (f"<html><body><article><h1>Povich</h1>{_FILLER}<p>Maury Povich, {inline}, is best known for his "
+            f"long-running daytime programme.</p>{_FILLER}</article></body></html>")
+    page = extract_article(html)
+    assert "Maury Povich, the talk show host, is best known" in page.text
+    assert extract_article(html).signals == page.signals  # the page is read again unchanged
+
+
+def test_hidden_inline_text_stays_out():
+    html = (f"<html><body><article><h1>Povich</h1>{_FILLER}<p>Maury Povich<span style=\"display:none\"> (opens in a "
+            f"new window)</span>, the host, is best known for his long-running programme.</p>{_FILLER}"
+            "</article></body></html>")
+    assert "opens in a new window" not in extract_article(html).text
+
+
+def test_the_page_keeps_its_attributes_for_the_metadata():
+    html = (f"<html><body><article><h1>Povich</h1>{_FILLER}<p>Written for the weekend edition by "
+            '<span class="byline">Jane Roe</span> with help from the archive team and its volunteers.</p>'
+            f"{_FILLER}</article></body></html>")
+    import trafilatura
+
+    from enrich.extract import _extract_text
+
+    tree = trafilatura.load_html(html)
+    _extract_text(tree, recall=False)
+    assert tree.xpath("//span[@class='byline']")
