@@ -20,34 +20,53 @@ the evening rush still needed attention.
 
 
 @pytest.mark.parametrize(
-    ("title", "kind"),
+    ("title", "kind", "language"),
     [
-        ("How to set up a Python virtual environment", "Guide"),
-        ("A beginner's guide to sourdough", "Guide"),
-        ("7 tips for better sleep", "Guide"),
-        ("Cómo preparar un buen caldo de pescado", "Guide"),
-        ("Anleitung: So wechseln Sie den Fahrradschlauch", "Guide"),
-        ("Review: the new e-reader is light but slow", "Review"),
-        ("Rezension: Ein Roman über drei Sommer", "Review"),
-        ("Reseña: el disco más tranquilo del año", "Review"),
-        ("Project Tern 2.4 released with faster builds", "Announcement"),
-        ("Announcing our new community forum", "Announcement"),
-        ("Die Stadtbibliothek stellt ihr neues Programm vor", "Announcement"),
-        ("La editorial anuncia una nueva colección de poesía", "Announcement"),
-        ("Opinion: cities must stop building car parks", "Opinion"),
-        ("Kommentar: Der Haushalt ist mutlos", "Opinion"),
-        ("Opinión: la ciudad necesita más árboles", "Opinion"),
-        ("The case for a four-day week", "Opinion"),
-        ("Study finds rivers warming faster than the air above them", "Insight"),
-        ("Analysis: what the rate rise means for renters", "Insight"),
-        ("How one bakery survived the energy crisis", "Insight"),
-        ("My year without a smartphone", "Personal"),
+        ("How to set up a Python virtual environment", "Guide", "en"),
+        ("A beginner's guide to sourdough", "Guide", "en"),
+        ("7 tips for better sleep", "Guide", "en"),
+        ("Cómo preparar un buen caldo de pescado", "Guide", "es"),
+        ("Anleitung: So wechseln Sie den Fahrradschlauch", "Guide", "de"),
+        ("Review: the new e-reader is light but slow", "Review", "en"),
+        ("Best budget headphones of 2026", "Review", "en"),
+        ("Rezension: Ein Roman über drei Sommer", "Review", "de"),
+        ("Reseña: el disco más tranquilo del año", "Review", "es"),
+        ("Project Tern 2.4 released with faster builds", "Announcement", "en"),
+        ("Announcing our new community forum", "Announcement", "en"),
+        ("Die Stadtbibliothek stellt ihr neues Programm vor", "Announcement", "de"),
+        ("La editorial anuncia una nueva colección de poesía", "Announcement", "es"),
+        ("Opinion: cities must stop building car parks", "Opinion", "en"),
+        ("Kommentar: Der Haushalt ist mutlos", "Opinion", "de"),
+        ("Opinión: la ciudad necesita más árboles", "Opinion", "es"),
+        ("Tribune : la ville a besoin d'arbres", "Opinion", "fr"),
+        ("The case for a four-day week", "Opinion", "en"),
+        ("Study finds rivers warming faster than the air above them", "Insight", "en"),
+        ("Analysis: what the rate rise means for renters", "Insight", "en"),
+        ("How one bakery survived the energy crisis", "Insight", "en"),
+        ("My year without a smartphone", "Personal", "en"),
     ],
 )
-def test_title_rules(title, kind):
-    decision = explain_kind(PLAIN_NEWS, title=title)
+def test_title_rules(title, kind, language):
+    decision = explain_kind(PLAIN_NEWS, title=title, language=language)
     assert decision.kind == kind
     assert decision.rule.startswith("title.")
+
+
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [
+        ("I Diversi della notte tornano in teatro", "it"),  # "I" is Italian's "the", not a diarist
+        ("My Lai: cinquant'anni dopo", "it"),
+        ("Guide Michelin : trois nouvelles étoiles à Lyon", "de"),  # not a German title rule's word
+        ("Review Studios eröffnet ein Büro in Köln", "de"),
+    ],
+)
+def test_english_title_rules_do_not_read_other_languages(title, language):
+    assert explain_kind(PLAIN_NEWS, title=title, language=language) == KindDecision("News", "default")
+
+
+def test_a_date_in_a_title_is_not_a_version_number():
+    assert classify_kind(PLAIN_NEWS, title="Opening Bell: 11.18.19") == "News"
 
 
 def test_a_percentage_is_not_a_version_number():
@@ -167,4 +186,5 @@ def test_first_character_lookaheads_cover_every_alternative(name):
     import enrich.kind
     from tests.test_quotes import assert_first_character_guard
 
-    assert_first_character_guard(getattr(enrich.kind, name))
+    for pattern in getattr(enrich.kind, name).values():
+        assert_first_character_guard(pattern)
