@@ -16,6 +16,15 @@ Synthetic text: 400 story clusters with 120 words of their own, over a 20,000-wo
 vocabulary drawn with Zipf frequencies; an article is 300 words, 35 % from its cluster.
 
 Run: .venv/bin/python bench/related.py [--sizes 1000,10000,50000]
+
+``--quality`` measures what the lists mean instead, on the 181 real pages of the
+article-extraction benchmark (../shared) and hand-made groups of pages about the same thing
+(bench/labels/related_stories.json): for each minimum score, the share of links that join two
+pages of one group (precision), the share of such pairs found (recall), and how many lists the
+most-linked page sits in (a page "related to everything"). Each page's text is what
+``extract_article`` gives, with and without the boilerplate peel (enrich/boilerplate.py). The
+minimum score is chosen on the tuned pages (the card labels' split: sha256(id) % 3 != 0) and
+reported on the held-back third apart.
 """
 
 from __future__ import annotations
@@ -163,10 +172,88 @@ def bench(size: int, corpus: Corpus) -> dict[str, float]:
     }
 
 
+# -- what the lists mean: same-story pages of the extraction benchmark --------------------------
+
+STORIES = ROOT / "bench" / "labels" / "related_stories.json"
+MIN_SCORES = (0.05, 0.08, 0.10, 0.12, 0.15, 0.18, 0.20, 0.22, 0.25, 0.30)
+
+
+def _benchmark_rows(peel: bool) -> list[RelatedRow]:
+    import hashlib  # noqa: F401  (the split below)
+    from unittest import mock
+
+    from _scoring import extraction_pages
+
+    import enrich.extract
+    from enrich.extract import extract_article
+    from enrich.pipeline import choose_language
+
+    rows = []
+    # Without the peel: extract_article as it was before enrich/boilerplate.py (its clean-up kept).
+    patch = mock.patch.object(enrich.extract, "peel_boilerplate", lambda text: text) if not peel else None
+    with patch or _nothing():
+        for key, (html, _) in extraction_pages().items():
+            page = extract_article(html)
+            language = choose_language(page.text, (page.html_lang,), 0.70, title=page.title).code
+            rows.append(RelatedRow(key, language, NOW, article_vector(page.text, page.title, language)))
+    return rows
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _held_back(key: str) -> bool:
+    import hashlib
+
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 3 == 0
+
+
+def quality() -> int:
+    import json
+
+    from enrich.related import RelatedOptions
+
+    groups = json.loads(STORIES.read_text(encoding="utf-8"))["stories"]
+    story = {short: name for name, members in groups.items() for short in members}
+    for peel in (False, True):
+        rows = _benchmark_rows(peel)
+        print(f"\n{'with' if peel else 'without'} the boilerplate peel: {len(rows)} pages, "
+              f"{len(story)} of them in {len(groups)} same-story groups\n")
+        print(f"{'min score':>9} | {'pages':<9} | {'links':>5} | {'precision':>9} | {'recall':>6} | {'F1':>5} | "
+              f"most-linked page: lists")
+        for min_score in MIN_SCORES:
+            lists = RelatedIndex(rows, options=RelatedOptions(min_score=min_score)).rebuild()
+            inbound: dict[str, int] = {}
+            for ranked in lists.values():
+                for url, _ in ranked:
+                    inbound[url] = inbound.get(url, 0) + 1
+            for part, keep in (("tuned", False), ("held back", True)):
+                mine = {k: v for k, v in lists.items() if _held_back(k) == keep}
+                links = [(k, u) for k, ranked in mine.items() for u, _ in ranked]
+                good = sum(1 for k, u in links if story.get(k[:8]) is not None and story.get(k[:8]) == story.get(u[:8]))
+                wanted = sum(len(groups[story[k[:8]]]) - 1 for k in mine if k[:8] in story)
+                precision = good / len(links) if links else 1.0
+                recall = good / wanted if wanted else 0.0
+                f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+                hub = max(inbound.values(), default=0)
+                print(f"{min_score:>9.2f} | {part:<9} | {len(links):>5} | {precision:>9.1%} | {recall:>6.1%} | "
+                      f"{f1:>5.3f} | {hub}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--quality", action="store_true", help="what the lists mean, on real pages (../shared)")
     args = parser.parse_args()
+    if args.quality:
+        sys.path.insert(0, str(ROOT / "bench"))
+        return quality()
     sizes = [int(s) for s in args.sizes.split(",")]
     corpus = Corpus()
     article_vector(corpus.text(0), None, "en")  # warm the stemmer cache and imports

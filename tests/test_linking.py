@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from enrich.demo import demo_feed_urls
+from enrich.related import MIN_RELATED_SCORE
 from enrich.store import open_store
 from flows.enrich_feeds import enrich_feeds
 from tests.sites import MisbehavingSite, ok
@@ -65,5 +66,7 @@ def test_demo_articles_have_topics_kind_and_related(demo_base, db_path):
     by_title = {r["title"]: r for r in records}
     assert by_title["HSG Lindenbrück gewinnt Derby und übernimmt die Tabellenspitze"]["topics"][0] == "Sports"
     assert by_title["Las fabes de Casarredonda, a fuego lento y sin prisas"]["topics"][0] == "Food"
-    assert sum(bool(r["related"]) for r in records) >= 12  # most demo articles have a sibling
+    # Related means about the same thing: the demo's articles share sites, not stories, so a link
+    # is rare, and never weaker than the floor.
+    assert all(r["score"] >= MIN_RELATED_SCORE for record in records for r in record["related"])
     assert self_links == [(0,)]
