@@ -133,10 +133,9 @@ def test_a_headline_is_peeled_only_among_the_first_lines():
 
 
 def test_a_text_that_would_lose_most_of_its_words_is_left_alone():
-    notice = "\n".join(
-        ["Sign up for our free morning newsletter.", "Download our app for Android.", "Ferries resume today.",
-         "© 2026 Harbour Times Media Group"]
-    )
+    lines = ["Sign up for our free morning newsletter.", "Download our app for Android.", "Ferries resume today.",
+             "© 2026 Harbour Times Media Group"]
+    notice = "\n".join(lines)
     assert peel_boilerplate(notice) == notice
 
 
