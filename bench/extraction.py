@@ -7,7 +7,8 @@ bench/_scoring.py), so the published row must reproduce its table's trafilatura 
 Rows:
 - published trafilatura 2.0.0: the benchmark's own output/trafilatura.json, re-scored (sanity check);
 - plain trafilatura.extract: the installed version with its defaults;
-- the steps of enrich.extract.extract_article: precise pass only, + clean-up, + rescue (= ours).
+- the steps of enrich.extract.extract_article: precise pass only (inline words kept), + clean-up
+  and the boilerplate peel of enrich/boilerplate.py, + rescue (= ours).
 
 ± is 1.96 bootstrap standard deviations over pages (1000 resamples, as the benchmark reports);
 "ours - plain" is a paired bootstrap of the difference. ms/page is CPU time (process time, so
@@ -101,7 +102,7 @@ def main() -> None:
               f"published table: {PUBLISHED_F1}"))
     print(row("plain trafilatura.extract()", prf(plain), bootstrap(plain), plain_ms, "baseline"))
     print(row("1. favor_precision, no comments", prf(step1), bootstrap(step1), step1_ms))
-    print(row("2. + headline/furniture clean-up", prf(step2), bootstrap(step2), step2_ms))
+    print(row("2. + clean-up, boilerplate peel", prf(step2), bootstrap(step2), step2_ms))
     print(row("3. + rescue pass = extract_article", prf(ours), bootstrap(ours), ours_ms, "ours"))
 
     gain, gain_ci = prf(ours).f1 - prf(plain).f1, bootstrap(ours, plain)
