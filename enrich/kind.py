@@ -259,9 +259,10 @@ TITLE_RULES: dict[str, tuple[Rule, ...]] = {
             r"|\bstep[- ]by[- ]step\b|^\d+ (?:ways|tips|steps|things to)\b|\btips (?:for|to)\b|\bcheat ?sheet\b"
             r"|\bdeals?\b.{0,40}\b(?:live|now|today|sale)\b|^daily deals\b|\bwhere to (?:buy|watch|stream)\b",
             re.IGNORECASE)),
+        # "X announces Y" is how news reports someone else's announcement; a publisher announcing
+        # its own speaks in the first person ("Announcing ...") or is caught by title.own_announcement.
         ("Announcement", "title.announcement", re.compile(
-            r"\b(announc(?:es|ing|ed|ement)|introducing|now available|is (?:out|here|live)|press release)\b",
-            re.IGNORECASE)),
+            r"^announcing\b|\b(introducing|now available|is (?:out|here|live)|press release)\b", re.IGNORECASE)),
         ("Insight", "title.insight", re.compile(
             r"^(analysis|explainer|explained|deep dive|fact check)\s*[:|\-–]|\bstudy (?:finds|shows|suggests)\b"
             r"|\bresearch(?:ers)? (?:finds?|shows?)\b|\bwhat .{2,60} means\b|\bby the numbers\b|\bexplained\b"
