@@ -294,7 +294,8 @@ class RelatedIndex:
         self._append(list(rows))
         for url, ranked in (related or {}).items():
             if url in self._position:
-                self._set_list(url, [(u, float(s)) for u, s in ranked])
+                # A list stored under a lower floor loses its weak links the first time it is merged.
+                self._set_list(url, [(u, float(s)) for u, s in ranked if float(s) >= self.options.min_score])
 
     # -- public ------------------------------------------------------------------------------
 

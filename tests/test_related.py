@@ -313,3 +313,13 @@ def test_related_links_join_pages_about_the_same_thing():
         inbound[other] = inbound.get(other, 0) + 1
     assert sum(same) / len(links) >= SAME_STORY_PRECISION_FLOOR
     assert max(inbound.values()) <= MOST_LINKED_CEILING
+
+
+def test_a_stored_weak_link_is_dropped_when_its_list_is_merged():
+    terms = ["harbour", "ferry", "lighthouse", "storm", "fishermen", "pier"] * 3
+    old = RelatedRow("old", "en", NOW, vector_from_terms(terms))
+    weak = RelatedRow("weak", "en", NOW, vector_from_terms(["comet", "telescope", "orbit"]))
+    index = RelatedIndex([old, weak], related={"old": [("weak", 0.12)]}, options=RelatedOptions(use_idf=False))
+    assert index.related("old") == []
+    changed = index.add([RelatedRow("new", "en", NOW, vector_from_terms(terms + ["pier"]))])
+    assert [url for url, _ in changed["old"]] == ["new"]
