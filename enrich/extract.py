@@ -226,14 +226,17 @@ def _inline_text_kept(tree) -> Iterator[None]:
     the metadata reads them (bylines are found by class). Elements hidden from readers are left
     alone and stay dropped.
     """
-    changed = []
+    changed, words = [], {}
     for element in tree.xpath(_INLINE_IN_PARAGRAPH):
         attributes = {name: element.attrib[name] for name in _SECTION_ATTRIBUTES if name in element.attrib}
         if _HIDDEN.search(" ".join(attributes.values())) or element.get("aria-hidden") == "true":
             continue
         paragraph = next(element.iterancestors(*_PARAGRAPH_TAGS), None)
-        own = len(element.text_content().split())
-        if paragraph is None or len(paragraph.text_content().split()) - own < _RUNNING_TEXT_MIN_WORDS:
+        if paragraph is None:
+            continue
+        if paragraph not in words:  # a paragraph with several links is counted once
+            words[paragraph] = len(paragraph.text_content().split())
+        if words[paragraph] - len(element.text_content().split()) < _RUNNING_TEXT_MIN_WORDS:
             continue  # a byline or a date standing alone, not words of a sentence
         changed.append((element, element.tag, attributes))
         for name in attributes:
