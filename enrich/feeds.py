@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import feedparser
 
+from enrich import limits
 from enrich.fetch import FetchOptions, fetch
-from enrich.models import FeedEntry, FeedPoll
-from enrich.urls import canonical_link, entry_identity
+from enrich.limits import capped_author, capped_title, clean_text
+from enrich.models import FeedEntry, FeedPoll, Problem
+from enrich.urls import canonical_link, entry_identity, link_problem
+
+log = logging.getLogger(__name__)
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-
-
-def _utc(struct, now: datetime | None) -> datetime | None:
-    if not struct:
-        return None
-    try:
-        when = datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
-    except (OverflowError, ValueError, TypeError):
-        return None
-    # Publishers schedule posts and misconfigure clocks; a date in the future would pin an
-    # article to the top of a chronological reader, so it is clamped to the time we saw it.
-    return min(when, now) if now else when
 
 
 def _content_hash(*parts: str | None) -> str:
@@ -36,37 +28,82 @@ def _content_hash(*parts: str | None) -> str:
     return h.hexdigest()
 
 
-def _entry(raw, feed_url: str, now: datetime) -> FeedEntry | None:
-    link = raw.get("link") or None
-    link = canonical_link(link, feed_url) if link else None
+class BadEntry(Exception):
+    """An entry that cannot be used as it stands; it is dropped and recorded, the feed is kept."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _link(raw_link: str, feed_url: str) -> str:
+    """The entry's link made absolute and canonical; :class:`BadEntry` if no client could fetch it."""
+    try:
+        link = canonical_link(raw_link, feed_url)
+    except ValueError as exc:  # urljoin refuses a malformed IPv6 literal
+        raise BadEntry(Problem("entry.bad_url", f"unusable link {raw_link[:200]!r}: {exc}", raw_link[:2000])) from None
+    if (why := link_problem(link)) is not None:
+        raise BadEntry(Problem("entry.bad_url", f"unusable link {raw_link[:200]!r}: {why}", raw_link[:2000]))
+    return link
+
+
+def _entry(raw, feed_url: str, now: datetime) -> tuple[FeedEntry | None, list[Problem]]:
+    """The entry as a :class:`FeedEntry` (None when it has nothing in it), and what was wrong with its fields."""
+    raw_link = clean_text(raw.get("link")) or None
+    link = _link(raw_link, feed_url) if raw_link else None
     content = None
     if raw.get("content"):
-        content = max((c.get("value") or "" for c in raw["content"]), key=len) or None
-    summary = raw.get("summary") or None
-    title = raw.get("title") or None
-    entry_id = raw.get("id") or link or _content_hash(title, summary, content)[:32]
+        content = clean_text(max((c.get("value") or "" for c in raw["content"]), key=len)) or None
+    summary = clean_text(raw.get("summary")) or None
+    title = capped_title(raw.get("title")) or None
+    entry_id = clean_text(raw.get("id")) or link or _content_hash(title, summary, content)[:32]
     if not (link or content or summary or title):
-        return None
-    updated = _utc(raw.get("updated_parsed"), now)
-    published = _utc(raw.get("published_parsed"), now) or updated
-    tags = tuple(dict.fromkeys(t.get("term").strip() for t in raw.get("tags", []) if t.get("term")))
+        return None, []
+    url = link or entry_identity(feed_url, entry_id)
+    updated = limits.date_from_struct(raw.get("updated_parsed"), now, "updated date")
+    published = limits.date_from_struct(raw.get("published_parsed"), now, "published date")
+    # feedparser mirrors one date into the other when a feed states only one: report it once.
+    problem = published.problem or updated.problem
+    problems = [replace(problem, url=url)] if problem else []
+    tags = tuple(dict.fromkeys(clean_text(t.get("term")).strip() for t in raw.get("tags", []) if t.get("term")))
     # The hash takes the date as stated, not as clamped: a clamped future date moves with every
     # poll, so the entry would look changed (and be enriched again) on every run.
-    stated = _utc(raw.get("updated_parsed"), None)
-    return FeedEntry(
+    stated = limits.date_from_struct(raw.get("updated_parsed"), None).value
+    entry = FeedEntry(
         feed_url=feed_url,
         entry_id=entry_id,
-        url=link or entry_identity(feed_url, entry_id),
+        url=url,
         link=link,
         title=title,
-        author=raw.get("author") or None,
-        published_at=published,
-        updated_at=updated,
-        tags=tags,
+        author=capped_author(raw.get("author")) or None,
+        published_at=published.value or updated.value,
+        updated_at=updated.value,
+        tags=tuple(t for t in tags if t),
         summary_html=summary,
         content_html=content,
         content_hash=_content_hash(title, link, summary, content, stated and stated.isoformat()),
     )
+    return entry, problems
+
+
+def _entries(raw_entries, feed_url: str, now: datetime) -> tuple[tuple[FeedEntry, ...], list[Problem]]:
+    """Every usable entry; each unusable one costs itself alone and is recorded."""
+    entries, problems = [], []
+    for raw in raw_entries:
+        try:
+            entry, found = _entry(raw, feed_url, now)
+        except BadEntry as exc:
+            problems.append(exc.problem)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a field we did not foresee: this entry only, recorded
+            log.exception("feed %s: unreadable entry", feed_url)
+            link = raw.get("link") if isinstance(raw.get("link"), str) else None
+            problems.append(Problem("entry.unreadable", f"{type(exc).__name__}: {exc}"[:500], link))
+            continue
+        problems.extend(found)
+        if entry is not None:
+            entries.append(entry)
+    return tuple(entries), problems
 
 
 def parse_feed(
@@ -77,18 +114,26 @@ def parse_feed(
     headers = {"content-location": feed_url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(body, response_headers=headers)
+    body, replaced = limits.sanitize_feed_bytes(body)
+    problems = [Problem("feed.invalid_chars", f"{replaced} characters XML forbids were replaced")] if replaced else []
+    try:
+        parsed = feedparser.parse(body, response_headers=headers)
+    except Exception as exc:  # noqa: BLE001 - feedparser's own bug on some input; the feed fails, not the run
+        log.exception("feed %s: feedparser crashed", feed_url)
+        return FeedPoll(feed_url, ok=False, error_key="feed.parser_crashed",
+                        error=f"the feed parser failed on this feed: {type(exc).__name__}: {exc}"[:500])
     bozo = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         bozo = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
-    entries = tuple(e for e in (_entry(raw, feed_url, now) for raw in parsed.entries) if e)
+    entries, found = _entries(parsed.entries, feed_url, now)
+    problems += found
     feed = parsed.get("feed", {})
     if not entries and not parsed.get("version"):
         return FeedPoll(
             feed_url, ok=False, error_key="feed.unparseable",
             error=f"not a feed, or too broken to read: {bozo or 'no entries and no feed format'}",
-            bozo_reason=bozo,
+            bozo_reason=bozo, problems=tuple(problems),
         )
     # feedparser also sets bozo for well-formed XML with a non-XML Content-Type or a wrong charset
     # label (its ThingsNobodyCaresAboutButMe); those say nothing about the XML, so they don't count.
@@ -96,12 +141,14 @@ def parse_feed(
     if not entries and broken:
         # A well-formed empty feed is fine; a broken one that yields nothing is a failure to report.
         return FeedPoll(feed_url, ok=False, error_key="feed.malformed",
-                        error=f"malformed feed with no readable entries: {bozo}", bozo_reason=bozo)
-    language = (feed.get("language") or "").split("-")[0].lower() or None
-    ttl = str(feed.get("ttl") or "").strip()
+                        error=f"malformed feed with no readable entries: {bozo}", bozo_reason=bozo,
+                        problems=tuple(problems))
+    language = (clean_text(feed.get("language")) or "").split("-")[0].lower()[:16] or None
+    ttl = limits.parse_ttl(feed.get("ttl"))
+    problems += [ttl.problem] if ttl.problem else []
     return FeedPoll(
-        feed_url, ok=True, title=feed.get("title") or None, language=language,
-        entries=entries, bozo_reason=bozo, ttl_minutes=int(ttl) if ttl.isdigit() else None,
+        feed_url, ok=True, title=capped_title(feed.get("title")) or None, language=language,
+        entries=entries, bozo_reason=bozo, ttl_minutes=ttl.value, problems=tuple(problems),
     )
 
 
@@ -119,21 +166,30 @@ def poll_feed(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     result = fetch(feed_url, options, headers=headers)
+    # The scheduler reads Retry-After and max-age through the same bounded parsers; here we note
+    # what was wrong with them. Validators we only echo back, so they need only be sendable.
+    checked = (
+        limits.parse_retry_after(result.headers.get("retry-after"), datetime.now(UTC)),
+        limits.parse_max_age(result.headers.get("cache-control")),
+        etag := limits.validator(result.headers.get("etag"), "ETag"),
+        last_modified := limits.validator(result.headers.get("last-modified"), "Last-Modified"),
+    )
+    header_problems = tuple(c.problem for c in checked if c.problem)
     state = dict(
         http_status=result.http_status,
-        etag=result.headers.get("etag"),
-        last_modified=result.headers.get("last-modified"),
+        etag=etag.value,
+        last_modified=last_modified.value,
         retry_after=result.headers.get("retry-after"),
         cache_control=result.headers.get("cache-control"),
         moved_to=result.permanent_redirect,
     )
     if not result.ok:
         poll = FeedPoll(feed_url, ok=False, error_key=result.error_key, error=result.error,
-                        gone=result.http_status == 410, **state)
+                        gone=result.http_status == 410, problems=header_problems, **state)
         return poll, result.retryable
     if result.http_status == 304:
-        return FeedPoll(feed_url, ok=True, not_modified=True, **state), False
+        return FeedPoll(feed_url, ok=True, not_modified=True, problems=header_problems, **state), False
     # After a permanent redirect the entries belong to (and resolve against) the new URL; the
     # poll keeps the old one so the store can find the feed and move it.
     poll = parse_feed(result.body, result.permanent_redirect or feed_url, content_type=result.content_type)
-    return replace(poll, feed_url=feed_url, **state), False
+    return replace(poll, feed_url=feed_url, problems=header_problems + poll.problems, **state), False

@@ -25,6 +25,18 @@ class FeedEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one entry, field or header of a feed: a stable reason key and a message.
+
+    The entry or value it concerns was dropped, clamped or emptied; the rest of the feed was used.
+    """
+
+    reason: str  # e.g. entry.bad_url, entry.bad_date, header.bad_max_age
+    message: str
+    url: str | None = None  # the entry's link or identity, when it concerns one entry
+
+
+@dataclass(frozen=True, slots=True)
 class FeedPoll:
     """What polling one feed produced: its entries, or why there are none."""
 
@@ -45,6 +57,7 @@ class FeedPoll:
     gone: bool = False  # HTTP 410: stop polling
     ttl_minutes: int | None = None  # RSS <ttl>: how long the publisher says to cache the feed
     cache_control: str | None = None  # the response's Cache-Control header
+    problems: tuple[Problem, ...] = ()  # entries dropped and values clamped or emptied, with why
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,13 @@ ROBOTS_TTL_SECONDS = 3600.0
 
 
 def host_of(url: str) -> str:
+    """The scheme, host and port ``url`` is served from; a URL whose port is unreadable keys on its netloc."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+    try:
+        port = parts.port or ""
+    except ValueError:  # out of range: the fetch refuses it; the limiter only needs a stable key
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 class HostLimiter:

@@ -500,8 +500,15 @@ def _csr(vectors: Sequence[SparseVector]) -> sparse.csr_matrix:
 
 
 def window_start(oldest_new: datetime, window_days: float = WINDOW_DAYS) -> datetime:
-    """How far back the pool must reach for a batch whose oldest article was published ``oldest_new``."""
-    return oldest_new - timedelta(days=window_days)
+    """How far back the pool must reach for a batch whose oldest article was published ``oldest_new``.
+
+    A window reaching before year 1 (a date the feed boundary should have refused, or a huge
+    window) starts at the earliest datetime: the pool is then everything, never an OverflowError.
+    """
+    try:
+        return oldest_new - timedelta(days=window_days)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=oldest_new.tzinfo)
 
 
 __all__ = [

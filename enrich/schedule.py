@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
+
+from enrich import limits
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,8 @@ RATE_WINDOW = timedelta(days=7)
 
 
 def max_age(cache_control: str | None) -> timedelta | None:
-    """The max-age of a Cache-Control header, if any."""
-    for part in (cache_control or "").split(","):
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "max-age" and value.strip().isdigit():
-            return timedelta(seconds=int(value))
-    return None
+    """The max-age of a Cache-Control header, if any (bounded: :func:`enrich.limits.parse_max_age`)."""
+    return limits.parse_max_age(cache_control).value
 
 
 def poll_interval(
@@ -52,25 +49,17 @@ def poll_interval(
     """
     recent = [t for t in entry_times if now - t <= RATE_WINDOW]
     by_rate = RATE_WINDOW / len(recent) if recent else policy.max_interval
-    asked = [d for d in (timedelta(minutes=ttl_minutes) if ttl_minutes else None, max_age(cache_control)) if d]
+    # Hints longer than the longest interval count as the longest: no <ttl> can overflow timedelta.
+    ttl = timedelta(minutes=min(ttl_minutes, policy.max_interval // timedelta(minutes=1))) if ttl_minutes else None
+    asked = [d for d in (ttl, max_age(cache_control)) if d]
     wanted = max([by_rate, *asked])
     return max(policy.min_interval, min(policy.max_interval, wanted))
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """Retry-After as a delay: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(timedelta(0), when - now)
+    """Retry-After as a delay: delta-seconds or an HTTP date (RFC 9110 §10.2.3), bounded by
+    :func:`enrich.limits.parse_retry_after`."""
+    return limits.parse_retry_after(value, now).value
 
 
 def next_poll_at(

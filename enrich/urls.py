@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from courlan import normalize_url
 
@@ -18,6 +18,32 @@ def canonical_link(link: str, base: str | None = None) -> str:
     except (ValueError, AttributeError):
         normalised = absolute
     return urldefrag(normalised)[0]
+
+
+# Browsers and servers cap URLs around 8-64 KB; a longer "link" is junk, not an address.
+MAX_URL_CHARS = 8192
+
+
+def link_problem(url: str) -> str | None:
+    """Why no HTTP client could request ``url`` (None when one could): a port out of range, a
+    malformed IPv6 literal, no host, whitespace or control characters in the host.
+
+    Which schemes and addresses we may fetch is the SSRF guard's call (``enrich.netguard``), at
+    fetch time; this only says whether the URL is an address at all.
+    """
+    if len(url) > MAX_URL_CHARS:
+        return f"longer than {MAX_URL_CHARS} characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check: out of range or not a number raises
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            return "no host"
+        if any(c.isspace() or not c.isprintable() for c in parts.netloc):
+            return "whitespace or control characters in the host"
+    return None
 
 
 def entry_identity(feed_url: str, entry_id: str) -> str:

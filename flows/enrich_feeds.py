@@ -148,26 +148,41 @@ def fetch_options_for(settings: Settings) -> FetchOptions:
     )
 
 
+def _next_poll(settings: Settings, policy: PollPolicy, polled_at: datetime, poll: FeedPoll, failures_before: int):
+    """When ``poll``'s feed is due again; a feed whose hints still break the scheduler is polled
+    again after the shortest interval, so one feed's headers can never stop the run."""
+    try:
+        return next_poll_at(
+            polled_at, ok=poll.ok, consecutive_failures=0 if poll.ok else failures_before + 1,
+            retry_after=parse_retry_after(poll.retry_after, polled_at), gone=poll.gone, policy=policy,
+            interval=poll_interval(polled_at, ttl_minutes=poll.ttl_minutes, cache_control=poll.cache_control,
+                                   entry_times=tuple(e.published_at for e in poll.entries if e.published_at),
+                                   policy=policy) if poll.ok and not poll.not_modified else
+                     timedelta(minutes=settings.min_poll_minutes) if poll.ok else timedelta(0),
+        )
+    except (OverflowError, ValueError, TypeError):
+        log.exception("feed %s: cannot schedule the next poll; polling again after the shortest interval",
+                      poll.feed_url)
+        return polled_at + policy.min_interval
+
+
 def record_polls(settings: Settings, run_id: str, due, polls: list[FeedPoll]) -> list[FeedEntry]:
-    """Store what the polls found and when each feed is due next; return the entries to enrich."""
+    """Store what the polls found and when each feed is due next; return the entries to enrich.
+
+    Entries a feed could not use and values it stated out of bounds (``FeedPoll.problems``) go to
+    ``failures``, each with its reason key.
+    """
     entries = list({e.url: e for p in polls for e in reversed(p.entries)}.values())
     failures_before = {f.url: f.consecutive_failures for f in due}
     polled_at = datetime.now(UTC)
     policy = PollPolicy(min_interval=timedelta(minutes=settings.min_poll_minutes),
                         max_interval=timedelta(minutes=settings.max_poll_minutes))
-    next_polls = {
-        p.feed_url: next_poll_at(
-            polled_at, ok=p.ok, consecutive_failures=0 if p.ok else failures_before.get(p.feed_url, 0) + 1,
-            retry_after=parse_retry_after(p.retry_after, polled_at), gone=p.gone, policy=policy,
-            interval=poll_interval(polled_at, ttl_minutes=p.ttl_minutes, cache_control=p.cache_control,
-                                   entry_times=tuple(e.published_at for e in p.entries if e.published_at),
-                                   policy=policy) if p.ok and not p.not_modified else
-                     timedelta(minutes=settings.min_poll_minutes) if p.ok else timedelta(0),
-        )
-        for p in polls
-    }
+    next_polls = {p.feed_url: _next_poll(settings, policy, polled_at, p, failures_before.get(p.feed_url, 0))
+                  for p in polls}
+    problems = [("poll", p.feed_url, x.url, x.reason, x.message) for p in polls for x in p.problems]
     with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         store.record_polls(polls, run_id, polled_at, next_polls)
+        store.record_failures(problems, run_id, polled_at)
         store.link_feeds([(e.url, e.feed_url) for p in polls for e in p.entries], run_id, polled_at)
         known = store.known_articles([e.url for e in entries])
     return [e for e in entries if _needs_enrichment(e, known.get(e.url))]
