@@ -542,13 +542,39 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
 
 
+# Everything the pipeline needs is built into DuckDB. Left on, autoloading makes DuckDB fetch an
+# extension from the internet whenever a file looks like another format (an SQLite file asks for
+# sqlite_scanner): a surprise download, and a hang on a machine without network.
+CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# A DuckDB file carries this magic at byte 8 of its header; SQLite's begins with its own string.
+DUCKDB_MAGIC = (8, b"DUCK")
+OTHER_FORMATS = ((b"SQLite format 3\x00", "an SQLite database"), (b"PAR1", "a Parquet file"))
+
+
+def _check_format(path: Path) -> None:
+    """Refuse an existing file that is not a DuckDB database, naming what it looks like."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc}") from exc
+    at, magic = DUCKDB_MAGIC
+    if not head or head[at : at + len(magic)] == magic:
+        return  # empty (DuckDB writes a new database into it) or DuckDB
+    kind = next((name for prefix, name in OTHER_FORMATS if head.startswith(prefix)), "some other kind of file")
+    raise StoreError(f"{path} is not a DuckDB database (it looks like {kind}); give another --db path")
+
+
 def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     """Connect, waiting up to ``wait_seconds`` while another process holds the file's lock."""
+    _check_format(path)
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
                 raise StoreError(f"cannot open {path}: {exc}") from exc
@@ -571,7 +597,10 @@ def open_store(path: str | Path, *, read_only: bool = False, wait_seconds: float
     """
     path = Path(path)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where a folder should be, no permission
+            raise StoreError(f"cannot create the folder for {path}: {exc}") from exc
     elif not path.exists():
         raise StoreError(f"{path} does not exist")
     con = _connect(path, read_only, wait_seconds)

@@ -1,7 +1,8 @@
 """The ``enrich`` command: run the flow, run the demo, manage feeds.
 
 Exit status: 0 when a run completed (failed feeds and articles are recorded, not fatal), 2 for bad
-arguments, 1 when the database cannot be used, 75 (EX_TEMPFAIL) when another process holds it.
+arguments or settings, 1 when the database cannot be used, 75 (EX_TEMPFAIL) when another process
+holds it or Prefect's temporary server did not start in time.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pydantic import ValidationError
+
 from enrich.opml import FeedListError, Subscription, parse_opml, read_feed_list
 from enrich.settings import Settings
 from enrich.store import StoreBusy, StoreError, open_store
+from enrich.urls import link_problem
 
 EX_TEMPFAIL = 75
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay on one line
 stdout = Console(highlight=False)
 
 app = typer.Typer(help="Enrich RSS/Atom articles into DuckDB for a reader app.", no_args_is_help=True,
@@ -34,8 +38,47 @@ app.add_typer(feeds_app, name="feeds")
 DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: ENRICH_DB_PATH or data/enriched.duckdb).")]
 
 
+def _usage_error(message: str) -> typer.Exit:
+    """Print an operator mistake as one line; the caller raises the returned exit 2."""
+    console.print(f"[red]error:[/] {message}")
+    return typer.Exit(2)
+
+
+@app.callback()
+def _check_settings() -> None:
+    """Validate the ENRICH_ settings once, before any command uses them."""
+    try:
+        Settings()
+    except ValidationError as exc:
+        raise _usage_error(Settings.explain(exc)) from None
+
+
 def _db(path: Path | None) -> Path:
-    return path or Settings().db_path
+    """The database path, refused (exit 2) when it is a folder or lies under a file."""
+    path = path or Settings().db_path
+    if path.is_dir():
+        raise _usage_error(f"--db {path} is a folder; give the path of a DuckDB file")
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise _usage_error(f"--db {path}: {blocker} is a file, not a folder")
+    return path
+
+
+def _out_file(path: Path) -> Path:
+    """An output file path, refused (exit 2) when it is a folder or lies under a file."""
+    if path.is_dir():
+        raise _usage_error(f"--out {path} is a folder; give a file name")
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise _usage_error(f"--out {path}: {blocker} is a file, not a folder")
+    return path
+
+
+def _check_feed_urls(urls: list[str], source: str) -> None:
+    """Refuse (exit 2) a feed list holding a URL no client could request, naming it."""
+    for url in urls:
+        if (why := link_problem(url)) is not None:
+            raise _usage_error(f"{source}: not a usable feed URL {url!r}: {why}")
 
 
 def _with_store(path: Path, action: Callable):
@@ -66,12 +109,28 @@ def _quiet_prefect() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+# Prefect raises this (a RuntimeError) when its temporary server does not answer in time.
+EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
+
+
 def _run_flow(feed_urls: list[str] | None, db: Path, allow_private: bool | None = None, poll_all: bool = False):
     _quiet_prefect()
     console.print("[dim]starting Prefect (a temporary local server unless PREFECT_API_URL is set)...[/]")
-    from flows.enrich_feeds import configured_flow
+    try:
+        from flows.enrich_feeds import configured_flow
 
-    return configured_flow()(feed_urls, str(db), allow_private, poll_all)
+        return configured_flow()(feed_urls, str(db), allow_private, poll_all)
+    except ValidationError as exc:  # Prefect validates its PREFECT_ settings when first imported
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in exc.errors())
+        raise _usage_error(f"invalid Prefect setting ({exc.title}): {problems}") from None
+    except RuntimeError as exc:
+        if EPHEMERAL_TIMEOUT not in str(exc):
+            raise
+        # A busy machine, not a broken run: nothing was polled, so a scheduler may simply retry.
+        console.print("[yellow]busy:[/] Prefect's temporary server did not start in time "
+                      "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); nothing was run, try again later "
+                      "or point PREFECT_API_URL at a running Prefect server.")
+        raise typer.Exit(EX_TEMPFAIL) from None
 
 
 def _report_table(report) -> Table:
@@ -115,9 +174,9 @@ def run(
         try:
             subscriptions = read_feed_list(feeds)
         except FeedListError as exc:
-            console.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2) from None
+            raise _usage_error(str(exc)) from None
         urls = [s.url for s in subscriptions]
+        _check_feed_urls(urls, str(feeds))
         _with_store(db, lambda store: _add_subscriptions(store, subscriptions))
     stored = _with_store(db, lambda store: len(store.feeds()))
     if not urls and not stored:
@@ -240,8 +299,8 @@ def export(
 ) -> None:
     """Export the reader's records (one per article, related articles inline)."""
     if format not in ("jsonl", "parquet"):
-        console.print(f"[red]error:[/] --format must be jsonl or parquet, not {format!r}")
-        raise typer.Exit(2)
+        raise _usage_error(f"--format must be jsonl or parquet, not {format!r}")
+    out = _out_file(out)
     since_utc = since.replace(tzinfo=UTC) if since else None
     count = _with_store(_db(db), lambda store: store.export(out, format, since_utc))
     stdout.print(f"{count} articles -> {out}")
@@ -255,6 +314,8 @@ def preview(
     """Render the reader's pages as static HTML: one index per topic tab, one page per article."""
     from enrich.preview import render_site
 
+    if out.exists() and not out.is_dir():
+        raise _usage_error(f"--out {out} is a file; give a folder for the site")
     records = _with_store(_db(db), lambda store: store.reader_records())
     written = render_site(records, out, now=datetime.now(UTC))
     stdout.print(f"{len(records)} articles, {len(written)} pages -> {out / 'index.html'}")
@@ -268,8 +329,8 @@ def feeds_add(
 ) -> None:
     """Add a feed to the database."""
     if not url.startswith(("http://", "https://")):
-        console.print(f"[red]error:[/] not an http(s) URL: {url}")
-        raise typer.Exit(2)
+        raise _usage_error(f"not an http(s) URL: {url}")
+    _check_feed_urls([url], "feeds add")
     added = _with_store(_db(db), lambda store: store.add_feeds([url], topic=topic))
     stdout.print(f"added {url}" if added else f"already subscribed: {url}")
 
@@ -295,8 +356,8 @@ def feeds_import_opml(
     try:
         subscriptions = parse_opml(file.read_bytes())
     except FeedListError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+        raise _usage_error(str(exc)) from None
+    _check_feed_urls([s.url for s in subscriptions], str(file))
     added = _with_store(_db(db), lambda store: _add_subscriptions(store, subscriptions))
     stdout.print(f"{len(subscriptions)} feeds in {file}, {added} new")
 
@@ -309,6 +370,7 @@ def feeds_export_opml(
     """Export the stored feeds as OPML; each feed's topic becomes its outline category."""
     from enrich.opml import write_opml
 
+    out = _out_file(out) if out else None
     feeds = _with_store(_db(db), lambda store: store.feeds())
     document = write_opml([Subscription(f.url, f.title, f.topic) for f in feeds if not f.gone])
     if out:
