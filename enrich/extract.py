@@ -38,6 +38,7 @@ from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
 
 from enrich.boilerplate import peel_boilerplate
 from enrich.bylines import format_authors, page_authors, person_names
+from enrich.limits import capped_author, capped_title, plausible_datetime
 from enrich.models import ExtractedPage
 from enrich.pagesignals import read_page_signals
 from enrich.titles import cut_off, page_title
@@ -129,7 +130,7 @@ def _date(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return plausible_datetime(parsed, None).value  # in UTC; None before the web or out of range
 
 
 def html_lang(html: bytes | str) -> str | None:
@@ -302,6 +303,8 @@ def _stated_timestamp(tree) -> datetime | None:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             continue
+        if plausible_datetime(parsed, None).value is None:  # Go's zero time, the epoch, out of range
+            continue
         # A time without a zone is taken as UTC, as trafilatura's bare dates are.
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
     return None
@@ -376,14 +379,17 @@ def card_metadata(tree, doc: Document, url: str | None = None) -> dict[str, obje
     (``enrich.titles``), the author is people only (``enrich.bylines``).
     """
     published_at, precision = _published(doc.date, _stated_timestamp(tree))
+    # Never in the future, like the feed's dates: a page dated 9999 must not top the reader forever.
+    published_at = plausible_datetime(published_at, datetime.now(UTC)).value
     # trafilatura prefers the longer of og:site_name and the JSON-LD publisher, which names the
     # company ("Rundschau Verlag GmbH") rather than the site its readers know.
     site_name = _declared(tree, _OG_SITE_NAME) or doc.sitename or None
     headlines = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
     page_url = url or doc.url
     return {
-        "title": page_title(doc.title, headlines=headlines, site_name=site_name, url=page_url),
-        "author": format_authors(page_authors(tree, site_name=site_name, url=page_url)),
+        "title": capped_title(page_title(capped_title(doc.title), headlines=headlines, site_name=site_name,
+                                         url=page_url)),
+        "author": capped_author(format_authors(page_authors(tree, site_name=site_name, url=page_url))),
         "published_at": published_at,
         "published_precision": precision,
         "site_name": site_name,

@@ -9,6 +9,7 @@ from enrich.dedup import text_fingerprint
 from enrich.extract import ArticleMetadata, choose_metadata, extract_article
 from enrich.kind import classify_kind
 from enrich.language import SCRIPT_LANGUAGES, are_close, can_be_written_in, detect_language
+from enrich.limits import capped_text
 from enrich.models import Article, EnrichJob, EnrichOptions, ExtractedPage, FeedEntry, FetchResult, LanguageGuess
 from enrich.quotes import pick_quotes
 from enrich.readingtime import estimate_reading_time
@@ -93,6 +94,7 @@ def enrich_entry(
     page = extract_article(fetch.body, fetch.final_url) if fetch is not None and fetch.ok and fetch.body else None
     feed_text = html_to_text(entry.content_html, paragraphs=True) or html_to_text(entry.summary_html, paragraphs=True)
     text, source = choose_text(page, feed_text)
+    text = capped_text(text)  # every later stage, and the row, costs at most the cap (enrich.limits)
 
     # 2. Language, then everything that depends on it.
     # Metadata: the feed's values unless the page's are better (full title, real author, time of day).
