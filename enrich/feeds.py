@@ -65,6 +65,10 @@ def _entry(raw, feed_url: str, now: datetime) -> tuple[FeedEntry | None, list[Pr
     # feedparser mirrors one date into the other when a feed states only one: report it once.
     problem = published.problem or updated.problem
     problems = [replace(problem, url=url)] if problem else []
+    if not link and any(not x.get("href") for x in raw.get("links", []) if x.get("rel") == "alternate"):
+        # feedparser empties a link it cannot resolve (a malformed IPv6 literal): the entry is
+        # kept with its feed content, and the lost link is reported.
+        problems.append(Problem("entry.bad_url", "the entry's link is malformed and was dropped by the parser", url))
     tags = tuple(dict.fromkeys(clean_text(t.get("term")).strip() for t in raw.get("tags", []) if t.get("term")))
     # The hash takes the date as stated, not as clamped: a clamped future date moves with every
     # poll, so the entry would look changed (and be enriched again) on every run.
