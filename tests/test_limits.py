@@ -150,3 +150,30 @@ def test_validators_we_cannot_send_back_are_dropped():
     assert limits.validator('"abc"', "ETag").value == '"abc"'
     assert limits.validator("é" * 3, "ETag").value is None
     assert limits.validator("x" * 10_000, "ETag").problem.reason == "header.bad_validator"
+
+
+# -- dates and lengths on the page side ------------------------------------------------------------
+@pytest.mark.parametrize("stated", ["0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-12:00",
+                                    "1970-01-01T00:00:00Z"])
+def test_page_dates_before_the_web_or_out_of_range_are_dropped_or_clamped(stated):
+    from enrich.extract import extract_article
+
+    html = (f'<html><head><meta property="article:published_time" content="{stated}"><title>T</title></head>'
+            f"<body><article><p>{'The ferry crossed the bay again today. ' * 30}</p></article></body></html>")
+    page = extract_article(html, "http://a.example/x")
+    assert page.text
+    assert page.published_at is None or limits.EARLIEST_PLAUSIBLE <= page.published_at <= datetime.now(UTC)
+
+
+def test_enrichment_stores_at_most_the_text_cap(monkeypatch):
+    from enrich.models import EnrichOptions, FeedEntry
+    from enrich.pipeline import enrich_entry
+
+    monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 2_000)  # the wiring, not the size, is under test
+    content = "".join(f"<p>Paragraph {i} tells how the ferry crossed the bay in the storm.</p>" for i in range(400))
+    entry = FeedEntry("http://a.example/feed", "x", "http://a.example/feed#entry-x", None, "Ferry", None, None, None,
+                      (), None, content, "hash")
+    article = enrich_entry(entry, None, EnrichOptions())
+    assert article.status == "ok" and article.text_source == "feed"
+    assert len(article.text) <= 2_000 and article.text.startswith("Paragraph 0 tells")
+    assert all(s in article.text for s in article.summary)
