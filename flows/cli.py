@@ -122,7 +122,7 @@ def _run_flow(feed_urls: list[str] | None, db: Path, allow_private: bool | None 
         return configured_flow()(feed_urls, str(db), allow_private, poll_all)
     except ValidationError as exc:  # Prefect validates its PREFECT_ settings when first imported
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in exc.errors())
-        raise _usage_error(f"invalid Prefect setting ({exc.title}): {problems}") from None
+        raise _usage_error(f"invalid setting ({exc.title}): {problems}") from None
     except RuntimeError as exc:
         if EPHEMERAL_TIMEOUT not in str(exc):
             raise

@@ -73,7 +73,8 @@ def _rows(db: Path, sql: str):
         return store.query(sql)
 
 
-def test_a_poisoned_feed_costs_only_its_bad_entries_twice_in_a_row(wild_site, db_path):
+def test_a_poisoned_feed_costs_only_its_bad_entries_twice_in_a_row(wild_site, db_path, monkeypatch):
+    monkeypatch.setenv("ENRICH_WORKER_PROCESSES", "0")  # the stages in this process: no pool to start for 6 entries
     site = wild_site
     feeds = [site.url("/poisoned.xml"), site.url("/healthy.xml")]
 
