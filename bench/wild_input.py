@@ -48,8 +48,9 @@ def main() -> int:
         url = manifest.get(path.name, f"https://feeds.example/{path.name}")
         raw = feedparser.parse(body, response_headers={"content-location": url})
         poll = parse_feed(body, url)
-        plain_cpu += cpu(lambda: feedparser.parse(body, response_headers={"content-location": url}), args.repeat)
-        ours_cpu += cpu(lambda: parse_feed(body, url), args.repeat)
+        plain_cpu += cpu(lambda b=body, u=url: feedparser.parse(b, response_headers={"content-location": u}),
+                         args.repeat)
+        ours_cpu += cpu(lambda b=body, u=url: parse_feed(b, u), args.repeat)
         totals.update(raw=len(raw.entries), kept=len(poll.entries), feeds=1)
         reasons.update(p.reason for p in poll.problems)
         flag = "" if len(poll.entries) == len(raw.entries) and not poll.problems else "  <-"
