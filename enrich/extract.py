@@ -320,7 +320,11 @@ def _published(doc_date: str | None, stated: datetime | None) -> tuple[datetime 
 
 def _image_side(value: str | None) -> int | None:
     match = re.match(r"\s*(\d+)", value or "")
-    return int(match.group(1)) if match else None
+    if not match:
+        return None
+    # Python refuses to parse more than 4,300 digits; any side past a billion pixels is just "large".
+    digits = match.group(1)
+    return int(digits) if len(digits) <= 9 else 10**9
 
 
 def _holds(element, phrase: str, word: str) -> bool:

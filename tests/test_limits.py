@@ -177,3 +177,13 @@ def test_enrichment_stores_at_most_the_text_cap(monkeypatch):
     assert article.status == "ok" and article.text_source == "feed"
     assert len(article.text) <= 2_000 and article.text.startswith("Paragraph 0 tells")
     assert all(s in article.text for s in article.summary)
+
+
+def test_a_page_stating_an_absurd_image_size_still_extracts():
+    from enrich.extract import extract_article
+
+    html = ("<html><head><title>T</title></head><body><article>"
+            f"<p>{'The ferry crossed the bay again today. ' * 30}</p>"
+            f'<img src="/a.jpg" width="{"9" * 5000}" height="{"9" * 5000}"></article></body></html>')
+    page = extract_article(html, "http://a.example/x")
+    assert page.text and page.image_count == 1
