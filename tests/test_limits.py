@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from enrich import limits
 from enrich.feeds import parse_feed
@@ -65,8 +67,6 @@ def test_dates_before_the_web_become_none_with_a_reason(stated):
 
 
 def test_dates_that_cannot_be_expressed_in_utc_become_none():
-    from datetime import timezone
-
     west_of_year_one = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=-5)))
     east_of_year_max = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=5)))
     assert limits.plausible_datetime(east_of_year_max, NOW).value == NOW
@@ -187,3 +187,41 @@ def test_a_page_stating_an_absurd_image_size_still_extracts():
             f'<img src="/a.jpg" width="{"9" * 5000}" height="{"9" * 5000}"></article></body></html>')
     page = extract_article(html, "http://a.example/x")
     assert page.text and page.image_count == 1
+
+
+# -- properties: no value a server or feed can state makes a parser raise or leave its bounds -------
+QUICK = settings(max_examples=200, derandomize=True, deadline=None)
+offsets = st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59))
+any_datetime = st.datetimes(timezones=st.one_of(st.none(), st.builds(timezone, offsets)))
+header_text = st.one_of(st.text(max_size=60), st.integers(-(10**50), 10**50).map(str),
+                        st.integers(0, 10**50).map(lambda n: f"max-age={n}"))
+
+
+@QUICK
+@given(header_text, any_datetime.map(lambda d: d.replace(tzinfo=UTC)))
+def test_header_parsers_never_raise_and_stay_bounded(value, now):
+    for parsed in (limits.parse_max_age(value), limits.parse_retry_after(value, now), limits.parse_ttl(value)):
+        assert parsed.value is None or parsed.value >= (0 if isinstance(parsed.value, int) else timedelta(0))
+    assert (limits.parse_max_age(value).value or timedelta(0)) <= limits.MAX_HINT
+    assert (limits.parse_retry_after(value, now).value or timedelta(0)) <= limits.MAX_HINT
+    assert (limits.parse_ttl(value).value or 0) <= limits.MAX_HINT.total_seconds() // 60
+
+
+@QUICK
+@given(any_datetime, st.integers(0, 10**10))
+def test_dates_are_none_or_plausible_and_windows_never_overflow(when, days):
+    parsed = limits.plausible_datetime(when, NOW).value
+    assert parsed is None or limits.EARLIEST_PLAUSIBLE <= parsed <= NOW
+    assert window_start(when, days) <= when
+
+
+@QUICK
+@given(st.binary(max_size=200), st.lists(st.integers(0, 2**40), max_size=5))
+def test_sanitized_feed_bytes_hold_no_reference_xml_forbids(noise, codes):
+    body = noise + b"".join(b"&#x%X;" % c for c in codes)
+    clean, _ = limits.sanitize_feed_bytes(body)
+    if not limits._ascii_compatible(body):  # UTF-16/32 is left alone
+        assert clean == body
+        return
+    for match in limits._CHAR_REF.finditer(clean):
+        assert limits._xml_char(int(match[1], 16) if match[1] else int(match[2]))
