@@ -225,3 +225,12 @@ def test_sanitized_feed_bytes_hold_no_reference_xml_forbids(noise, codes):
         return
     for match in limits._CHAR_REF.finditer(clean):
         assert limits._xml_char(int(match[1], 16) if match[1] else int(match[2]))
+
+
+def test_page_titles_are_capped_at_the_boundary():
+    from enrich.extract import extract_article
+
+    html = (f"<html><head><title>{'headline ' * 30_000}</title></head><body><article>"
+            f"<p>{'The ferry crossed the bay again today. ' * 30}</p></article></body></html>")
+    page = extract_article(html, "http://a.example/x")
+    assert page.text and page.title.startswith("headline") and len(page.title) <= limits.MAX_TITLE_CHARS
