@@ -111,3 +111,31 @@ def test_a_poisoned_feed_costs_only_its_bad_entries_twice_in_a_row(wild_site, db
     assert second.new_articles == 0 and second.feeds_failed == 0
     assert _rows(db_path, "SELECT status FROM runs") == [("completed",), ("completed",)]
     assert _rows(db_path, "SELECT count(*) FROM articles") == [(6,)]
+
+
+def test_record_polls_schedules_a_feed_it_cannot_reason_about_and_records_the_one_beside_it(db_path):
+    """A poll that still breaks the scheduler (here a naive date, which no parser of ours makes) costs
+    that feed its computed interval, never the run."""
+    from datetime import UTC, datetime, timedelta
+
+    from enrich.models import FeedEntry, FeedPoll
+    from enrich.settings import Settings
+    from flows.enrich_feeds import record_polls
+
+    def entry(feed: str, n: int, published: datetime) -> FeedEntry:
+        return FeedEntry(feed, f"e{n}", f"{feed}#entry-{n}", None, f"Entry {n}", None, published, None, (), None,
+                         "<p>Text.</p>", f"hash{n}")
+
+    settings = Settings(db_path=db_path, min_poll_minutes=30, max_poll_minutes=60)
+    now = datetime.now(UTC)
+    odd = FeedPoll("https://odd.example/feed", ok=True, entries=(entry("https://odd.example/feed", 1, datetime(2026, 1, 1)),))
+    fine = FeedPoll("https://fine.example/feed", ok=True, entries=(entry("https://fine.example/feed", 2, now),))
+    with open_store(db_path) as store:
+        run_id = store.begin_run(now)
+
+    fresh = record_polls(settings, run_id, [], [odd, fine])
+
+    assert {e.entry_id for e in fresh} == {"e1", "e2"}
+    next_polls = dict(_rows(db_path, "SELECT url, next_poll_at FROM feeds"))
+    assert next_polls["https://odd.example/feed"] - now <= timedelta(minutes=31)  # the shortest interval
+    assert next_polls["https://fine.example/feed"] - now >= timedelta(minutes=59)  # its own, as computed
