@@ -208,7 +208,8 @@ def _add_subscriptions(store, subscriptions: list[Subscription]) -> int:
 @app.command()
 def demo(
     db: DbOption = None,
-    port: Annotated[int | None, typer.Option(help="Port of the demo server (default: ENRICH_DEMO_PORT, 8765).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the demo server (default: ENRICH_DEMO_PORT, 8765).",
+                                             min=0, max=65535)] = None,
 ) -> None:
     """Serve the bundled demo corpus on loopback and run the real flow against it."""
     from enrich.demo import DEMO_SITE, PLACEHOLDER, serve_directory

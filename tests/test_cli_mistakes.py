@@ -113,3 +113,9 @@ def test_prefect_server_that_does_not_start_is_exit_75(db_path, tmp_path):
     assert "Prefect's temporary server did not start in time" in done.stderr
     with open_store(db_path, read_only=True) as store:
         assert store.query("SELECT count(*) FROM runs") == [(0,)]  # nothing was run
+
+
+def test_demo_port_out_of_range_is_exit_2(db_path):
+    result = runner.invoke(app, ["demo", "--port", "99999", "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "--port" in result.output
