@@ -481,9 +481,9 @@ def _kind_from_voice(text: str, language: str, *, blog: bool, site: str | None) 
     if blog and we >= PERSONAL_MIN_WE_DENSITY_BLOG:
         return "Personal", "text.first_person_plural_blog"
     attribution = _ATTRIBUTION.get(language)
-    if attribution:
-        count, density = _density(attribution, own_voice)
-        if len(_WORD.findall(own_voice)) >= ESSAY_MIN_WORDS and density <= ESSAY_MAX_ATTRIBUTION:
+    if attribution and len(_WORD.findall(own_voice)) >= ESSAY_MIN_WORDS:
+        _, density = _density(attribution, own_voice)
+        if density <= ESSAY_MAX_ATTRIBUTION:
             return "Opinion", "text.unattributed_essay"
     return None
 
