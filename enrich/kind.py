@@ -57,6 +57,10 @@ OPINION_MIN_COUNT = 5
 # words under 0.45; a 1,800-word column runs at 0.05.
 ESSAY_MIN_WORDS = 1000
 ESSAY_MAX_ATTRIBUTION = 0.15
+# A long read: 1,200 words and more that cite sources, but sparingly (under 1.2 per 100 words):
+# the tuned long analyses run at 0.8-1.0, the long news pieces (a trial, an interview) at 1.7-2.1.
+LONG_READ_MIN_WORDS = 1200
+LONG_READ_MAX_ATTRIBUTION = 1.2
 # An organisation's blog writing about itself speaks as "we" and names itself: on the tuned
 # pages such posts name the site 3-13 times at 1.1-5 first-person plural words per 100; the
 # news pages that name their own site (CNN, Reuters, Space.com) run at 0-0.6 "we" per 100.
@@ -473,7 +477,8 @@ def _we_density(own_voice: str, language: str) -> float:
 
 
 def _kind_from_voice(text: str, language: str, *, blog: bool, site: str | None) -> tuple[str, str] | None:
-    """Who is speaking: an organisation about itself, a family blog as "we", an essayist citing no one."""
+    """Who is speaking: an organisation about itself, a family blog as "we", an essayist citing no
+    one, a long read citing few."""
     own_voice = _QUOTED.sub(" ", text)
     we = _we_density(own_voice, language)
     if we >= SELF_MIN_WE_DENSITY and _names_itself(own_voice, site) >= SELF_MIN_NAMES:
@@ -481,10 +486,13 @@ def _kind_from_voice(text: str, language: str, *, blog: bool, site: str | None) 
     if blog and we >= PERSONAL_MIN_WE_DENSITY_BLOG:
         return "Personal", "text.first_person_plural_blog"
     attribution = _ATTRIBUTION.get(language)
-    if attribution and len(_WORD.findall(own_voice)) >= ESSAY_MIN_WORDS:
+    words = len(_WORD.findall(own_voice))
+    if attribution and words >= ESSAY_MIN_WORDS:
         _, density = _density(attribution, own_voice)
         if density <= ESSAY_MAX_ATTRIBUTION:
             return "Opinion", "text.unattributed_essay"
+        if words >= LONG_READ_MIN_WORDS and density < LONG_READ_MAX_ATTRIBUTION:
+            return "Insight", "text.long_read"
     return None
 
 
