@@ -381,12 +381,27 @@ _REVIEW_MARKERS = {
     "es": _vocabulary(r"veredicto", r"puntuación", r"lo mejor", r"lo peor", r"\d(?:[.,]\d)? de (?:5|10)"),
     "de": _vocabulary(r"fazit(?=\s*[:—–-])", r"testurteil", r"pro und contra", r"vorteile(?=\s*[:—–-])",
                       r"nachteile(?=\s*[:—–-])", r"wertung(?=\s*:)"),
+    "fr": _vocabulary(r"verdict(?=\s*[:—–-])", r"points forts", r"points faibles", r"on a aimé", r"on n'a pas aimé",
+                      r"note\s*:\s*\d", r"\d(?:[.,]\d)?\s*/\s*(?:5|10|20)\b"),
+    "it": _vocabulary(r"verdetto(?=\s*[:—–-])", r"pro e contro", r"pregi(?=\s*[:—–-])", r"difetti(?=\s*[:—–-])",
+                      r"voto\s*:\s*\d", r"giudizio finale"),
+    "pt": _vocabulary(r"veredito(?=\s*[:—–-])", r"prós(?=\s*[:—–-])", r"contras(?=\s*[:—–-])", r"nota\s*:\s*\d",
+                      r"pontos positivos", r"pontos negativos"),
+    "ru": _vocabulary(r"вердикт(?=\s*[:—–-])", r"плюсы(?=\s*[:—–-])", r"минусы(?=\s*[:—–-])", r"оценка\s*:\s*\d",
+                      r"итог(?=\s*[:—–-])"),
 }  # fmt: skip
+# Japanese has no spaces for word boundaries: its review labels stand at a line's start.
+_REVIEW_MARKERS_UNSPACED = {"ja": re.compile(r"^\s*(?:評価|総評|良い点|悪い点|メリット|デメリット)\s*[:：]", re.MULTILINE)}
 _STARS = re.compile(r"★|☆")
 _STEP = {
     "en": re.compile(r"^\s*(?:step \d+|\d+[.)]\s+\w)", re.IGNORECASE | re.MULTILINE),
     "es": re.compile(r"^\s*(?:paso \d+|\d+[.)]\s+\w)", re.IGNORECASE | re.MULTILINE),
     "de": re.compile(r"^\s*(?:schritt \d+|\d+[.)]\s+\w)", re.IGNORECASE | re.MULTILINE),
+    "fr": re.compile(r"^\s*(?:étape \d+|\d+[.)]\s+\w)", re.IGNORECASE | re.MULTILINE),
+    "it": re.compile(r"^\s*(?:passo \d+|passaggio \d+|\d+[.)]\s+\w)", re.IGNORECASE | re.MULTILINE),
+    "pt": re.compile(r"^\s*(?:passo \d+|etapa \d+|\d+[.)]\s+\w)", re.IGNORECASE | re.MULTILINE),
+    "ru": re.compile(r"^\s*(?:шаг \d+|\d+[.)]\s+\w)", re.IGNORECASE | re.MULTILINE),
+    "ja": re.compile(r"^\s*(?:ステップ\s*\d+|手順\s*\d+|\d+[.)．]\s*\w)", re.MULTILINE),
 }
 _ANY_STEP = re.compile(r"^\s*\d+[.)]\s+\w", re.MULTILINE)
 _ANNOUNCEMENT = {
@@ -396,6 +411,15 @@ _ANNOUNCEMENT = {
         r"|about [A-Z][\w&.]+(?: [A-Z][\w&.]+)*\s*$)", re.MULTILINE),
     "es": re.compile(r"\b(anuncia hoy|nota de prensa|se complace en anunciar|contacto de prensa)", re.IGNORECASE),
     "de": re.compile(r"\b(gibt heute bekannt|pressekontakt|über [A-Z]\w+\s*$)", re.MULTILINE),
+    "fr": re.compile(r"\b(communiqué de presse|annonce aujourd'hui|a le plaisir d'annoncer|sommes (?:heureux|fiers)"
+                     r" d'annoncer|contact presse|à propos de [A-Z]\w+\s*$)", re.MULTILINE),
+    "it": re.compile(r"\b(comunicato stampa|annuncia oggi|è lieta di annunciare|siamo (?:lieti|felici|orgogliosi) di"
+                     r" annunciare|ufficio stampa|contatti stampa)", re.IGNORECASE),
+    "pt": re.compile(r"\b(comunicado de imprensa|anuncia hoje|tem o prazer de anunciar|temos o prazer de anunciar"
+                     r"|assessoria de imprensa|release para imprensa)", re.IGNORECASE),
+    "ru": re.compile(r"(пресс-релиз|пресс-служба|объявила сегодня|объявляет сегодня|рады сообщить|с радостью сообщаем)",
+                     re.IGNORECASE),
+    "ja": re.compile(r"(プレスリリース|を発表しました|をリリースしました|を開始しました|本件に関するお問い合わせ|報道関係者)"),
 }  # fmt: skip
 _OPINION = {
     "en": _vocabulary(r"i think", r"i believe", r"in my (?:view|opinion)", r"we should", r"we must", r"should",
@@ -404,6 +428,17 @@ _OPINION = {
     "es": _vocabulary(r"creo que", r"en mi opinión", r"deberíamos", r"debemos", r"hay que", r"debería", r"es hora de"),
     "de": _vocabulary(r"ich finde", r"ich glaube", r"meiner meinung nach", r"wir müssen", r"wir sollten", r"sollte",
                       r"müssen"),
+    "fr": _vocabulary(r"je pense", r"je crois", r"à mon avis", r"selon moi", r"il faut", r"nous devons", r"devrait",
+                      r"devrions", r"il est temps", r"absurde", r"honteux"),
+    "it": _vocabulary(r"penso che", r"credo che", r"secondo me", r"a mio avviso", r"bisogna", r"dobbiamo",
+                      r"dovrebbe", r"dovremmo", r"è ora di", r"assurdo", r"vergognoso"),
+    "pt": _vocabulary(r"acho que", r"penso que", r"creio que", r"na minha opinião", r"é preciso", r"devemos",
+                      r"deveria", r"deveríamos", r"está na hora de", r"absurdo", r"vergonhoso"),
+    "ru": _vocabulary(r"я считаю", r"я думаю", r"по-моему", r"на мой взгляд", r"мы должны", r"нужно", r"надо",
+                      r"следует", r"должны", r"абсурд", r"позор"),
+    # Indonesian sermons and columns: "kita harus" (we must), "jangan" (do not), "sebaiknya" (should).
+    "id": _vocabulary(r"menurut saya", r"saya kira", r"saya rasa", r"kita harus", r"harus", r"jangan",
+                      r"janganlah", r"sebaiknya", r"seharusnya", r"hendaknya", r"mestinya", r"perlu"),
 }  # fmt: skip
 _ANALYSIS = {
     "en": _vocabulary(r"study", r"studies", r"survey", r"data", r"dataset", r"analysis", r"analy[sz]ed",
@@ -511,6 +546,7 @@ def _kind_from_text(
     if fact_check and fact_check.search(text):
         return "Insight", "text.fact_check"
     markers = _REVIEW_MARKERS.get(language)
+    markers = markers or _REVIEW_MARKERS_UNSPACED.get(language)
     if len(_STARS.findall(text)) + (len(markers.findall(text)) if markers else 0) >= REVIEW_MIN_MARKERS:
         return "Review", "text.review_markers"
     if len(_STEP.get(language, _ANY_STEP).findall(text)) >= GUIDE_MIN_STEPS:
