@@ -7,6 +7,7 @@ import json
 import pytest
 
 from enrich.kind import KINDS, KindDecision, classify_kind, explain_kind
+from enrich.models import PageSignals
 from tests.conftest import shared_or_skip
 from tests.test_topics import demo_articles
 
@@ -130,6 +131,146 @@ Verdict: the best pair at this price, if you can live with the case. Score: 8/10
 )
 def test_text_rules(text, kind, rule):
     assert explain_kind(text, title="Notes") == KindDecision(kind, rule)
+
+
+# --- the writer's voice: who speaks, and whom they cite ------------------------------------------
+
+def _at_least(paragraph: str, words: int) -> str:
+    """The paragraph repeated until the text has ``words`` words (the rules read densities)."""
+    copies = -(-words // len(paragraph.split()))
+    return "\n".join([paragraph] * copies)
+
+
+# 50 words, no attribution: an argument made in the writer's own voice.
+ESSAY_PARAGRAPH = """The council keeps treating the harbour as a car park with a view. That is a failure of imagination,
+not of money. A waterfront belongs to the people who walk it, and the plan gives them a narrow strip
+between two lanes of traffic. Nobody designing for residents would draw that.
+"""
+# 50 words with one attribution verb: 2 per 100 words, a reporter's rate.
+REPORT_PARAGRAPH = """The council approved the harbour plan on Tuesday after a four-hour meeting, the mayor said. Two
+lanes of traffic will run along the waterfront, with a narrow walkway beside them. Construction is
+expected to begin in spring and to last about eighteen months, with the quay closed for most of it.
+"""
+
+
+def test_a_long_text_citing_no_one_is_an_essay():
+    essay = _at_least(ESSAY_PARAGRAPH, 1100)
+    assert explain_kind(essay, title="The harbour") == KindDecision("Opinion", "text.unattributed_essay")
+    # Too short to tell an essay from a brief without sources.
+    assert classify_kind(_at_least(ESSAY_PARAGRAPH, 400), title="The harbour") == "News"
+
+
+def test_a_long_read_cites_sparingly_and_a_report_often():
+    # One attributed paragraph in three: 0.67 attribution verbs per 100 words.
+    long_read = _at_least(ESSAY_PARAGRAPH + REPORT_PARAGRAPH + ESSAY_PARAGRAPH, 1300)
+    assert explain_kind(long_read, title="The harbour") == KindDecision("Insight", "text.long_read")
+    assert explain_kind(_at_least(REPORT_PARAGRAPH, 1300), title="The harbour") == KindDecision("News", "default")
+
+
+def test_quoted_words_are_not_the_writers_attribution():
+    # Quotations are removed before counting: a "said" inside quotation marks cites no one.
+    quoted = ESSAY_PARAGRAPH.replace("That is a failure", '"She said it was fine," I hear. That is a failure')
+    assert classify_kind(_at_least(quoted, 1100), title="The harbour") == "Opinion"
+
+
+ESSAY_FR = """La mairie traite le port comme un parking avec vue. C'est un manque d'imagination, pas d'argent.
+Un quai appartient aux gens qui s'y promènent, et le projet ne leur laisse qu'une bande étroite entre
+deux voies de circulation. Personne qui dessine pour les habitants ne tracerait cela.
+"""
+REPORT_FR = """Le conseil municipal a approuvé le projet du port mardi, a déclaré le maire. Deux voies de
+circulation longeront le quai, avec un passage étroit à côté. Les travaux doivent commencer au
+printemps et durer environ dix-huit mois, selon la mairie, le quai restant fermé la plupart du temps.
+"""
+
+
+def test_the_essay_rule_reads_attribution_in_the_texts_language():
+    assert explain_kind(_at_least(ESSAY_FR, 1100), title="Le port", language="fr").kind == "Opinion"
+    assert explain_kind(_at_least(REPORT_FR, 1100), title="Le port", language="fr").kind == "News"
+
+
+SELF_REPORT = """In March we opened a second workshop for Tallow Robotics in the old mill. Tallow Robotics now
+builds its arms in two places, and we have hired twelve people to run the new line. Our customers
+asked for shorter waiting times; the new workshop is our answer. We will publish the first figures
+from Tallow Robotics' second line in the autumn.
+"""
+
+
+def test_an_organisation_naming_itself_as_we_is_announcing():
+    on_its_site = PageSignals(host="blog.tallowrobotics.com", url_path="/2026/03/second-workshop/")
+    decision = explain_kind(SELF_REPORT, title="A second workshop", signals=on_its_site)
+    assert decision == KindDecision("Announcement", "text.self_report")
+    # The same text on another site is someone else's news about them.
+    elsewhere = PageSignals(host="www.citygazette.com", url_path="/2026/03/second-workshop/")
+    assert explain_kind(SELF_REPORT, title="A second workshop", signals=elsewhere).kind != "Announcement"
+
+
+def test_a_news_site_naming_itself_without_we_is_still_news():
+    text = PLAIN_NEWS + "The Gazette asked for figures. The Gazette was told none exist. The Gazette will ask again.\n"
+    signals = PageSignals(host="www.gazette.com", url_path="/news/trains/")
+    assert explain_kind(text, title="Extra trains", signals=signals) == KindDecision("News", "default")
+
+
+FAMILY_BLOG = """We moved to the hills last spring and we still go out walking every weekend. Our two boys carry
+their own water now, and we always pack more snacks than we need. Last Saturday we took the long
+trail to the lake; our youngest counted every bridge. We are already planning the next one.
+"""
+
+
+def test_a_blog_written_as_we_is_personal():
+    blog = PageSignals(schema_types=("BlogPosting",), host="hillwalkingfamily.net", url_path="/2026/05/lake/")
+    decision = explain_kind(FAMILY_BLOG, title="To the lake", signals=blog)
+    assert decision == KindDecision("Personal", "text.first_person_plural_blog")
+    # Off a blog, "we" is as often a newsroom, a team or a town: no verdict from it alone.
+    assert explain_kind(FAMILY_BLOG, title="To the lake").kind != "Personal"
+
+
+def test_release_notes_are_an_announcement():
+    text = "What’s new in 2.26\n- Faster start\n- Two new levels\n- Bugs fixed\nDownload it from the store.\n"
+    assert explain_kind(text, title="October pack") == KindDecision("Announcement", "text.release_notes")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "kind", "rule"),
+    [
+        (("Je pense que la ville devrait planter des arbres. Il faut agir, et nous devons le faire vite. "
+         "À mon avis, il est temps de choisir. Il faut écouter les habitants."), "fr", "Opinion", "text.opinion_markers"),
+        (("Penso che la città dovrebbe piantare alberi. Bisogna agire, e dobbiamo farlo presto. "
+         "Secondo me è ora di scegliere. Bisogna ascoltare gli abitanti."), "it", "Opinion", "text.opinion_markers"),
+        (("Acho que a cidade deveria plantar árvores. É preciso agir, e devemos fazê-lo já. "
+         "Na minha opinião, está na hora de escolher. É preciso ouvir os moradores."), "pt", "Opinion",
+         "text.opinion_markers"),
+        (("Я считаю, что город должен сажать деревья. Нужно действовать, и мы должны сделать это быстро. "
+         "На мой взгляд, надо выбирать. Нужно слушать жителей."), "ru", "Opinion", "text.opinion_markers"),
+        (("Menurut saya kota harus menanam pohon. Kita harus bertindak, jangan menunggu. "
+         "Sebaiknya warga didengar. Pemerintah perlu memilih sekarang."), "id", "Opinion", "text.opinion_markers"),
+        (("PARIS — Kestrel Instruments annonce aujourd'hui un partenariat avec trois hôpitaux.\n"
+         "Contact presse : Marie Dupont"), "fr", "Announcement", "text.press_release"),
+        (("MILANO — Kestrel Instruments annuncia oggi una collaborazione con tre ospedali.\n"
+         "Ufficio stampa: Maria Rossi"), "it", "Announcement", "text.press_release"),
+        (("LISBOA — A Kestrel Instruments anuncia hoje uma parceria com três hospitais.\n"
+         "Assessoria de imprensa: Maria Silva"), "pt", "Announcement", "text.press_release"),
+        ("Компания Kestrel объявила сегодня о партнёрстве с тремя больницами.\nПресс-служба компании",
+         "ru", "Announcement", "text.press_release"),
+        ("ケストレル社は新しい超音波装置を発表しました。\n報道関係者のお問い合わせ先：広報部", "ja", "Announcement",
+         "text.press_release"),
+        (("Le casque est confortable.\nPoints forts : autonomie, poids.\nPoints faibles : étui encombrant.\n"
+         "Note : 8/10"), "fr", "Review", "text.review_markers"),
+        ("Le cuffie sono comode.\nPro e contro della versione nuova.\nVerdetto: ottime per il prezzo.", "it",
+         "Review", "text.review_markers"),
+        ("Os fones são confortáveis.\nPontos positivos: bateria.\nPontos negativos: estojo.", "pt", "Review",
+         "text.review_markers"),
+        ("Наушники удобные.\nПлюсы: батарея, вес.\nМинусы: громоздкий чехол.", "ru", "Review",
+         "text.review_markers"),
+        ("ヘッドホンは快適です。\n良い点：軽い。\n悪い点：ケースが大きい。\n総評：価格の割に良い。", "ja", "Review",
+         "text.review_markers"),
+        ("Il vous faut de la farine.\nÉtape 1 mélanger\nÉtape 2 pétrir\nÉtape 3 cuire", "fr", "Guide",
+         "text.numbered_steps"),
+        ("小麦粉を用意します。\nステップ1 混ぜる\nステップ2 こねる\nステップ3 焼く", "ja", "Guide",
+         "text.numbered_steps"),
+    ],
+)  # fmt: skip
+def test_text_rules_in_more_languages(text, language, kind, rule):
+    assert explain_kind(text, title="Notes", language=language) == KindDecision(kind, rule)
 
 
 def test_empty_input_is_news():
