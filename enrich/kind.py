@@ -320,32 +320,52 @@ TITLE_RULES: dict[str, tuple[Rule, ...]] = {
         ("Opinion", "title.opinion", re.compile(r"^(tribune|opinion|éditorial|chronique|point de vue)\s*[:|\-–]",
                                                 re.IGNORECASE)),
         ("Review", "title.review", re.compile(r"^(critique|test)\s*[:|\-–]|\bon a testé\b", re.IGNORECASE)),
-        ("Guide", "title.guide", re.compile(r"^comment\b|\bguide\b|\btutoriel\b|\bastuces?\b", re.IGNORECASE)),
+        ("Guide", "title.guide", re.compile(
+            r"^comment\b|\bguide\b|\btutoriel\b|\bastuces?\b|(?:^|:\s*)\d+ (?:façons|conseils|astuces|étapes)\b", re.IGNORECASE)),
+        ("Announcement", "title.announcement", re.compile(r"^nous lançons\b|\bdésormais disponible\b|\bnouvelle version\b",
+                                                          re.IGNORECASE)),
         ("Insight", "title.insight", re.compile(r"^(analyse|décryptage)\s*[:|\-–]|\bétude\b", re.IGNORECASE)),
+        ("Personal", "title.personal", re.compile(r"^(mon|ma|mes|comment j'ai|pourquoi j'ai|ce que j'ai)\b",
+                                                  re.IGNORECASE)),
     ),
     "it": (
         ("Opinion", "title.opinion", re.compile(r"^(opinione|editoriale|commento|il commento)\s*[:|\-–]",
                                                 re.IGNORECASE)),
         ("Review", "title.review", re.compile(r"^(recensione|la recensione)\b|\brecensione\b", re.IGNORECASE)),
         ("Guide", "title.guide", re.compile(
-            r"^come\b|\bguida\b|\btutorial\b|\bconsigli\b|\ble occasioni da non perdere\b|\boffert[ae]\b",
-            re.IGNORECASE)),
+            r"^come\b|\bguida\b|\btutorial\b|\bconsigli\b|\ble occasioni da non perdere\b|\boffert[ae]\b"
+            r"|(?:^|:\s*)\d+ (?:modi|consigli|trucchi|passi)\b", re.IGNORECASE)),
+        ("Announcement", "title.announcement", re.compile(r"^(?:annunciamo|presentiamo)\b|\bora disponibile\b"
+                                                          r"|\bnuova versione\b", re.IGNORECASE)),
         ("Insight", "title.insight", re.compile(r"^(analisi)\s*[:|\-–]|\bstudio\b", re.IGNORECASE)),
+        ("Personal", "title.personal", re.compile(r"^(il mio|la mia|i miei|le mie|come ho|perché ho)\b", re.IGNORECASE)),
     ),
     "pt": (
         ("Opinion", "title.opinion", re.compile(r"^(opinião|artigo|coluna|editorial)\s*[:|\-–]", re.IGNORECASE)),
         ("Review", "title.review", re.compile(r"^(análise|resenha|crítica)\s*[:|\-–]|\bresenha\b", re.IGNORECASE)),
-        ("Guide", "title.guide", re.compile(r"^como\b|\bguia\b|\bdicas\b|\bpasso a passo\b", re.IGNORECASE)),
+        ("Guide", "title.guide", re.compile(
+            r"^como\b|\bguia\b|\bdicas\b|\bpasso a passo\b|(?:^|:\s*)\d+ (?:maneiras|formas|dicas|passos)\b", re.IGNORECASE)),
+        ("Announcement", "title.announcement", re.compile(r"^(?:apresentamos|anunciamos)\b|\bjá disponível\b"
+                                                          r"|\bnova versão\b", re.IGNORECASE)),
         ("Insight", "title.insight", re.compile(r"^(análise|entenda)\s*[:|\-–]|\bestudo\b", re.IGNORECASE)),
+        ("Personal", "title.personal", re.compile(r"^(meu|minha|meus|minhas|como eu|por que eu)\b", re.IGNORECASE)),
     ),
     "ru": (
+        ("Opinion", "title.opinion", re.compile(r"^(мнение|колонка|комментарий)\s*[:|\-–]", re.IGNORECASE)),
         ("Review", "title.review", re.compile(r"\bобзор\b|\bрецензия\b", re.IGNORECASE)),
-        ("Guide", "title.guide", re.compile(r"\bкак\b|\bсоветы\b|\bинструкция\b|\bруководство\b|\bдиета\b",
-                                            re.IGNORECASE)),
+        # A numbered list of the best or the ways is a reader's guide ("23 самых ...", "5 способов ...").
+        ("Guide", "title.guide", re.compile(
+            r"\bкак\b|\bсоветы\b|\bинструкция\b|\bруководство\b|\bдиета\b"
+            r"|(?:^|:\s*)\d+\s+(?:способ|совет|правил|шаг|лучш|самых)\w*", re.IGNORECASE)),
+        ("Announcement", "title.announcement", re.compile(r"\bновая версия\b|\bуже доступ", re.IGNORECASE)),
+        ("Personal", "title.personal", re.compile(r"^(мой|моя|мои|моё|как я|почему я)\b", re.IGNORECASE)),
     ),
     "ja": (
+        ("Opinion", "title.opinion", re.compile(r"^[【\[]?(?:コラム|社説|オピニオン)[】\]]")),
         ("Guide", "title.guide", re.compile(r"方法|やり方|使い方|手順|入門|レシピ")),
         ("Review", "title.review", re.compile(r"レビュー|感想|書評")),
+        ("Announcement", "title.announcement", re.compile(r"^[【\[]?(?:お知らせ|リリース|新機能)")),
+        ("Personal", "title.personal", re.compile(r"日記|日誌|雑記")),
     ),
 }  # fmt: skip
 

@@ -45,6 +45,22 @@ the evening rush still needed attention.
         ("Analysis: what the rate rise means for renters", "Insight", "en"),
         ("How one bakery survived the energy crisis", "Insight", "en"),
         ("My year without a smartphone", "Personal", "en"),
+        ("Mon année sans téléphone", "Personal", "fr"),
+        ("Il mio anno senza telefono", "Personal", "it"),
+        ("Meu ano sem telefone", "Personal", "pt"),
+        ("Мой год без телефона", "Personal", "ru"),
+        ("喫茶店日記 十一月", "Personal", "ja"),
+        ("Dix recettes : 5 astuces pour une pâte légère", "Guide", "fr"),
+        ("7 modi per dormire meglio", "Guide", "it"),
+        ("5 dicas para dormir melhor", "Guide", "pt"),
+        ("Кухня: 12 самых простых супов", "Guide", "ru"),
+        ("Колонка: город без деревьев", "Opinion", "ru"),
+        ("【社説】街に木を", "Opinion", "ja"),
+        ("Nouvelle version de l'application de la bibliothèque", "Announcement", "fr"),
+        ("Presentiamo il nuovo forum della comunità", "Announcement", "it"),
+        ("Apresentamos o novo fórum da comunidade", "Announcement", "pt"),
+        ("Новая версия приложения библиотеки", "Announcement", "ru"),
+        ("【お知らせ】年末年始の営業について", "Announcement", "ja"),
     ],
 )
 def test_title_rules(title, kind, language):
@@ -334,11 +350,11 @@ def test_first_character_lookaheads_cover_every_alternative(name):
 # --- the labelled set (bench/labels, scored in full by bench/kind.py) ------------------------------
 
 # On every 4th labelled page from the 4th (49 pages, tuned and held back together) ours scores
-# 0.898 with Opinion recall 6 of 7; the same cascade without page signals 0.694 and 0 of 7, and
+# 0.918 with Opinion recall 6 of 7; the same cascade without page signals 0.714 and 0 of 7, and
 # the cascade before the writer's-voice rules (text.self_report, text.unattributed_essay,
-# text.long_read ...) 0.816. The floors sit between, so neither the page signals nor the voice
-# rules can silently go.
-KIND_ACCURACY_FLOOR = 0.86
+# text.long_read ...) and the title and text rules in more languages 0.816. The floors sit
+# between, so neither the page signals nor the voice rules can silently go.
+KIND_ACCURACY_FLOOR = 0.88
 OPINION_RECALL_FLOOR = 0.8
 
 
