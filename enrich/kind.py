@@ -14,8 +14,10 @@ first, the reader's guesses last:
    own language (English rules never read an Italian title) and a few that need none (versions);
 6. the text's voice and vocabulary in its own language, each with a stated density threshold:
    first-person writing (Personal; a lower bar on a page that calls itself a blog post),
-   verdicts and ratings (Review), numbered steps (Guide), press-release formulas
-   (Announcement), opinion markers (Opinion), analysis vocabulary (Insight);
+   verdicts and ratings (Review), numbered steps (Guide), press-release formulas and release
+   notes (Announcement), then the writer's voice: an organisation naming itself as "we"
+   (Announcement), a blog written as "we" (Personal), a long text citing no one (Opinion) or few
+   (Insight); then opinion markers (Opinion), analysis vocabulary (Insight);
 7. otherwise News.
 """
 
