@@ -151,6 +151,10 @@ def _report_table(report) -> Table:
     table.add_row("failed", str(report.failed))
     for reason, count in report.reasons.most_common():
         table.add_row(f"  {reason}", str(count))
+    if report.abandoned_runs:
+        table.add_row("killed runs closed (abandoned)", str(len(report.abandoned_runs)))
+    if report.status != "completed":
+        table.add_row("run", report.status.replace("_", " "))
     table.add_row("time taken", f"{report.seconds:.1f} s")
     return table
 
