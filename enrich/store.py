@@ -466,7 +466,11 @@ class Store:
         return {url: KnownArticle(h, status, attempts) for url, h, status, attempts in rows}
 
     def upsert_articles(self, articles: Sequence[Article], run_id: str, chunk: int = 200) -> int:
-        """Insert or update articles in batches; a second write of the same URL updates it."""
+        """Insert or update articles in batches; a second write of the same URL updates it.
+
+        An ``enrich_failed`` record (our bug, not the article's state) never replaces an enriched
+        one: the stored article stays as it was, and its changed content is tried again next run.
+        """
         latest = {a.url: a for a in articles}  # one row per URL per statement
         rows = [(*_article_row(a), a.enriched_at, run_id) for a in latest.values()]
         columns = (*ARTICLE_COLUMNS, "first_seen_at", "run_id")
@@ -482,6 +486,7 @@ class Store:
                 ON CONFLICT (url) DO UPDATE SET {updates},
                     published_at = coalesce(excluded.published_at, articles.published_at),
                     attempts = CASE WHEN excluded.status = 'ok' THEN 1 ELSE articles.attempts + 1 END
+                WHERE NOT (excluded.status = 'enrich_failed' AND articles.status = 'ok')
                 """,
                 [value for row in batch for value in row],
             )

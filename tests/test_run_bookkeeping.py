@@ -11,13 +11,15 @@ import os
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import flows.enrich_feeds as flow_module
 from enrich import pipeline
-from enrich.models import EnrichOptions, FeedEntry
+from enrich.models import EnrichJob, EnrichOptions, FeedEntry, StageFailure
+from enrich.reasons import ENRICH_CRASHED
 from enrich.settings import Settings
 from enrich.store import open_store, release_run
 from flows.enrich_feeds import enrich_feeds, store_batch
@@ -274,3 +276,31 @@ def test_an_article_the_database_refuses_costs_only_itself(db_path):
     assert [(stage, url, reason) for stage, _feed, url, reason, _message in refused] == [
         ("store", "https://gazette.example/bad", "store.failed")]
     assert sorted(u for (u,) in _rows(db_path, "SELECT url FROM articles")) == sorted(a.url for a in good)
+
+
+def test_a_crashed_re_enrichment_keeps_the_enriched_article(db_path):
+    enriched = pipeline.enrich_entry(_entry("https://gazette.example/harbour", page("harbour")), None, EnrichOptions())
+    changed = _entry("https://gazette.example/harbour", page("harbour") + "<p>Update: the ferry runs again.</p>")
+    crashed = EnrichJob(replace(changed, content_hash="changed"), None).failed(
+        "MemoryError", datetime.now(UTC), ENRICH_CRASHED)
+    with open_store(db_path) as store:
+        run_id = store.begin_run()
+        store.upsert_articles([enriched], run_id)
+        store.upsert_articles([crashed], run_id)
+        assert store.query("SELECT status, content_hash, summary = ? FROM articles", [list(enriched.summary)]) == [
+            ("ok", enriched.content_hash, True)]
+        assert store.known_articles([enriched.url])[enriched.url].content_hash != "changed", "retried next run"
+
+
+def test_reason_and_failed_stages_are_stored(db_path):
+    degraded = replace(pipeline.enrich_entry(_entry("https://gazette.example/library", page("library")), None,
+                                             EnrichOptions()),
+                       summary=(), stage_failures=(StageFailure("summary", "enrich.summary", "ValueError: x"),))
+    failed = EnrichJob(_entry("https://gazette.example/bridge", page("bridge")), None).failed(
+        "MemoryError", datetime.now(UTC), ENRICH_CRASHED)
+    with open_store(db_path) as store:
+        store.upsert_articles([degraded, failed], store.begin_run())
+        assert sorted(store.query("SELECT url, status, reason, failed_stages FROM articles")) == [
+            ("https://gazette.example/bridge", "enrich_failed", "enrich.crashed", []),
+            ("https://gazette.example/library", "ok", None, ["summary"]),
+        ]
