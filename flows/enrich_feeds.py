@@ -280,6 +280,21 @@ def store_batch(settings: Settings, run_id: str, articles: list[Article]) -> lis
         return refused
 
 
+def settle_batch(
+    settings: Settings, run_id: str, jobs: list[EnrichJob], outcome: BatchOutcome | BaseException,
+) -> tuple[BatchOutcome, list[tuple]]:
+    """Store a finished batch, a crashed one as its enrich_failed records; returns what was stored
+    and the failure rows of articles the database refused."""
+    if isinstance(outcome, BaseException):
+        log.error("fetching and enriching %d articles crashed: %r", len(jobs), outcome)
+        outcome = BatchOutcome(crashed_batch(jobs, outcome), [])
+    refused = store_batch(settings, run_id, outcome.articles)
+    if refused:
+        refused_urls = {url for _stage, _feed, url, _reason, _message in refused}
+        outcome = BatchOutcome([a for a in outcome.articles if a.url not in refused_urls], outcome.fetch_failures)
+    return outcome, refused
+
+
 def crashed_batch(jobs: list[EnrichJob], error: BaseException) -> list[Article]:
     """The records of a batch whose task raised: kept as enrich_failed, so later runs retry them."""
     now = datetime.now(UTC)
@@ -428,17 +443,9 @@ def _run(settings: Settings, run_id: str, stored, now: datetime, poll_all: bool,
     fetch_failures: dict[str, tuple[str | None, str | None]] = {}
     bookkeeping: list[tuple] = []
     for future in as_completed(batch_futures):
-        batch = batch_futures[future]
-        outcome = future.result(raise_on_failure=False)
-        if isinstance(outcome, BaseException):
-            log.error("fetching and enriching %d articles crashed: %r", len(batch), outcome)
-            outcome = BatchOutcome(crashed_batch(batch, outcome), [])
-        refused = store_batch(settings, run_id, outcome.articles)
-        if refused:
-            bookkeeping += refused
-            report.failed += len(refused)
-            refused_urls = {url for _stage, _feed, url, _reason, _message in refused}
-            outcome = BatchOutcome([a for a in outcome.articles if a.url not in refused_urls], outcome.fetch_failures)
+        outcome, refused = settle_batch(settings, run_id, batch_futures[future], future.result(raise_on_failure=False))
+        bookkeeping += refused
+        report.failed += len(refused)
         articles.extend(outcome.articles)
         fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
         log.info("enriched %d/%d articles", len(articles), len(fresh))
