@@ -59,6 +59,7 @@ class RunReport:
     new_articles: int = 0
     duplicates: int = 0  # the same story already stored from another feed or URL
     enriched: int = 0
+    degraded: int = 0  # enriched, but with a stage that failed (its field left empty)
     failed: int = 0
     reasons: Counter = field(default_factory=Counter)
     seconds: float = 0.0
@@ -332,6 +333,7 @@ def close_run(
     for article in articles:
         if article.status == "ok":
             report.enriched += 1
+            report.degraded += bool(article.stage_failures)
         else:
             report.failed += 1
             report.reasons[fetch_failures[article.url][0] if article.url in fetch_failures

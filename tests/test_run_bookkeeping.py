@@ -141,6 +141,7 @@ def test_crashed_batch_and_failing_stage_reach_failures_and_are_retried(gazette,
         assert (status, summary, failed_stages) == ("ok", [], ["summary"])
         assert quotes and topics
         assert ("summary", quarry, "enrich.summary", "ValueError: no summary for quarries") in failures
+        assert report.degraded == 1 and report.reasons["enrich.summary"] == 1
     assert _rows(db_path, "SELECT status FROM runs WHERE id = ?", [report.run_id]) == [("completed",)]
 
     # 3. The next run (nothing broken now) retries the crashed articles and enriches them.
