@@ -683,20 +683,20 @@ def plain_enrich_feeds(feed_urls: list[str], db_path: str):
         }
         articles = []
         fetch_failures: dict[str, tuple[str | None, str | None]] = {}
+        refused: list[tuple] = []
         for future in concurrent.futures.as_completed(futures):
             try:
                 outcome = future.result()
-            except Exception:  # noqa: BLE001 - counted as the flow counts it
-                report.failed += len(futures[future])
-                report.reasons["enrich.crashed"] += len(futures[future])
-                continue
-            with steps.open_store(settings.db_path, wait_seconds=wait) as store:
-                store.upsert_articles(outcome.articles, run_id)
+            except Exception as exc:  # noqa: BLE001 - stored and counted as the flow does
+                outcome = exc
+            outcome, refused_here = steps.settle_batch(settings, run_id, futures[future], outcome)
+            refused += refused_here
+            report.failed += len(refused_here)
             articles.extend(outcome.articles)
             fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
 
     report.duplicates = steps.link_new_articles(settings, run_id, articles)
-    steps.close_run(settings, report, polls, fresh, articles, fetch_failures, started)
+    steps.close_run(settings, report, polls, fresh, articles, fetch_failures, started, refused)
     return report
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from enrich.reasons import ENRICH_FAILED
+
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
@@ -128,6 +130,15 @@ class ReadingTime:
 
 
 @dataclass(frozen=True, slots=True)
+class StageFailure:
+    """A stage that raised while enriching an article: its field was left empty, the rest kept."""
+
+    stage: str  # e.g. "summary"
+    reason: str  # stable key, enrich.<stage> (enrich.reasons)
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """One enriched article: the row the reader and analysts consume."""
 
@@ -157,13 +168,15 @@ class Article:
     fetched_at: datetime | None
     enriched_at: datetime
     http_status: int | None
-    status: str  # "ok" or a reason key: fetch_failed, no_text, not_html
+    status: str  # "ok", fetch_failed, no_text, not_html or enrich_failed
     error: str | None
     topic_scores: tuple[float, ...] = ()
     kind: str | None = None  # News, Insight, Opinion, Guide, Review, Announcement, Personal
     vector: bytes | None = None  # hashed term vector for related articles (enrich.related)
     fingerprint: bytes | None = None  # MinHash of the text for near-duplicates (enrich.dedup)
     metadata_sources: str | None = None  # JSON: field -> "feed" | "page" | "none"
+    reason: str | None = None  # why the status is not ok, as a stable key (enrich.reasons); None when ok
+    stage_failures: tuple[StageFailure, ...] = ()  # stages that raised; their fields are empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +205,7 @@ class EnrichJob:
     feed_language: str | None = None
     feed_topic: str | None = None
 
-    def failed(self, error: str, now: datetime) -> Article:
+    def failed(self, error: str, now: datetime, reason: str = ENRICH_FAILED) -> Article:
         """The record of an entry whose enrichment broke: kept, with the reason, for the next run to retry."""
         entry, page = self.entry, self.page
         return Article(
@@ -203,5 +216,5 @@ class EnrichJob:
             feed_snippet="", topics=(), content_hash=entry.content_hash,
             fetched_at=now if page is not None else None, enriched_at=now,
             http_status=page.http_status if page is not None else None,
-            status="enrich_failed", error=error,
+            status="enrich_failed", error=error, reason=reason,
         )

@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from enrich.dedup import text_fingerprint
 from enrich.extract import ArticleMetadata, choose_metadata, extract_article
 from enrich.kind import classify_kind
 from enrich.language import SCRIPT_LANGUAGES, are_close, can_be_written_in, detect_language
 from enrich.limits import capped_text
-from enrich.models import Article, EnrichJob, EnrichOptions, ExtractedPage, FeedEntry, FetchResult, LanguageGuess
+from enrich.models import (
+    Article,
+    EnrichJob,
+    EnrichOptions,
+    ExtractedPage,
+    FeedEntry,
+    FetchResult,
+    LanguageGuess,
+    ReadingTime,
+    StageFailure,
+)
 from enrich.quotes import pick_quotes
 from enrich.readingtime import estimate_reading_time
+from enrich.reasons import ENRICH_FAILED, EXTRACT_EMPTY, STAGE_REASONS
 from enrich.related import article_vector
 from enrich.sentences import split_sentences, word_count
 from enrich.snippet import html_to_text, make_snippet
 from enrich.summarize import summarize
-from enrich.topics import classify_topics
+from enrich.topics import TopicResult, classify_topics
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Page text shorter than this, or much shorter than the feed's own full content, means the
 # extractor found a teaser or a paywall stub; the feed's content is then the better text.
@@ -29,6 +46,10 @@ SHORT_TEXT_WORDS = 20
 # time on the langid corpus, about as often as a page declares a language it is not written in.
 MIN_WORDS_TO_OVERRULE = 5
 SURE_CONFIDENCE = 0.99
+# What a failed stage leaves in its field: the values an article without text has.
+UNDETERMINED = LanguageGuess("und", 0.0)
+NO_READING_TIME = ReadingTime(minutes=1, units=0, unit="words")
+NO_TOPICS = TopicResult((), ())
 
 
 def choose_text(page: ExtractedPage | None, feed_text: str) -> tuple[str, str]:
@@ -73,10 +94,29 @@ def choose_language(
     return LanguageGuess(fallback, 0.0)
 
 
-def _failure_status(fetch: FetchResult | None) -> str:
+def _failure_status(fetch: FetchResult | None) -> tuple[str, str]:
+    """Status and reason key of an article without text."""
     if fetch is None or fetch.ok:
-        return "no_text"
-    return "not_html" if fetch.error_key == "fetch.not_html" else "fetch_failed"
+        return "no_text", EXTRACT_EMPTY
+    return ("not_html" if fetch.error_key == "fetch.not_html" else "fetch_failed"), fetch.error_key or "fetch.failed"
+
+
+class _Stages:
+    """Runs each stage guarded: a stage that raises leaves its field at a safe empty value and is
+    recorded, so one stage's bug costs the article that field, never the rest of its record."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.failures: list[StageFailure] = []
+
+    def run(self, stage: str, empty: T, compute: Callable[[], T]) -> T:
+        try:
+            return compute()
+        except Exception as exc:  # noqa: BLE001 - recorded with the article, the other stages go on
+            message = f"{type(exc).__name__}: {exc}"
+            log.warning("article %s: stage %s failed: %s", self.url, stage, message)
+            self.failures.append(StageFailure(stage, STAGE_REASONS[stage], message))
+            return empty
 
 
 def enrich_entry(
@@ -88,40 +128,54 @@ def enrich_entry(
     feed_topic: str | None = None,
     now: datetime | None = None,
 ) -> Article:
-    """Turn a feed entry and its fetched page (None when it has no link) into an :class:`Article`."""
+    """Turn a feed entry and its fetched page (None when it has no link) into an :class:`Article`.
+
+    Every stage runs guarded (see :class:`_Stages`): the article keeps whatever the others found
+    and lists the stages that failed in ``stage_failures``.
+    """
     now = now or datetime.now(UTC)
+    stages = _Stages(entry.url)
     # 1. Text: the page's main text, or the feed's own content when the page gives nothing better.
-    page = extract_article(fetch.body, fetch.final_url) if fetch is not None and fetch.ok and fetch.body else None
-    feed_text = html_to_text(entry.content_html, paragraphs=True) or html_to_text(entry.summary_html, paragraphs=True)
+    page = stages.run("extract", None, lambda: extract_article(fetch.body, fetch.final_url)) \
+        if fetch is not None and fetch.ok and fetch.body else None
+    feed_text = stages.run("feed_text", "", lambda: html_to_text(entry.content_html, paragraphs=True)
+                           or html_to_text(entry.summary_html, paragraphs=True))
     text, source = choose_text(page, feed_text)
     text = capped_text(text)  # every later stage, and the row, costs at most the cap (enrich.limits)
 
     # 2. Language, then everything that depends on it.
     # Metadata: the feed's values unless the page's are better (full title, real author, time of day).
-    meta, meta_sources = choose_metadata(
-        ArticleMetadata(title=entry.title, author=entry.author, published_at=entry.published_at), page
-    )
+    feed_meta = ArticleMetadata(title=entry.title, author=entry.author, published_at=entry.published_at)
+    meta, meta_sources = stages.run("metadata", (feed_meta, None), lambda: choose_metadata(feed_meta, page))
     title = meta.title
     probe = text if text else " ".join(filter(None, [title, feed_text]))
     declared = ((page.html_lang if page else None), feed_language)
-    language = choose_language(probe, declared, options.language_min_confidence, title=title)
+    language = stages.run("language", UNDETERMINED, lambda: choose_language(
+        probe, declared, options.language_min_confidence, title=title))
     lang = language.code
     images = page.image_count if page is not None and source == "page" else 0  # the feed's text has none counted
-    reading = estimate_reading_time(
+    reading = stages.run("reading_time", NO_READING_TIME, lambda: estimate_reading_time(
         text, lang, words_per_minute=options.words_per_minute, cjk_chars_per_minute=options.cjk_chars_per_minute,
         images=images,
-    )
-    sentences = split_sentences(text, lang, options.spacy_model) if text else []
-    summary = summarize(sentences, lang, max_sentences=options.summary_sentences, title=title)
-    quotes = pick_quotes(sentences, lang, exclude=summary, count=options.quote_count, model=options.spacy_model)
+    ))
+    sentences = stages.run("sentences", [], lambda: split_sentences(text, lang, options.spacy_model) if text else [])
+    summary = stages.run("summary", (), lambda: summarize(
+        sentences, lang, max_sentences=options.summary_sentences, title=title))
+    quotes = stages.run("quotes", (), lambda: tuple(q.text for q in pick_quotes(
+        sentences, lang, exclude=summary, count=options.quote_count, model=options.spacy_model)))
 
     # 3. What it is about, what kind of piece, and what it resembles (for related and duplicates).
-    topics = classify_topics(text, title=title, language=lang, tags=entry.tags, feed_topic=feed_topic)
-    kind = classify_kind(text, title=title, tags=entry.tags, language=lang, signals=page and page.signals) if text else None
-    vector = article_vector(text, title, lang).to_bytes() if text else None
-    fingerprint = text_fingerprint(text) if text else None
+    topics = stages.run("topics", NO_TOPICS, lambda: classify_topics(
+        text, title=title, language=lang, tags=entry.tags, feed_topic=feed_topic))
+    kind = stages.run("kind", None, lambda: classify_kind(
+        text, title=title, tags=entry.tags, language=lang, signals=page and page.signals) if text else None)
+    vector = stages.run("vector", None, lambda: article_vector(text, title, lang).to_bytes() if text else None)
+    fingerprint = stages.run("fingerprint", None, lambda: text_fingerprint(text) if text else None)
+    snippet = stages.run("snippet", "", lambda: make_snippet(
+        entry.summary_html, entry.content_html, max_chars=options.snippet_chars))
 
     fetch_error = fetch.error if fetch is not None and not fetch.ok else None
+    status, reason = ("ok", None) if text else _failure_status(fetch)
     return Article(
         url=entry.url,
         feed_url=entry.feed_url,
@@ -142,20 +196,22 @@ def enrich_entry(
         text=text,
         text_source=source,
         summary=summary,
-        key_quotes=tuple(q.text for q in quotes),
-        feed_snippet=make_snippet(entry.summary_html, entry.content_html, max_chars=options.snippet_chars),
+        key_quotes=quotes,
+        feed_snippet=snippet,
         topics=topics.topics,
         content_hash=entry.content_hash,
         fetched_at=now if fetch is not None else None,
         enriched_at=now,
         http_status=fetch.http_status if fetch is not None else None,
-        status="ok" if text else _failure_status(fetch),
+        status=status,
         error=fetch_error if fetch_error else (None if text else "no article text in the page or the feed"),
         topic_scores=tuple(round(x, 4) for x in topics.scores),
         kind=kind,
         vector=vector,
         fingerprint=fingerprint,
-        metadata_sources=json.dumps(meta_sources, sort_keys=True),
+        metadata_sources=json.dumps(meta_sources, sort_keys=True) if meta_sources is not None else None,
+        reason=reason,
+        stage_failures=tuple(stages.failures),
     )
 
 
@@ -163,5 +219,6 @@ def enrich_job(job: EnrichJob, options: EnrichOptions) -> Article:
     """:func:`enrich_entry` for one job; a bug in a stage costs that article (recorded), not its batch."""
     try:
         return enrich_entry(job.entry, job.page, options, feed_language=job.feed_language, feed_topic=job.feed_topic)
-    except Exception as exc:  # noqa: BLE001 - recorded as the article's status, with the message
-        return job.failed(f"{type(exc).__name__}: {exc}", datetime.now(UTC))
+    except Exception as exc:  # recorded as the article's status, with the message
+        log.exception("article %s: enrichment failed outside its stages", job.entry.url)
+        return job.failed(f"{type(exc).__name__}: {exc}", datetime.now(UTC), ENRICH_FAILED)

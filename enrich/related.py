@@ -54,17 +54,13 @@ def stop_words_for(language: str) -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def _stemmer(language: str):
-    from sumy.nlp.stemmers import Stemmer
-
+    from enrich.stemmers import stemmer_for
     from enrich.summarize import SUMY_LANGUAGES
 
     name = SUMY_LANGUAGES.get(language)
     if not name or is_unspaced_language(language):
         return None
-    try:
-        return Stemmer(name)
-    except LookupError:
-        return None
+    return stemmer_for(name)
 
 
 # Snowball stemming is pure Python (~10 us a word); word frequencies are Zipfian, so remembering

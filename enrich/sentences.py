@@ -71,7 +71,10 @@ def paragraphs_of(text: str) -> list[str]:
 
 
 _OPENING_QUOTES = "“„«‹「『\"'‘"
-_TERMINAL = re.compile(r"[.!?。！？…][\"'”’»›」』)\]]*$")
+# Full stops and question marks of every script the language stage reports: Latin, CJK, the
+# danda of Hindi and Bengali (without it no Bengali sentence was complete and its summary was
+# empty), Arabic's question mark, Urdu's full stop, the Greek question mark.
+_TERMINAL = re.compile(r"[.!?。！？…।॥؟۔;][\"'”’»›」』)\]]*$")
 # A question or exclamation mark inside a quotation, with only closing marks or a comma after it.
 _QUOTED_QUESTION = re.compile(r"[?!？！][\"'”’»›」』“]+,?$")
 

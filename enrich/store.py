@@ -6,11 +6,13 @@ upserts keyed on the article URL, so running the pipeline twice stores nothing t
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -213,12 +215,44 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE articles ADD COLUMN metadata_sources JSON;
     COMMENT ON COLUMN articles.metadata_sources IS 'Which source each metadata field came from: {"title": "feed"|"page"|"none", ...}.';
     """,
+    # 6: why an article is not ok, which stages failed on it, and which process holds a run
+    """
+    ALTER TABLE articles ADD COLUMN reason VARCHAR;
+    ALTER TABLE articles ADD COLUMN failed_stages VARCHAR[];
+    ALTER TABLE runs ADD COLUMN host VARCHAR;
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    UPDATE articles SET reason = coalesce(
+        (SELECT f.reason FROM failures f WHERE f.article_url = articles.url ORDER BY f.failed_at DESC LIMIT 1),
+        CASE status WHEN 'no_text' THEN 'extract.empty' WHEN 'not_html' THEN 'fetch.not_html'
+                    WHEN 'enrich_failed' THEN 'enrich.failed' END)
+    WHERE status <> 'ok';
+    COMMENT ON COLUMN articles.status IS 'ok, or fetch_failed, not_html, no_text, enrich_failed (reason says why).';
+    COMMENT ON COLUMN articles.reason IS 'Stable reason key of a status other than ok, e.g. fetch.http_404, enrich.crashed.';
+    COMMENT ON COLUMN articles.failed_stages IS 'Enrichment stages that raised on an ok article (their fields are empty).';
+    COMMENT ON COLUMN failures.stage IS 'poll, fetch, extract, enrich, link, or the enrichment stage that raised (summary, quotes, ...).';
+    COMMENT ON COLUMN runs.status IS 'running, completed, finished_with_errors, or abandoned (killed; marked by a later run).';
+    COMMENT ON COLUMN runs.host IS 'Host of the process that ran it.';
+    COMMENT ON COLUMN runs.pid IS 'Process id that ran it: a running run whose process is gone was abandoned.';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A failed article is tried again on later runs, but not forever: a 404 stays a 404.
 MAX_ATTEMPTS = 3
 
-ARTICLE_COLUMNS = tuple(f.name for f in fields(Article))
+# Article fields are columns of the same name, but for the stages that failed, stored by name.
+# Runs this process began and has not finished: a running row with this process's id but not in
+# here was left by an earlier flow in the same process that crashed (serve, tests).
+_RUNS_HELD_HERE: set[str] = set()
+
+ARTICLE_COLUMNS = tuple("failed_stages" if f.name == "stage_failures" else f.name for f in fields(Article))
+
+
+def _article_row(article: Article) -> list:
+    return [[f.stage for f in article.stage_failures] if name == "stage_failures" else getattr(article, name)
+            for name in _ARTICLE_FIELDS]
+
+
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -432,9 +466,13 @@ class Store:
         return {url: KnownArticle(h, status, attempts) for url, h, status, attempts in rows}
 
     def upsert_articles(self, articles: Sequence[Article], run_id: str, chunk: int = 200) -> int:
-        """Insert or update articles in batches; a second write of the same URL updates it."""
+        """Insert or update articles in batches; a second write of the same URL updates it.
+
+        An ``enrich_failed`` record (our bug, not the article's state) never replaces an enriched
+        one: the stored article stays as it was, and its changed content is tried again next run.
+        """
         latest = {a.url: a for a in articles}  # one row per URL per statement
-        rows = [(*astuple(a), a.enriched_at, run_id) for a in latest.values()]
+        rows = [(*_article_row(a), a.enriched_at, run_id) for a in latest.values()]
         columns = (*ARTICLE_COLUMNS, "first_seen_at", "run_id")
         placeholders = "(" + ", ".join("?" for _ in columns) + ")"
         updates = ", ".join(
@@ -448,6 +486,7 @@ class Store:
                 ON CONFLICT (url) DO UPDATE SET {updates},
                     published_at = coalesce(excluded.published_at, articles.published_at),
                     attempts = CASE WHEN excluded.status = 'ok' THEN 1 ELSE articles.attempts + 1 END
+                WHERE NOT (excluded.status = 'enrich_failed' AND articles.status = 'ok')
                 """,
                 [value for row in batch for value in row],
             )
@@ -502,11 +541,13 @@ class Store:
 
     # -- runs -----------------------------------------------------------------------------
     def begin_run(self, at: datetime | None = None) -> str:
+        """Open a run held by this process; :meth:`finish_run` closes it."""
         run_id = uuid.uuid4().hex[:12]
         self.con.execute(
-            "INSERT INTO runs (id, started_at, status) VALUES (?, ?, 'running')",
-            [run_id, at or datetime.now(UTC)],
+            "INSERT INTO runs (id, started_at, status, host, pid) VALUES (?, ?, 'running', ?, ?)",
+            [run_id, at or datetime.now(UTC), socket.gethostname(), os.getpid()],
         )
+        _RUNS_HELD_HERE.add(run_id)
         return run_id
 
     def finish_run(self, run_id: str, counts: dict[str, int], status: str = "completed") -> None:
@@ -517,6 +558,35 @@ class Store:
              counts.get("new_articles", 0), counts.get("enriched", 0), counts.get("failed", 0),
              status, run_id],
         )
+        _RUNS_HELD_HERE.discard(run_id)
+
+    def abandoned_runs(self) -> list[str]:
+        """Runs still marked running whose process is gone (killed, or crashed before closing them).
+
+        The flow holds the file only for short spells, so another live run may be between two of
+        them: a run is abandoned only when the process that began it no longer runs it. A run
+        begun on another host cannot be checked from here and is left alone; one from before
+        runs recorded their process is abandoned.
+        """
+        here, me = socket.gethostname(), os.getpid()
+        rows = self.con.execute("SELECT id, host, pid FROM runs WHERE status = 'running'").fetchall()
+        return [run_id for run_id, host, pid in rows
+                if pid is None or (host == here and (run_id not in _RUNS_HELD_HERE if pid == me else not _alive(pid)))]
+
+    def mark_abandoned(self, run_ids: Sequence[str], at: datetime) -> None:
+        self.con.execute(
+            "UPDATE runs SET status = 'abandoned', finished_at = ? WHERE id IN (SELECT unnest(?)) AND status = 'running'",
+            [at, list(run_ids)],
+        )
+
+    def stored_by_runs(self, run_ids: Sequence[str]) -> list[LinkCandidate]:
+        """The enriched, non-duplicate articles the given runs stored last, for linking them late."""
+        rows = self.con.execute(
+            """SELECT url, canonical_url, language, coalesce(published_at, first_seen_at), vector, fingerprint
+               FROM articles WHERE status = 'ok' AND duplicate_of IS NULL AND run_id IN (SELECT unnest(?))""",
+            [list(run_ids)],
+        ).fetchall()
+        return [LinkCandidate(*row) for row in rows]
 
     def query(self, sql: str, params: Sequence | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()
@@ -536,6 +606,22 @@ class Store:
         target = str(out).replace("'", "''")  # COPY takes a literal path, not a parameter
         self.con.execute(f"COPY ({READER_SQL}) TO '{target}' (FORMAT {EXPORT_FORMATS[fmt]})", [since or EPOCH])
         return self.con.execute(f"SELECT count(*) FROM ({READER_SQL})", [since or EPOCH]).fetchone()[0]
+
+
+def release_run(run_id: str) -> None:
+    """This process no longer holds ``run_id``: closed, or its flow crashed (a later run then
+    finds it still running and marks it abandoned)."""
+    _RUNS_HELD_HERE.discard(run_id)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _is_lock_error(exc: Exception) -> bool:

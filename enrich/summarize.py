@@ -32,12 +32,13 @@ from functools import lru_cache
 import numpy
 import scipy.sparse
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.nlp.stemmers import Stemmer, null_stemmer
+from sumy.nlp.stemmers import null_stemmer
 from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from enrich.sentences import is_complete_sentence, words_of
+from enrich.stemmers import stemmer_for
 
 log = logging.getLogger(__name__)
 
@@ -205,10 +206,7 @@ def _summarizer(language: str, fast: bool = True, method: str = "lexrank"):
     name = SUMY_LANGUAGES.get(language)
     if name is None:
         return None
-    try:
-        stemmer = Stemmer(name)
-    except LookupError:
-        stemmer = null_stemmer
+    stemmer = stemmer_for(name) or null_stemmer  # no stemmer, or its package is missing: words as they are
     classes = {
         "lexrank": (FastLexRankSummarizer, LexRankSummarizer),
         "textrank": (FastTextRankSummarizer, TextRankSummarizer),

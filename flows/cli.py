@@ -148,9 +148,15 @@ def _report_table(report) -> Table:
     if report.duplicates:
         table.add_row("  same story as a stored one", str(report.duplicates))
     table.add_row("enriched", str(report.enriched))
+    if report.degraded:
+        table.add_row("  with a stage that failed", str(report.degraded))
     table.add_row("failed", str(report.failed))
     for reason, count in report.reasons.most_common():
         table.add_row(f"  {reason}", str(count))
+    if report.abandoned_runs:
+        table.add_row("killed runs closed (abandoned)", str(len(report.abandoned_runs)))
+    if report.status != "completed":
+        table.add_row("run", report.status.replace("_", " "))
     table.add_row("time taken", f"{report.seconds:.1f} s")
     return table
 

@@ -28,10 +28,11 @@ from enrich.feeds import poll_feed  # noqa: E402
 from enrich.fetch import FetchOptions, fetch_pages  # noqa: E402
 from enrich.linking import LinkCandidate, link_articles  # noqa: E402
 from enrich.models import Article, EnrichJob, EnrichOptions, FeedEntry, FeedPoll  # noqa: E402
+from enrich.reasons import ENRICH_CRASHED, ENRICH_FAILED, EXTRACT_EMPTY, LINK_FAILED, STORE_FAILED  # noqa: E402
 from enrich.related import window_start  # noqa: E402
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval  # noqa: E402
 from enrich.settings import Settings  # noqa: E402
-from enrich.store import MAX_ATTEMPTS, open_store  # noqa: E402
+from enrich.store import MAX_ATTEMPTS, StoreError, open_store, release_run  # noqa: E402
 from enrich.workers import enrich_jobs, processes_for  # noqa: E402
 
 log = logging.getLogger("enrich.flow")
@@ -58,9 +59,12 @@ class RunReport:
     new_articles: int = 0
     duplicates: int = 0  # the same story already stored from another feed or URL
     enriched: int = 0
+    degraded: int = 0  # enriched, but with a stage that failed (its field left empty)
     failed: int = 0
     reasons: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    status: str = "running"  # then completed, or finished_with_errors (runs.status)
+    abandoned_runs: tuple[str, ...] = ()  # runs a kill left running, closed and linked by this one
 
     def counts(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in ("feeds_polled", "feeds_failed", "new_articles", "enriched", "failed")}
@@ -215,11 +219,16 @@ def fetch_and_enrich(
 def link_new_articles(settings: Settings, run_id: str, articles: list[Article]) -> int:
     """Fold duplicates and update related lists, new articles against the stored window; returns
     how many new articles were copies of a stored story."""
-    linked = [a for a in articles if a.status == "ok"]
-    if not linked:
+    return link_candidates(settings, run_id, [
+        LinkCandidate(a.url, a.canonical_url, a.language, a.published_at or a.enriched_at, a.vector, a.fingerprint)
+        for a in articles if a.status == "ok"
+    ])
+
+
+def link_candidates(settings: Settings, run_id: str, new: list[LinkCandidate]) -> int:
+    """:func:`link_new_articles` for articles as linking sees them."""
+    if not new:
         return 0
-    new = [LinkCandidate(a.url, a.canonical_url, a.language, a.published_at or a.enriched_at, a.vector,
-                         a.fingerprint) for a in linked]
     with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         since = window_start(min(c.published_at for c in new), settings.related_window_days)
         pool = store.link_candidates(since, exclude=[c.url for c in new])
@@ -230,29 +239,118 @@ def link_new_articles(settings: Settings, run_id: str, articles: list[Article]) 
     return len(links.duplicates)
 
 
-def close_run(
-    settings: Settings, report: RunReport, polls: list[FeedPoll], fresh: list[FeedEntry], articles: list[Article],
-    fetch_failures: dict[str, tuple[str | None, str | None]], started: float,
-) -> None:
-    """Count the outcomes into ``report``, record every failure, and close the run."""
+def recover_abandoned_runs(settings: Settings, run_id: str) -> list[str]:
+    """Close the runs a kill left ``running`` as ``abandoned``, and link the articles they stored
+    but never got to fold into duplicates and related lists. Returns their ids."""
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        abandoned = store.abandoned_runs()
+        stranded = store.stored_by_runs(abandoned) if abandoned else []
+    if not abandoned:
+        return []
+    log.warning("runs %s were left running by a process that is gone: marking them abandoned and linking "
+                "their %d articles", ", ".join(abandoned), len(stranded))
+    failures = []
+    try:
+        link_candidates(settings, run_id, stranded)
+    except Exception as exc:  # recorded; the runs are still closed and this run goes on
+        log.exception("linking the articles of abandoned runs failed")
+        failures.append(("link", None, None, LINK_FAILED, f"{type(exc).__name__}: {exc}"))
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        store.record_failures(failures, run_id, datetime.now(UTC))
+        store.mark_abandoned(abandoned, datetime.now(UTC))
+    return abandoned
+
+
+def store_batch(settings: Settings, run_id: str, articles: list[Article]) -> list[tuple]:
+    """Store a batch in one statement; if the database refuses it, each article alone, so one
+    article's bad value costs that article only. Returns failure rows for the refused ones."""
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        try:
+            store.upsert_articles(articles, run_id)
+            return []
+        except StoreError:
+            raise
+        except Exception:  # noqa: BLE001 - a value the database refuses: find the article it belongs to
+            log.warning("storing a batch of %d articles failed; storing them one by one", len(articles))
+        refused = []
+        for article in articles:
+            try:
+                store.upsert_articles([article], run_id)
+            except Exception as exc:  # noqa: BLE001 - recorded; the article is tried again next run
+                refused.append(("store", article.feed_url, article.url, STORE_FAILED, f"{type(exc).__name__}: {exc}"))
+        return refused
+
+
+def settle_batch(
+    settings: Settings, run_id: str, jobs: list[EnrichJob], outcome: BatchOutcome | BaseException,
+) -> tuple[BatchOutcome, list[tuple]]:
+    """Store a finished batch, a crashed one as its enrich_failed records; returns what was stored
+    and the failure rows of articles the database refused."""
+    if isinstance(outcome, BaseException):
+        log.error("fetching and enriching %d articles crashed: %r", len(jobs), outcome)
+        outcome = BatchOutcome(crashed_batch(jobs, outcome), [])
+    refused = store_batch(settings, run_id, outcome.articles)
+    if refused:
+        refused_urls = {url for _stage, _feed, url, _reason, _message in refused}
+        outcome = BatchOutcome([a for a in outcome.articles if a.url not in refused_urls], outcome.fetch_failures)
+    return outcome, refused
+
+
+def crashed_batch(jobs: list[EnrichJob], error: BaseException) -> list[Article]:
+    """The records of a batch whose task raised: kept as enrich_failed, so later runs retry them."""
     now = datetime.now(UTC)
+    message = f"the batch's fetch-and-enrich task crashed: {type(error).__name__}: {error}"
+    return [job.failed(message, now, ENRICH_CRASHED) for job in jobs]
+
+
+def run_failures(
+    polls: list[FeedPoll], fresh: list[FeedEntry], articles: list[Article],
+    fetch_failures: dict[str, tuple[str | None, str | None]],
+) -> list[tuple]:
+    """Every failure of the run as (stage, feed_url, article_url, reason, message) rows."""
     failures = [("poll", p.feed_url, None, p.error_key, p.error) for p in polls if not p.ok]
     failures += [("fetch", e.feed_url, e.url, *fetch_failures[e.url]) for e in fresh if e.url in fetch_failures]
     for article in articles:
+        if article.status == "no_text":
+            failures.append(("extract", article.feed_url, article.url, EXTRACT_EMPTY, article.error))
+        elif article.status == "enrich_failed":
+            failures.append(("enrich", article.feed_url, article.url, article.reason or ENRICH_FAILED, article.error))
+        failures += [(f.stage, article.feed_url, article.url, f.reason, f.message) for f in article.stage_failures]
+    return failures
+
+
+def close_run(
+    settings: Settings, report: RunReport, polls: list[FeedPoll], fresh: list[FeedEntry], articles: list[Article],
+    fetch_failures: dict[str, tuple[str | None, str | None]], started: float, bookkeeping: list[tuple] = (),
+) -> None:
+    """Count the outcomes into ``report``, record every failure, and close the run.
+
+    ``bookkeeping`` holds failures of the run's own steps (an article the database refused,
+    linking that raised); they are recorded too, and a failed link ends the run
+    ``finished_with_errors`` rather than ``completed``.
+    """
+    now = datetime.now(UTC)
+    for article in articles:
         if article.status == "ok":
             report.enriched += 1
+            report.degraded += bool(article.stage_failures)
         else:
             report.failed += 1
-            report.reasons[fetch_failures[article.url][0] if article.url in fetch_failures else article.status] += 1
-            if article.status == "no_text":
-                failures.append(("extract", article.feed_url, article.url, "extract.empty", article.error))
+            report.reasons[fetch_failures[article.url][0] if article.url in fetch_failures
+                           else article.reason or article.status] += 1
+        for stage_failure in article.stage_failures:
+            report.reasons[stage_failure.reason] += 1
     for poll in polls:
         if not poll.ok:
             report.reasons[poll.error_key] += 1
+    for _stage, _feed, _article, reason, _message in bookkeeping:
+        report.reasons[reason] += 1
+    failures = run_failures(polls, fresh, articles, fetch_failures) + list(bookkeeping)
+    report.status = "finished_with_errors" if any(f[3] == LINK_FAILED for f in bookkeeping) else "completed"
     report.seconds = round(time.monotonic() - started, 2)
     with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         store.record_failures(failures, report.run_id, now)
-        store.finish_run(report.run_id, report.counts())
+        store.finish_run(report.run_id, report.counts(), report.status)
 
 
 # -- the flow ----------------------------------------------------------------------------------
@@ -273,23 +371,34 @@ def enrich_feeds(
     started = time.monotonic()
     overrides = {"db_path": db_path, "allow_private_networks": allow_private_networks}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    fetch_options = fetch_options_for(settings)
-    retrying = dict(
-        retries=settings.fetch_retries,
-        retry_delay_seconds=exponential_backoff(backoff_factor=settings.fetch_retry_delay),
-        retry_jitter_factor=0.5,
-    )
 
     # 1. Which feeds: the ones given (and remember them), else the ones stored; of those, the
-    #    ones due (failing feeds back off, gone ones are never polled again).
+    #    ones due (failing feeds back off, gone ones are never polled again). Runs a kill left
+    #    running are closed first, and their articles linked.
     now = datetime.now(UTC)
     with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         run_id = store.begin_run(now)
         if feed_urls:
             store.add_feeds(feed_urls)
         stored = store.feeds(feed_urls or None)
+    try:
+        return _run(settings, run_id, stored, now, poll_all, started)
+    finally:
+        release_run(run_id)  # closed, or crashed: either way no longer held by this process
+
+
+def _run(settings: Settings, run_id: str, stored, now: datetime, poll_all: bool, started: float) -> RunReport:
+    """The flow's steps after the run is opened (so a crash in them releases the run)."""
+    fetch_options = fetch_options_for(settings)
+    retrying = dict(
+        retries=settings.fetch_retries,
+        retry_delay_seconds=exponential_backoff(backoff_factor=settings.fetch_retry_delay),
+        retry_jitter_factor=0.5,
+    )
+    abandoned = recover_abandoned_runs(settings, run_id)
     due = [f for f in stored if f.due(now) or (poll_all and not f.gone)]
-    report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due))
+    report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due),
+                       abandoned_runs=tuple(abandoned))
     log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)
 
     # 2. Poll the due feeds, conditionally: a 304 costs no parsing and no enrichment.
@@ -321,7 +430,7 @@ def enrich_feeds(
     # 4. Fetch and enrich in batches. Batches overlap: while one is being enriched in the worker
     #    processes the next ones are fetching, so the network and every core stay busy. Each batch
     #    is stored as it completes, in its own short transaction: a crash loses at most the
-    #    batches in flight.
+    #    batches in flight. A batch whose task crashed is stored as enrich_failed, for later runs.
     options = EnrichOptions.from_settings(settings)
     batches = enrich_batches(settings, stored, polls, fresh)
     # On Dask the tasks already run in the cluster's worker processes; locally, in ours.
@@ -334,26 +443,27 @@ def enrich_feeds(
     }
     articles: list[Article] = []
     fetch_failures: dict[str, tuple[str | None, str | None]] = {}
+    bookkeeping: list[tuple] = []
     for future in as_completed(batch_futures):
-        batch = batch_futures[future]
-        outcome = future.result(raise_on_failure=False)
-        if isinstance(outcome, BaseException):
-            log.error("fetching and enriching %d articles crashed: %r", len(batch), outcome)
-            report.failed += len(batch)
-            report.reasons["enrich.crashed"] += len(batch)
-            continue
-        with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
-            store.upsert_articles(outcome.articles, run_id)
+        outcome, refused = settle_batch(settings, run_id, batch_futures[future], future.result(raise_on_failure=False))
+        bookkeeping += refused
+        report.failed += len(refused)
         articles.extend(outcome.articles)
         fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
         log.info("enriched %d/%d articles", len(articles), len(fresh))
 
     # 5. Fold duplicate stories and update related lists: new articles against the stored window.
-    report.duplicates = link_new_articles(settings, run_id, articles)
+    #    Failing here (a bug, a date out of range) must not cost the run its failures or its close.
+    try:
+        report.duplicates = link_new_articles(settings, run_id, articles)
+    except Exception as exc:  # recorded, and the run still closes
+        log.exception("linking the run's articles failed")
+        bookkeeping.append(("link", None, None, LINK_FAILED, f"{type(exc).__name__}: {exc}"))
 
     # 6. Record every failure and close the run.
-    close_run(settings, report, polls, fresh, articles, fetch_failures, started)
-    log.info("run %s done in %.1fs: %d enriched, %d failed", run_id, report.seconds, report.enriched, report.failed)
+    close_run(settings, report, polls, fresh, articles, fetch_failures, started, bookkeeping)
+    log.info("run %s %s in %.1fs: %d enriched, %d failed", run_id, report.status, report.seconds, report.enriched,
+             report.failed)
     return report
 
 

@@ -1,0 +1,88 @@
+"""Stemmers: Greek and Polish work with their optional packages, and without them fall back to no
+stemming for that language (logged once) instead of failing the summary or the vectors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from enrich import related, stemmers, summarize
+
+# Inflected forms that share a stem: what stemming is for.
+GREEK = ("πολιτική", "πολιτικής", "πολιτικές")
+POLISH = ("prezydent", "prezydenta", "prezydentem")
+GREEK_SENTENCES = [
+    "Η κυβέρνηση ανακοίνωσε νέα μέτρα για την οικονομία της χώρας.",
+    "Οι υπουργοί συζήτησαν τα μέτρα στη συνεδρίαση της Τρίτης.",
+    "Η αντιπολίτευση ζήτησε περισσότερες πληροφορίες για το κόστος.",
+    "Οι πολίτες περιμένουν να δουν τα αποτελέσματα των μέτρων.",
+    "Η οικονομία της χώρας αναπτύσσεται με αργούς ρυθμούς φέτος.",
+    "Οι αναλυτές εκτιμούν ότι τα μέτρα θα βοηθήσουν την οικονομία.",
+]
+
+
+@pytest.fixture
+def fresh_stemmers():
+    """Forget the stemmers (and what was built on them) before and after a test that breaks one."""
+    caches = (stemmers.stemmer_for, related._stemmer, related._verdicts, related._content_words, summarize._summarizer)
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    for cache in caches:
+        cache.cache_clear()
+
+
+def test_greek_inflections_share_a_stem():
+    stem = stemmers.stemmer_for("greek")
+    assert stem is not None
+    assert len({stem(word) for word in GREEK}) == 1
+
+
+def test_polish_inflections_share_a_stem_and_loading_prints_nothing(capfd):
+    stemmers.stemmer_for.cache_clear()
+    stem = stemmers.stemmer_for("polish")  # loads pystempel's table: ~3 s of CPU, once per process
+    assert stem is not None
+    assert len({stem(word) for word in POLISH}) == 1
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", ""), "no progress bar on stderr"
+    assert stemmers.stemmer_for("polish") is stem, "loaded once per process"
+
+
+def test_languages_without_a_stemmer_get_none():
+    assert stemmers.stemmer_for("thai") is None
+
+
+def test_missing_greek_package_falls_back_to_no_stemming(fresh_stemmers, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "greek_stemmer", None)  # what an uninstalled package looks like
+    with caplog.at_level(logging.WARNING, logger="enrich.stemmers"):
+        assert stemmers.stemmer_for("greek") is None
+        assert stemmers.stemmer_for("greek") is None
+    assert len([r for r in caplog.records if "greek" in r.getMessage()]) == 1, "logged once"
+
+    summary = summarize.summarize(GREEK_SENTENCES, "el", max_sentences=2)
+    assert len(summary) == 2 and set(summary) <= set(GREEK_SENTENCES)
+    words = related.content_words(" ".join(GREEK), "el")
+    assert words == [w.lower() for w in GREEK], "words as they are, not stemmed"
+
+
+def test_missing_polish_package_falls_back_to_no_stemming(fresh_stemmers, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "pystempel", None)
+    with caplog.at_level(logging.WARNING, logger="enrich.stemmers"):
+        assert stemmers.stemmer_for("polish") is None
+    assert "polish" in caplog.text and "without stemming" in caplog.text
+    assert related.content_words("Prezydenta prezydentem", "pl") == ["prezydenta", "prezydentem"]
+
+
+def test_a_stemmer_that_raises_on_one_word_keeps_that_word(fresh_stemmers, monkeypatch, caplog):
+    def fussy(word: str) -> str:
+        if word == "zebra":
+            raise IndexError("no rule")
+        return word[:4]
+
+    monkeypatch.setattr(stemmers, "_sumy", lambda name: fussy)
+    stem = stemmers.stemmer_for("english")
+    with caplog.at_level(logging.WARNING, logger="enrich.stemmers"):
+        assert [stem(w) for w in ("running", "Zebra".lower(), "zebra", "walking")] == ["runn", "zebra", "zebra", "walk"]
+    assert len(caplog.records) == 1, "logged once per language"
