@@ -175,11 +175,14 @@ class Splits:
     held_back: dict[str, list[Item]]  # corpus name -> items never trained on
 
 
-def splits() -> Splits:
-    """Training items and the held-back items of each corpus (SIB dev as three-sentence items)."""
+def splits(news_catch_all: bool = True) -> Splits:
+    """Training items and the held-back items of each corpus (SIB dev as three-sentence items).
+
+    ``news_catch_all``: train on the news sections mapped to News too (see CORPUS_WEIGHT).
+    """
     news, passages = news_items(), passage_items()
     train = sib_items("train", 1)
-    train += [i for i in news if _slice(i.key, 10) >= NEWS_HELD_BACK]
+    train += [i for i in news if _slice(i.key, 10) >= NEWS_HELD_BACK and (news_catch_all or i.label != "News")]
     train += [i for i in passages if _slice(i.key, 5) >= PASSAGES_HELD_BACK]
     held_back = {
         "news": [i for i in news if _slice(i.key, 10) < NEWS_HELD_BACK],
@@ -229,10 +232,10 @@ def count_matrix(texts: list[str]):
 
 # Corpus weights: each corpus's total weight, split evenly over its classes (every class of a
 # corpus weighs the same). SIB's 32 languages would otherwise outweigh the news and passages
-# that alone teach Design, Programming, Finance... in news register; and with the news corpus's
-# own balance (or its square root) the catch-all News and Politics sections, four in five of its
-# items, pulled BBC business, sport and tech articles to News (first model: BBC60 accuracy 0.25).
-CORPUS_WEIGHT = {"sib": 1.0, "news": 1.0, "passages": 1.5}
+# that alone teach Design, Programming, Finance... in news register. The news sections mapped to
+# News (U.S. NEWS, WORLD NEWS, CRIME, ...) are about every subject; on the tune slice, training on
+# them still scored better (news macro-F1 0.42 against 0.37 without, --select).
+CORPUS_WEIGHT = {"sib": 1.0, "news": 0.75, "passages": 2.0}
 
 
 def sample_weights(items: list[Item], corpus_weight: dict[str, float]) -> np.ndarray:
@@ -246,18 +249,34 @@ def sample_weights(items: list[Item], corpus_weight: dict[str, float]) -> np.nda
     return weights / weights.mean()
 
 
-def fit(items: list[Item], c: float, corpus_weight: dict[str, float], x):
-    from sklearn.linear_model import LogisticRegression
+@dataclass(frozen=True)
+class Linear:
+    """What the runtime model is: logits = features @ weights + bias, then softmax."""
 
-    model = LogisticRegression(C=c, max_iter=200, tol=1e-3)
+    classes: list[str]
+    weights: np.ndarray  # features x classes
+    bias: np.ndarray
+
+    def proba(self, x) -> np.ndarray:
+        logits = np.asarray(x @ self.weights) + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def fit(items: list[Item], alpha: float, sharpness: float, corpus_weight: dict[str, float], x) -> Linear:
+    """Complement naive Bayes; its log-weights times ``sharpness`` make calibrated logits."""
+    from sklearn.naive_bayes import ComplementNB
+
+    model = ComplementNB(alpha=alpha)
     model.fit(x, [i.label for i in items], sample_weight=sample_weights(items, corpus_weight))
-    return model
+    weights = model.feature_log_prob_.T * sharpness
+    return Linear([str(c) for c in model.classes_], weights, np.zeros(len(model.classes_)))
 
 
-def top_scores(model, idf: np.ndarray, items: list[Item]) -> list[list[tuple[str, float]]]:
-    proba = model.predict_proba(feature_matrix([i.text for i in items], idf))
-    classes = list(model.classes_)
-    return [sorted(zip(classes, row.tolist()), key=lambda cp: -cp[1]) for row in proba]
+def top_scores(model: Linear, idf: np.ndarray, items: list[Item]) -> list[list[tuple[str, float]]]:
+    proba = model.proba(feature_matrix([i.text for i in items], idf))
+    return [sorted(zip(model.classes, row.tolist()), key=lambda cp: -cp[1]) for row in proba]
 
 
 def macro_f1(gold: list[str], predicted: list[str | None]) -> float:
@@ -277,26 +296,31 @@ def report(name: str, items: list[Item], ranked: list[list[tuple[str, float]]]) 
     print(f"  {name:<12} n={len(items):>5} macro-F1 {f1:.3f} first allowed {allowed:.3f}")
 
 
-# Settings compared by --select: C and corpus weights.
-SETTINGS = (
-    (10.0, {"sib": 1.0, "news": 1.0, "passages": 1.0}),
-    (30.0, {"sib": 1.0, "news": 1.0, "passages": 1.0}),
-    (30.0, {"sib": 0.5, "news": 1.0, "passages": 1.5}),
-)
+# Settings compared by --select: the smoothing of complement naive Bayes. Its log-weights are
+# scaled by a sharpness chosen for the lowest log-loss on the tune slice (calibration).
+SETTINGS = ((0.03, False), (0.03, True), (0.01, False))  # (alpha, train on the news catch-all sections)
+SHARPNESS_GRID = (1.0, 2.0, 3.0, 5.0, 10.0)
 
 
 def select() -> None:
     """Compare settings on the tune slice of the training data (never the held-back splits)."""
-    data = splits()
-    fit_items = [i for i in data.train if not is_tune(i)]
-    tune = [i for i in data.train if is_tune(i)]
-    counts = count_matrix([i.text for i in fit_items])
-    idf = inverse_document_frequency(counts)
-    x = feature_matrix([], idf, counts)
-    for c, weights in SETTINGS:
-        started = time.process_time()
-        model = fit(fit_items, c, weights, x)
-        print(f"C={c} corpus weights {weights} ({time.process_time() - started:.0f} s CPU)", flush=True)
+    for alpha, catch_all in SETTINGS:
+        data = splits(catch_all)
+        fit_items = [i for i in data.train if not is_tune(i)]
+        tune = [i for i in splits(True).train if is_tune(i)]
+        counts = count_matrix([i.text for i in fit_items])
+        idf = inverse_document_frequency(counts)
+        x = feature_matrix([], idf, counts)
+        x_tune = feature_matrix([i.text for i in tune], idf)
+        losses = {}
+        for sharpness in SHARPNESS_GRID:
+            model = fit(fit_items, alpha, sharpness, CORPUS_WEIGHT, x)
+            p = model.proba(x_tune)
+            gold = [model.classes.index(i.label) for i in tune]
+            losses[sharpness] = -float(np.mean(np.log(p[np.arange(len(tune)), gold] + 1e-12)))
+        best = min(losses, key=losses.get)
+        print(f"alpha={alpha} news catch-all {catch_all}: log-loss by sharpness {losses}; best {best}", flush=True)
+        model = fit(fit_items, alpha, best, CORPUS_WEIGHT, x)
         for corpus in ("news", "passages", "sib"):
             part = [i for i in tune if i.corpus == corpus]
             report(corpus, part, top_scores(model, idf, part))
@@ -306,35 +330,36 @@ def select() -> None:
 def secondary_precision(model, idf: np.ndarray, items: list[Item]) -> None:
     ranked = top_scores(model, idf, items)
     line = []
-    for threshold in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4):
+    for threshold in (0.2, 0.3, 0.35, 0.4, 0.45, 0.5):
         kept = [(c in i.allowed) for i, r in zip(items, ranked) for c, p in r[1:3] if p >= threshold]
         line.append(f"{threshold}: {sum(kept) / len(kept) if kept else 0:.2f} ({len(kept)})")
     print("  secondary precision by threshold  " + "  ".join(line))
 
 
-def train_and_save(c: float) -> None:
+def train_and_save(alpha: float, sharpness: float) -> None:
     data = splits()
     started = time.process_time()
     counts = count_matrix([i.text for i in data.train])
     idf = inverse_document_frequency(counts)
-    model = fit(data.train, c, CORPUS_WEIGHT, feature_matrix([], idf, counts))
+    model = fit(data.train, alpha, sharpness, CORPUS_WEIGHT, feature_matrix([], idf, counts))
     print(f"trained on {len(data.train)} items in {time.process_time() - started:.0f} s CPU")
-    classes = [str(c) for c in model.classes_]
-    weights = model.coef_.T.astype(np.float16)
+    classes = model.classes
+    weights = model.weights.astype(np.float16)
     languages = sorted({i.language for i in data.train})
     np.savez_compressed(
         MODEL_FILE,
         classes=np.array(classes),
         weights=weights,
-        bias=model.intercept_.astype(np.float32),
+        bias=model.bias.astype(np.float32),
         idf=idf.astype(np.float16),
         languages=np.array(languages),
     )
     print(f"wrote {MODEL_FILE} ({MODEL_FILE.stat().st_size / 1e6:.1f} MB): {len(classes)} topics, {len(languages)} languages")
 
 
-# C of the logistic regression, chosen with --select (see docs/topics.md).
-C = 10.0
+# Chosen with --select on the tune slice (see docs/topics.md).
+ALPHA = 0.03
+SHARPNESS = 5.0
 
 
 def main() -> int:
@@ -347,7 +372,7 @@ def main() -> int:
     if args.select:
         select()
     else:
-        train_and_save(C)
+        train_and_save(ALPHA, SHARPNESS)
     return 0
 
 
