@@ -298,29 +298,35 @@ def report(name: str, items: list[Item], ranked: list[list[tuple[str, float]]]) 
 
 # Settings compared by --select: the smoothing of complement naive Bayes. Its log-weights are
 # scaled by a sharpness chosen for the lowest log-loss on the tune slice (calibration).
-SETTINGS = ((0.03, False), (0.03, True), (0.01, False))  # (alpha, train on the news catch-all sections)
-SHARPNESS_GRID = (1.0, 2.0, 3.0, 5.0, 10.0)
+# (alpha, corpus weights) compared on the tune slice.
+SETTINGS = (
+    (0.03, {"sib": 1.0, "news": 0.75, "passages": 2.0}),
+    (0.03, {"sib": 0.5, "news": 1.0, "passages": 2.0}),
+    (0.03, {"sib": 1.0, "news": 1.0, "passages": 3.0}),
+    (0.03, {"sib": 0.5, "news": 0.5, "passages": 2.0}),
+)
+SHARPNESS_GRID = (2.0, 3.0, 5.0, 8.0)
 
 
 def select() -> None:
     """Compare settings on the tune slice of the training data (never the held-back splits)."""
-    for alpha, catch_all in SETTINGS:
-        data = splits(catch_all)
-        fit_items = [i for i in data.train if not is_tune(i)]
-        tune = [i for i in splits(True).train if is_tune(i)]
-        counts = count_matrix([i.text for i in fit_items])
-        idf = inverse_document_frequency(counts)
-        x = feature_matrix([], idf, counts)
-        x_tune = feature_matrix([i.text for i in tune], idf)
+    data = splits()
+    fit_items = [i for i in data.train if not is_tune(i)]
+    tune = [i for i in data.train if is_tune(i)]
+    counts = count_matrix([i.text for i in fit_items])
+    idf = inverse_document_frequency(counts)
+    x = feature_matrix([], idf, counts)
+    x_tune = feature_matrix([i.text for i in tune], idf)
+    for alpha, weights in SETTINGS:
         losses = {}
         for sharpness in SHARPNESS_GRID:
-            model = fit(fit_items, alpha, sharpness, CORPUS_WEIGHT, x)
+            model = fit(fit_items, alpha, sharpness, weights, x)
             p = model.proba(x_tune)
             gold = [model.classes.index(i.label) for i in tune]
-            losses[sharpness] = -float(np.mean(np.log(p[np.arange(len(tune)), gold] + 1e-12)))
+            losses[sharpness] = round(-float(np.mean(np.log(p[np.arange(len(tune)), gold] + 1e-12))), 3)
         best = min(losses, key=losses.get)
-        print(f"alpha={alpha} news catch-all {catch_all}: log-loss by sharpness {losses}; best {best}", flush=True)
-        model = fit(fit_items, alpha, best, CORPUS_WEIGHT, x)
+        print(f"alpha={alpha} corpus weights {weights}: log-loss by sharpness {losses}", flush=True)
+        model = fit(fit_items, alpha, best, weights, x)
         for corpus in ("news", "passages", "sib"):
             part = [i for i in tune if i.corpus == corpus]
             report(corpus, part, top_scores(model, idf, part))

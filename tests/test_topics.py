@@ -302,8 +302,8 @@ def short_items() -> list[tuple[str, str, str | None, str]]:
     return rows
 
 
-# The previous classifier (naive Bayes, en/es/de only) put the right topic first on 17 of these 48
-# items (0.35): no text signal at all outside English, Spanish and German.
+# Measured: the new model puts the right topic first on 45 of these 48 items; the previous
+# classifier (naive Bayes, en/es/de only) on 14 (no text signal outside English, Spanish, German).
 SHORT_ITEMS_MIN_FIRST = 0.85
 
 
@@ -332,11 +332,11 @@ def test_too_little_text_says_nothing():
 # previous classifier's figures (in brackets, same bench run): replacing the model with the old
 # one fails them.
 
-NEWS_MIN_MACRO_F1 = 0.25  # measured 0.292 (old 0.194)
-NEWS_MIN_IN_STORED = 0.52  # measured 0.578 (old 0.413)
-SIB_MIN_FIRST_ALLOWED = 0.82  # measured 0.877 (old 0.050)
+NEWS_MIN_MACRO_F1 = 0.25  # measured 0.287 (old 0.194)
+NEWS_MIN_IN_STORED = 0.52  # measured 0.575 (old 0.413)
+SIB_MIN_FIRST_ALLOWED = 0.82  # measured 0.878 (old 0.050)
 SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE = 0.60  # the goal in every language; lowest measured bn 0.63 (old 0 in 29)
-BBC_MIN_MACRO_F1 = 0.78  # measured 0.818 (old 0.743)
+BBC_MIN_MACRO_F1 = 0.78  # measured 0.832 (old 0.743)
 
 
 @lru_cache(maxsize=1)
