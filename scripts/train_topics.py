@@ -230,18 +230,19 @@ def count_matrix(texts: list[str]):
     )
 
 
-# Corpus weights: each corpus's total weight, split evenly over its classes (every class of a
-# corpus weighs the same). SIB's 32 languages would otherwise outweigh the news and passages
-# that alone teach Design, Programming, Finance... in news register. The news sections mapped to
+# Corpus weights: each corpus's total weight, split over its classes (BALANCE). SIB's 32
+# languages would otherwise outweigh the news and passages that alone teach Design,
+# Programming, Finance... in news register. The news sections mapped to
 # News (U.S. NEWS, WORLD NEWS, CRIME, ...) are about every subject; on the tune slice, training on
 # them still scored better (news macro-F1 0.42 against 0.37 without, --select).
 CORPUS_WEIGHT = {"sib": 1.0, "news": 0.75, "passages": 2.0}
 
 
-def sample_weights(items: list[Item], corpus_weight: dict[str, float]) -> np.ndarray:
+def sample_weights(items: list[Item], corpus_weight: dict[str, float], balance: float = 1.0) -> np.ndarray:
+    """Per-item weights: corpus totals as given, classes within a corpus weighted count^-balance."""
     counts = Counter((i.corpus, i.label) for i in items)
     per_corpus = Counter(i.corpus for i in items)
-    raw = np.array([1.0 / counts[(i.corpus, i.label)] for i in items])
+    raw = np.array([counts[(i.corpus, i.label)] ** -balance for i in items])
     weights = np.empty(len(items))
     for corpus in per_corpus:
         mask = np.array([i.corpus == corpus for i in items])
@@ -264,12 +265,14 @@ class Linear:
         return p / p.sum(axis=1, keepdims=True)
 
 
-def fit(items: list[Item], alpha: float, sharpness: float, corpus_weight: dict[str, float], x) -> Linear:
+def fit(
+    items: list[Item], alpha: float, sharpness: float, corpus_weight: dict[str, float], x, balance: float = 1.0
+) -> Linear:
     """Complement naive Bayes; its log-weights times ``sharpness`` make calibrated logits."""
     from sklearn.naive_bayes import ComplementNB
 
     model = ComplementNB(alpha=alpha)
-    model.fit(x, [i.label for i in items], sample_weight=sample_weights(items, corpus_weight))
+    model.fit(x, [i.label for i in items], sample_weight=sample_weights(items, corpus_weight, balance))
     weights = model.feature_log_prob_.T * sharpness
     return Linear([str(c) for c in model.classes_], weights, np.zeros(len(model.classes_)))
 
@@ -298,12 +301,11 @@ def report(name: str, items: list[Item], ranked: list[list[tuple[str, float]]]) 
 
 # Settings compared by --select: the smoothing of complement naive Bayes. Its log-weights are
 # scaled by a sharpness chosen for the lowest log-loss on the tune slice (calibration).
-# (alpha, corpus weights) compared on the tune slice.
+# (alpha, corpus weights, class balance exponent) compared on the tune slice.
 SETTINGS = (
-    (0.03, {"sib": 1.0, "news": 0.75, "passages": 2.0}),
-    (0.03, {"sib": 0.5, "news": 1.0, "passages": 2.0}),
-    (0.03, {"sib": 1.0, "news": 1.0, "passages": 3.0}),
-    (0.03, {"sib": 0.5, "news": 0.5, "passages": 2.0}),
+    (0.03, {"sib": 1.0, "news": 0.75, "passages": 2.0}, 1.0),  # the shipped setting
+    (0.03, {"sib": 1.0, "news": 0.75, "passages": 2.0}, 0.75),
+    (0.03, {"sib": 1.0, "news": 0.75, "passages": 2.0}, 0.5),
 )
 SHARPNESS_GRID = (2.0, 3.0, 5.0, 8.0)
 
@@ -317,16 +319,16 @@ def select() -> None:
     idf = inverse_document_frequency(counts)
     x = feature_matrix([], idf, counts)
     x_tune = feature_matrix([i.text for i in tune], idf)
-    for alpha, weights in SETTINGS:
+    for alpha, weights, balance in SETTINGS:
         losses = {}
         for sharpness in SHARPNESS_GRID:
-            model = fit(fit_items, alpha, sharpness, weights, x)
+            model = fit(fit_items, alpha, sharpness, weights, x, balance)
             p = model.proba(x_tune)
             gold = [model.classes.index(i.label) for i in tune]
             losses[sharpness] = round(-float(np.mean(np.log(p[np.arange(len(tune)), gold] + 1e-12))), 3)
         best = min(losses, key=losses.get)
-        print(f"alpha={alpha} corpus weights {weights}: log-loss by sharpness {losses}", flush=True)
-        model = fit(fit_items, alpha, best, weights, x)
+        print(f"alpha={alpha} corpus weights {weights} balance {balance}: log-loss by sharpness {losses}", flush=True)
+        model = fit(fit_items, alpha, best, weights, x, balance)
         for corpus in ("news", "passages", "sib"):
             part = [i for i in tune if i.corpus == corpus]
             report(corpus, part, top_scores(model, idf, part))
@@ -342,12 +344,12 @@ def secondary_precision(model, idf: np.ndarray, items: list[Item]) -> None:
     print("  secondary precision by threshold  " + "  ".join(line))
 
 
-def train_and_save(alpha: float, sharpness: float) -> None:
+def train_and_save(alpha: float, sharpness: float, balance: float) -> None:
     data = splits()
     started = time.process_time()
     counts = count_matrix([i.text for i in data.train])
     idf = inverse_document_frequency(counts)
-    model = fit(data.train, alpha, sharpness, CORPUS_WEIGHT, feature_matrix([], idf, counts))
+    model = fit(data.train, alpha, sharpness, CORPUS_WEIGHT, feature_matrix([], idf, counts), balance)
     print(f"trained on {len(data.train)} items in {time.process_time() - started:.0f} s CPU")
     classes = model.classes
     weights = model.weights.astype(np.float16)
@@ -366,6 +368,10 @@ def train_and_save(alpha: float, sharpness: float) -> None:
 # Chosen with --select on the tune slice (see docs/topics.md).
 ALPHA = 0.03
 SHARPNESS = 5.0
+# Classes within a corpus weigh count^-BALANCE: 1 makes them all equal. 0.75 scored better on the
+# tune slice's news (macro-F1 0.50 against 0.41) but, trained on everything, cost SIB-200 dev items
+# in other scripts (bn 0.43, el 0.47, hi 0.53: below the 0.60 goal) and BBC60 (0.77 against 0.83).
+BALANCE = 1.0
 
 
 def main() -> int:
@@ -378,7 +384,7 @@ def main() -> int:
     if args.select:
         select()
     else:
-        train_and_save(ALPHA, SHARPNESS)
+        train_and_save(ALPHA, SHARPNESS, BALANCE)
     return 0
 
 
