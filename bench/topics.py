@@ -11,7 +11,7 @@ Evaluation sets (text, title and language only: no feed topic, no tags):
   accepts Science or Technology, geography Travel, Science or News, ...);
 - BBC60 (../shared/corpora/bbc-news-summary): five sections, exact topic among our 19. Evaluation
   only: nothing trains on it;
-- real pages: 120 English pages of ../shared/corpora/article-extraction-benchmark with topics a
+- real pages: 125 English pages of ../shared/corpora/article-extraction-benchmark with topics a
   reader accepts, labelled by hand for this project (DEV_LABELS); page text only.
 
 Per set: macro-F1 and accuracy of the first topic (against the training label of the item),
