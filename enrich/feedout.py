@@ -13,6 +13,7 @@ Feeds come in three scopes: everything, one per topic tab, one per language pres
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -271,8 +272,6 @@ def _tab_topics(record: Mapping) -> set[str]:
 
 def feed_documents(records: Sequence[Mapping], *, now: datetime) -> dict[str, bytes]:
     """Every scope's feed in both formats, by file name (``all.atom``, ``topic-art.json``...)."""
-    import json
-
     documents = {}
     for scope in feed_scopes(records):
         documents[f"{scope.name}.atom"] = atom_feed(records, scope, now=now)
@@ -281,6 +280,4 @@ def feed_documents(records: Sequence[Mapping], *, now: datetime) -> dict[str, by
 
 
 def json_dumps(document: dict) -> bytes:
-    import json
-
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

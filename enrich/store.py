@@ -624,6 +624,119 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# -- the reader API's snapshot (enrich/api.py) ------------------------------------------------------
+# The API never reads the pipeline's file in place: DuckDB lets one process write, and any reader,
+# read-only or not, keeps that writer out. It serves a private copy instead, prepared once per copy
+# with the reader's records materialised, so a request is one scan of one table: no joins, no correlated subqueries.
+API_TABLE = "api_articles"
+API_COLUMNS_SQL = f"""
+    CREATE OR REPLACE TABLE {API_TABLE} AS
+    SELECT sha256(r.url)[1:16] AS id, r.*,
+           lower(concat_ws(' ', r.title, array_to_string(r.summary, ' '), a.text)) AS search_doc
+    FROM ({READER_SQL}) r JOIN articles a ON a.url = r.url
+"""
+API_CARD_EXCLUDE = ("search_doc",)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleQuery:
+    """Filters of ``GET /articles``; ``after`` is the (published_at, url) of the last card already seen."""
+
+    topic: str | None = None
+    language: str | None = None
+    kind: str | None = None
+    feed: str | None = None
+    since: datetime | None = None
+    terms: tuple[str, ...] = ()
+    after: tuple[datetime, str] | None = None
+    limit: int = 20
+
+
+class ApiSnapshot:
+    """Queries over a prepared private copy of the database; one per copy, shared by threads."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    @classmethod
+    def prepare(cls, path: Path) -> ApiSnapshot:
+        """Open the private copy at ``path`` (migrating it if older) and materialise the reader's records."""
+        con = _connect(path, read_only=False, wait_seconds=0)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            Store(con).migrate()
+            con.execute(API_COLUMNS_SQL, [EPOCH])
+        except Exception:
+            con.close()
+            raise
+        return cls(con)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _rows(self, sql: str, params: Sequence) -> list[dict]:
+        cursor = self._con.cursor()  # one cursor per call: connections are not shared across threads
+        try:
+            result = cursor.execute(sql, params)
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row)) for row in result.fetchall()]
+        finally:
+            cursor.close()
+
+    def articles(self, query: ArticleQuery) -> list[dict]:
+        """Cards matching ``query``, newest first, ties by URL: the keyset the cursor continues."""
+        where, params = [], []
+        for column, value in (("language", query.language), ("kind", query.kind), ("feed_url", query.feed)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if query.topic is not None:
+            where.append("list_contains(topics, ?)")
+            params.append(query.topic)
+        if query.since is not None:
+            where.append("published_at >= ?")
+            params.append(query.since)
+        for term in query.terms:
+            where.append("contains(search_doc, ?)")
+            params.append(term.lower())
+        if query.after is not None:
+            where.append("(published_at < ? OR (published_at = ? AND url > ?))")
+            params += [query.after[0], query.after[0], query.after[1]]
+        sql = (f"SELECT * EXCLUDE ({', '.join(API_CARD_EXCLUDE)}) FROM {API_TABLE}"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY published_at DESC, url LIMIT ?")
+        return self._rows(sql, [*params, query.limit])
+
+    def article(self, article_id: str) -> dict | None:
+        rows = self._rows(f"SELECT * EXCLUDE ({', '.join(API_CARD_EXCLUDE)}) FROM {API_TABLE} WHERE id = ?",
+                          [article_id])
+        return rows[0] if rows else None
+
+    def topic_counts(self) -> dict[str, int]:
+        """Articles per stored topic (as spelled in the store) and the total under ``None``."""
+        rows = self._rows(f"SELECT t AS topic, count(DISTINCT id) AS n FROM "
+                          f"(SELECT id, unnest(topics) AS t FROM {API_TABLE}) GROUP BY t", [])
+        total = self._rows(f"SELECT count(*) AS n FROM {API_TABLE}", [])[0]["n"]
+        return {row["topic"]: row["n"] for row in rows} | {None: total}
+
+    def language_counts(self) -> dict[str | None, int]:
+        rows = self._rows(f"SELECT language, count(*) AS n FROM {API_TABLE} GROUP BY language ORDER BY language", [])
+        return {row["language"]: row["n"] for row in rows}
+
+    def feed_health(self) -> list[dict]:
+        """Every subscribed feed with its polling state and how many of the reader's articles it gave."""
+        return self._rows(
+            f"""SELECT f.url, f.title, f.topic, f.language, f.added_at, f.last_polled_at, f.last_success_at,
+                       f.last_status, f.http_status, f.consecutive_failures, f.last_error, f.bozo_reason,
+                       f.next_poll_at, coalesce(f.gone, false) AS gone,
+                       (SELECT count(*) FROM {API_TABLE} a WHERE a.feed_url = f.url) AS articles
+                FROM feeds f ORDER BY f.url""", [])
+
+    def last_run(self) -> dict | None:
+        rows = self._rows("SELECT * FROM runs ORDER BY started_at DESC LIMIT 1", [])
+        return rows[0] if rows else None
+
+
 def _is_lock_error(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
 

@@ -387,6 +387,30 @@ def feeds_export_opml(
         sys.stdout.write(document.decode())
 
 
+
+# -- enrich api: the read-only JSON API and enriched feeds (enrich/api.py) --------------------------
+@app.command()
+def api(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; loopback unless you mean to expose it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the read-only JSON API and the enriched Atom / JSON feeds (docs at /docs)."""
+    import uvicorn
+
+    from enrich.api import create_app
+
+    db = _db(db)
+    if not db.exists():
+        console.print(f"[red]error:[/] no database at {db}; run `enrich run` or `enrich demo` first, or pass --db")
+        raise typer.Exit(2)
+    console.print(f"serving {db} at http://{host}:{port}/ (docs at /docs); Ctrl-C stops")
+    try:
+        uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+    except OSError as exc:
+        console.print(f"[red]error:[/] cannot listen on {host}:{port}: {exc}; pick another with --port")
+        raise typer.Exit(1) from None
+
 def main() -> None:
     app()
 
