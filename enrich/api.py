@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +50,10 @@ log = logging.getLogger("enrich.api")
 
 # How often the refresher looks at the database file; a reader sees a run's batch about this late.
 CHECK_SECONDS = 1.0
+# Preparing a snapshot costs CPU (3 s for 100,000 articles, bench/api.py); during a run the file
+# changes with every batch, so the refresher waits long enough to spend at most this share of the
+# time preparing. Small stores refresh every check; large ones lag a run by a few seconds more.
+REFRESH_SHARE = 0.2
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 # More search terms than this are refused: each one is a scan of every stored text.
@@ -94,6 +99,7 @@ class SnapshotKeeper:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _generation: int = 0
+    _not_before: float = 0.0
     busy_since: datetime | None = None
     last_error: str | None = None
 
@@ -133,7 +139,8 @@ class SnapshotKeeper:
 
     def refresh(self) -> bool:
         """Take a new snapshot if the file changed and is free; True when one was taken."""
-        if self._current is not None and self._signature() == self._current.signature:
+        if self._current is not None and (self._signature() == self._current.signature
+                                          or time.monotonic() < self._not_before):
             return False
         self._generation += 1
         target = self.workdir / f"snapshot-{self._generation}.duckdb"
@@ -152,7 +159,9 @@ class SnapshotKeeper:
             self.last_error = str(exc)
             return False
         taken_at = datetime.now(UTC)
+        started = time.monotonic()
         held = _Held(ApiSnapshot.prepare(target), target, taken_at, signature)
+        self._not_before = time.monotonic() + (time.monotonic() - started) / REFRESH_SHARE
         with self._lock:
             old, self._current = self._current, held
             self.busy_since = None

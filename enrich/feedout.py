@@ -15,13 +15,14 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from lxml import etree
 
-from enrich.preview import TOPICS, article_slug, safe_href, topic_slug
+from enrich.preview import TOPICS, article_page, article_slug, safe_href, topic_slug
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ENRICH_NS = "https://github.com/enrich/enrich/ns/feed"
@@ -32,11 +33,16 @@ FEED_ITEMS = 100
 # happens to be hosted, so moving the site does not make readers see every item again.
 TAG_PREFIX = "tag:enrich.local,2026:"
 GENERATOR = "enrich"
+# Where `enrich preview` writes the feeds (beside the HTML) and where the API serves them.
+FEEDS_DIR = "feeds"
 FEED_AUTHOR = "enrich"
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+# An ISO 639 code; "und" (undetermined) says nothing a reader could use, so it is left out.
+_LANGUAGE = re.compile(r"^(?!und$)[a-z]{2,3}$")
 # XML 1.0 forbids most control characters even as references; strangers' feeds carry them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CANONICAL_TOPIC = {topic.casefold(): topic for topic in TOPICS}
+# Our own page of an article, for an entry that had no link of its own.
+PageUrl = Callable[[Mapping], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +99,34 @@ def quotes_with_speakers(record: Mapping) -> list[dict]:
 
 
 def original_link(record: Mapping) -> str | None:
-    """The article's own http(s) address: the entry link (the stored URL), else the page's canonical URL."""
-    return safe_href(record.get("url")) or safe_href(record.get("canonical_url"))
+    """The article's own http(s) address: the entry link (the stored URL), else the page's canonical URL.
+
+    An entry without a link is stored as ``<feed URL>#entry-<hash>`` (:func:`enrich.urls.entry_identity`);
+    that names the entry, not a page, so it is no link to the original.
+    """
+    url = record.get("url")
+    if url and urlsplit(url).fragment.startswith("entry-"):
+        url = None
+    return safe_href(url) or safe_href(record.get("canonical_url"))
+
+
+def item_id(record: Mapping) -> str:
+    """The item's id in both formats: a tag URI ending in the API's article id, never a fetchable URL.
+
+    Not the article URL itself: readers (feedparser among them) take a URL-shaped id of an entry
+    without a link for its link, which for a linkless entry would be the feed it came from.
+    """
+    return f"{TAG_PREFIX}article/{article_slug(record['url'])}"
+
+
+def item_link(record: Mapping, page_url: PageUrl | None) -> str | None:
+    """The original, else (an entry that never had a link) our own page of the article, if we have one."""
+    return original_link(record) or (page_url(record) if page_url else None)
+
+
+def preview_page(record: Mapping) -> str:
+    """The article's page of ``enrich preview``, relative to the feeds' folder beside it."""
+    return f"../{article_page(record['url'])}"
 
 
 def summary_text(record: Mapping) -> str:
@@ -144,8 +176,11 @@ def enrich_extension(record: Mapping) -> dict:
 
 # -- JSON Feed 1.1 --------------------------------------------------------------------------------
 def json_feed(records: Sequence[Mapping], scope: FeedScope = ALL, *, feed_url: str | None = None,
-              home_page_url: str | None = None) -> dict:
-    """A JSON Feed 1.1 document (a dict ready for ``json.dumps``) of the scope's newest records."""
+              home_page_url: str | None = None, page_url: PageUrl | None = None) -> dict:
+    """A JSON Feed 1.1 document (a dict ready for ``json.dumps``) of the scope's newest records.
+
+    ``page_url`` gives our own page of an article whose entry had no link (see :func:`item_link`).
+    """
     document: dict = {"version": JSON_FEED_VERSION, "title": scope.title}
     if home_page_url:
         document["home_page_url"] = home_page_url
@@ -154,13 +189,13 @@ def json_feed(records: Sequence[Mapping], scope: FeedScope = ALL, *, feed_url: s
     if scope.language:
         document["language"] = scope.language
     document["authors"] = [{"name": FEED_AUTHOR}]
-    document["items"] = [_json_item(r) for r in select(records, scope)]
+    document["items"] = [_json_item(r, page_url) for r in select(records, scope)]
     return document
 
 
-def _json_item(record: Mapping) -> dict:
-    item: dict = {"id": record["url"]}
-    if link := original_link(record):
+def _json_item(record: Mapping, page_url: PageUrl | None) -> dict:
+    item: dict = {"id": item_id(record)}
+    if link := item_link(record, page_url):
         item["url"] = link
     if record.get("title"):
         item["title"] = _clean(record["title"])
@@ -182,8 +217,8 @@ def _json_item(record: Mapping) -> dict:
 
 
 # -- Atom 1.0 -------------------------------------------------------------------------------------
-def atom_feed(records: Sequence[Mapping], scope: FeedScope = ALL, *, now: datetime,
-              feed_url: str | None = None, home_page_url: str | None = None) -> bytes:
+def atom_feed(records: Sequence[Mapping], scope: FeedScope = ALL, *, now: datetime, feed_url: str | None = None,
+              home_page_url: str | None = None, page_url: PageUrl | None = None) -> bytes:
     """An Atom 1.0 document (UTF-8 bytes) of the scope's newest records.
 
     ``updated`` is the newest item's time (``now`` for an empty feed), so the same records give the
@@ -206,7 +241,7 @@ def atom_feed(records: Sequence[Mapping], scope: FeedScope = ALL, *, now: dateti
     if home_page_url:
         etree.SubElement(root, a.q("link"), rel="alternate", href=home_page_url, type="text/html")
     for record in items:
-        root.append(_atom_entry(a, record, now))
+        root.append(_atom_entry(a, record, now, page_url))
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
@@ -221,11 +256,11 @@ class _AtomBuilder:
         return element
 
 
-def _atom_entry(a: _AtomBuilder, record: Mapping, now: datetime):
+def _atom_entry(a: _AtomBuilder, record: Mapping, now: datetime, page_url: PageUrl | None):
     entry = etree.Element(a.q("entry"))
     if record.get("language") and _LANGUAGE.match(record["language"]):
         entry.set("{http://www.w3.org/XML/1998/namespace}lang", record["language"])
-    a.text(entry, "id", record["url"])
+    a.text(entry, "id", item_id(record))
     a.text(entry, "title", record.get("title") or "(untitled)", type="text")
     published = record.get("published_at")
     a.text(entry, "updated", rfc3339(published if published is not None else now))
@@ -234,7 +269,7 @@ def _atom_entry(a: _AtomBuilder, record: Mapping, now: datetime):
     if record.get("author"):
         author = etree.SubElement(entry, a.q("author"))
         a.text(author, "name", record["author"])
-    if link := original_link(record):
+    if link := item_link(record, page_url):
         etree.SubElement(entry, a.q("link"), rel="alternate", href=link, type="text/html")
     for topic in dict.fromkeys(str(t) for t in record.get("topics") or ()):
         etree.SubElement(entry, a.q("category"), term=_clean(topic))
@@ -271,10 +306,12 @@ def _tab_topics(record: Mapping) -> set[str]:
 
 
 def feed_documents(records: Sequence[Mapping], *, now: datetime) -> dict[str, bytes]:
-    """Every scope's feed in both formats, by file name (``all.atom``, ``topic-art.json``...)."""
+    """Every scope's feed in both formats, by file name (``all.atom``, ``topic-art.json``...), for
+    ``enrich preview``. In Atom a linkless entry links to its preview page, relative to the feed (Atom
+    resolves relative links against the document); JSON Feed has no base URL, so there it has none."""
     documents = {}
     for scope in feed_scopes(records):
-        documents[f"{scope.name}.atom"] = atom_feed(records, scope, now=now)
+        documents[f"{scope.name}.atom"] = atom_feed(records, scope, now=now, page_url=preview_page)
         documents[f"{scope.name}.json"] = json_dumps(json_feed(records, scope))
     return documents
 

@@ -218,6 +218,7 @@ def _layout(*, title: str, lang: str, root: str, active: str | None, counts: Map
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">
 <meta name="referrer" content="no-referrer">
+<link rel="alternate" type="application/atom+xml" title="enrich · all articles" href="{root}feeds/all.atom">
 <title>{_e(title)}</title>
 <style>{CSS}</style>
 </head>

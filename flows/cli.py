@@ -318,14 +318,21 @@ def preview(
     out: Annotated[Path, typer.Option("--out", help="Folder for the static site.")] = Path("site"),
     db: DbOption = None,
 ) -> None:
-    """Render the reader's pages as static HTML: one index per topic tab, one page per article."""
+    """Render the reader's pages as static HTML (one index per topic tab, one page per article) and its feeds."""
+    from enrich.feedout import FEEDS_DIR, feed_documents
     from enrich.preview import render_site
 
     if out.exists() and not out.is_dir():
         raise _usage_error(f"--out {out} is a file; give a folder for the site")
     records = _with_store(_db(db), lambda store: store.reader_records())
-    written = render_site(records, out, now=datetime.now(UTC))
-    stdout.print(f"{len(records)} articles, {len(written)} pages -> {out / 'index.html'}")
+    now = datetime.now(UTC)
+    written = render_site(records, out, now=now)
+    (out / FEEDS_DIR).mkdir(parents=True, exist_ok=True)
+    feeds = feed_documents(records, now=now)
+    for name, body in feeds.items():
+        (out / FEEDS_DIR / name).write_bytes(body)
+    stdout.print(f"{len(records)} articles, {len(written)} pages -> {out / 'index.html'}; "
+                 f"{len(feeds)} Atom and JSON feeds -> {out / FEEDS_DIR}")
 
 
 @feeds_app.command("add")
