@@ -138,16 +138,18 @@ def writer(path: str, stop, batches, interval: float = 0.5) -> None:
         time.sleep(interval)
 
 
-def timed(client: httpx.Client, url: str, params: dict, count: int) -> tuple[list[float], int]:
-    """Wall-clock milliseconds of ``count`` requests, and how many were answered from a stale snapshot."""
-    samples, stale = [], 0
+def timed(client: httpx.Client, url: str, params: dict, count: int) -> tuple[list[float], int, set[str]]:
+    """Wall-clock milliseconds of ``count`` requests, how many were answered from a stale snapshot,
+    and the snapshots (their times) that answered."""
+    samples, stale, snapshots = [], 0, set()
     for _ in range(count):
         start = time.perf_counter()
         response = client.get(url, params=params)
         samples.append((time.perf_counter() - start) * 1000)
         response.raise_for_status()
         stale += "x-enrich-stale" in response.headers
-    return samples, stale
+        snapshots.add(response.headers["x-enrich-snapshot"])
+    return samples, stale, snapshots
 
 
 def p95(samples: list[float]) -> float:
@@ -206,7 +208,7 @@ def main() -> None:
         print(f"{'case':28} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms/req':>11}")
         for name, params in cases.items():
             before = sum(process.cpu_times()[:2])
-            samples, _ = timed(client, "/articles", params, args.requests)
+            samples, _, _ = timed(client, "/articles", params, args.requests)
             cpu_ms = (sum(process.cpu_times()[:2]) - before) * 1000 / args.requests
             print(f"{name:28} {statistics.median(samples):8.1f} {p95(samples):8.1f} {cpu_ms:11.1f}")
 
@@ -217,9 +219,9 @@ def main() -> None:
         try:
             print("\nduring a run (a writer upserts 25 articles every 0.5 s):")
             for name in ("first page", "topic=Science", "q=rare word"):
-                samples, stale = timed(client, "/articles", cases[name], args.requests)
+                samples, stale, snapshots = timed(client, "/articles", cases[name], args.requests)
                 print(f"{name:28} {statistics.median(samples):8.1f} {p95(samples):8.1f}   "
-                      f"stale answers {stale}/{len(samples)}")
+                      f"stale answers {stale}/{len(samples)}, snapshots answering {len(snapshots)}")
         finally:
             stop.set()
             run.join()

@@ -413,9 +413,15 @@ def _feed(request: Request, snapshot: ApiSnapshot, held: _Held, name: str, fmt: 
     records = snapshot.articles(ArticleQuery(topic=scope.topic, language=scope.language, limit=FEED_ITEMS))
     self_url = str(request.url.replace(query=""))
     home = str(request.base_url)
+
+    def own_page(record: Mapping) -> str:  # for an entry that had no link of its own
+        return f"{home}articles/{article_slug(record['url'])}"
+
     if fmt == "atom":
-        return atom_feed(records, scope, now=held.taken_at, feed_url=self_url, home_page_url=home), ATOM_TYPE
-    return json_dumps(json_feed(records, scope, feed_url=self_url, home_page_url=home)), JSON_FEED_TYPE
+        body = atom_feed(records, scope, now=held.taken_at, feed_url=self_url, home_page_url=home, page_url=own_page)
+        return body, ATOM_TYPE
+    document = json_feed(records, scope, feed_url=self_url, home_page_url=home, page_url=own_page)
+    return json_dumps(document), JSON_FEED_TYPE
 
 
 def topic_tabs(counts: Mapping[str | None, int]) -> list[dict]:
