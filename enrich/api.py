@@ -83,8 +83,12 @@ class _Held:
 
     def dispose(self) -> None:
         self.snapshot.close()
+        self.remove_files(self.path)
+
+    @staticmethod
+    def remove_files(path: Path) -> None:
         for suffix in ("", ".wal"):
-            Path(str(self.path) + suffix).unlink(missing_ok=True)
+            Path(str(path) + suffix).unlink(missing_ok=True)
 
 
 @dataclass
@@ -160,7 +164,13 @@ class SnapshotKeeper:
             return False
         taken_at = datetime.now(UTC)
         started = time.monotonic()
-        held = _Held(ApiSnapshot.prepare(target), target, taken_at, signature)
+        try:
+            snapshot = ApiSnapshot.prepare(target)
+        except StoreError as exc:  # e.g. a file from newer code; the last good snapshot stays
+            self.last_error = str(exc)
+            _Held.remove_files(target)
+            return False
+        held = _Held(snapshot, target, taken_at, signature)
         self._not_before = time.monotonic() + (time.monotonic() - started) / REFRESH_SHARE
         with self._lock:
             old, self._current = self._current, held

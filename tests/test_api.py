@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -53,8 +55,8 @@ def records(db) -> list[dict]:
         return store.reader_records()
 
 
-@pytest.fixture(scope="module")
-def base(db) -> str:
+@contextmanager
+def serving(db: Path) -> Iterator[str]:
     """The API served by uvicorn on a free loopback port, in a thread of this process."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -66,10 +68,18 @@ def base(db) -> str:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def base(db) -> Iterator[str]:
+    with serving(db) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -302,6 +312,20 @@ def test_a_writer_gets_the_file_while_the_api_runs(client, db):
     client.get("/topics")
     with open_store(db, wait_seconds=5) as store:  # waits at most for one snapshot copy
         assert store.schema_version() > 0
+
+
+def test_no_database_yet_is_a_503_to_retry_then_data_once_it_exists(db, tmp_path):
+    later = tmp_path / "later.duckdb"
+    with serving(later) as url, httpx.Client(base_url=url, timeout=10) as c:
+        response = c.get("/articles")
+        assert response.status_code == 503 and response.headers["retry-after"] == "1"
+        assert "does not exist" in response.json()["error"]
+        shutil.copyfile(db, later)
+        for _ in range(100):
+            if (response := c.get("/topics")).status_code == 200:
+                break
+            time.sleep(CHECK_SECONDS)
+        assert response.json()["topics"][0]["count"] == DEMO_ARTICLES
 
 
 # -- the command --------------------------------------------------------------------------------------
