@@ -105,6 +105,7 @@ class SnapshotKeeper:
     _generation: int = 0
     _not_before: float = 0.0
     busy_since: datetime | None = None
+    behind_since: datetime | None = None  # the file changed after the snapshot being served
     last_error: str | None = None
 
     def start(self) -> None:
@@ -143,9 +144,12 @@ class SnapshotKeeper:
 
     def refresh(self) -> bool:
         """Take a new snapshot if the file changed and is free; True when one was taken."""
-        if self._current is not None and (self._signature() == self._current.signature
-                                          or time.monotonic() < self._not_before):
-            return False
+        if self._current is not None:
+            if self._signature() == self._current.signature:
+                return False
+            self.behind_since = self.behind_since or datetime.now(UTC)
+            if time.monotonic() < self._not_before:
+                return False
         self._generation += 1
         target = self.workdir / f"snapshot-{self._generation}.duckdb"
         try:
@@ -174,7 +178,7 @@ class SnapshotKeeper:
         self._not_before = time.monotonic() + (time.monotonic() - started) / REFRESH_SHARE
         with self._lock:
             old, self._current = self._current, held
-            self.busy_since = None
+            self.busy_since = self.behind_since = None
             self.last_error = None
             if old is not None:
                 old.retired = True
@@ -287,8 +291,8 @@ def respond(request: Request, body: bytes, media_type: str, held: _Held | None, 
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
     if held is not None:
         headers["X-Enrich-Snapshot"] = rfc3339(held.taken_at)
-    if keeper is not None and keeper.busy_since is not None:
-        headers["X-Enrich-Stale"] = "database busy since " + rfc3339(keeper.busy_since)
+    if keeper is not None and keeper.behind_since is not None:
+        headers["X-Enrich-Stale"] = "the database changed at " + rfc3339(keeper.behind_since)
     if status == 200 and _matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return Response(body, status_code=status, media_type=media_type, headers=headers)
@@ -403,6 +407,10 @@ def create_app(db_path: Path, *, check_seconds: float = CHECK_SECONDS) -> FastAP
     @app.get("/feeds/{name}.json", summary="An enriched JSON Feed 1.1: all, topic-<slug>, language-<code>")
     def get_json_feed(request: Request, name: str) -> Response:
         return with_snapshot(request, lambda snapshot, held: _feed(request, snapshot, held, name, "json"))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # browsers ask; an empty answer keeps a 404 out of their consoles
+        return Response(status_code=204)
 
     @app.get("/", summary="A page linking the feeds and the API", include_in_schema=False)
     def index(request: Request) -> Response:

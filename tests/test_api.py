@@ -370,8 +370,10 @@ def test_the_index_page_in_chromium(base, client):
             for i, tab in enumerate(tabs):
                 assert items.nth(i).locator(".count").inner_text() == str(tab["count"])
             assert page.locator('link[rel="alternate"][type="application/atom+xml"]').count() == 20
-            page.locator("ul.tabs li").nth(0).get_by_text("JSON Feed").click()
-            assert page.url.endswith("/feeds/all.json")
+            with page.expect_navigation() as navigation:
+                page.locator("ul.tabs li").nth(1).get_by_role("link", name=TOPICS[0]).click()
+            assert navigation.value.status == 200
+            assert page.url.endswith(f"/articles?topic={TOPICS[0]}")
             assert problems == []
         finally:
             browser.close()
