@@ -229,7 +229,7 @@ def main() -> None:
         ended = time.monotonic()
         print(f"writer committed {batches.value} batches while the API answered")
         while not client.get("/articles", params={"feed": "https://feed0.example/rss", "kind": "News",
-                                                   "since": NOW.date().isoformat(), "limit": 1}).json()["articles"]:
+                                                   "since": (NOW + timedelta(hours=1)).isoformat(), "limit": 1}).json()["articles"]:
             time.sleep(0.5)
         print(f"the run's articles were served {time.monotonic() - ended:.0f} s after it ended")
     finally:
