@@ -132,8 +132,8 @@ def writer(path: str, stop, batches, interval: float = 0.5) -> None:
                 """INSERT INTO articles (url, feed_url, title, published_at, language, kind, topics, summary,
                                          key_quotes, text, text_source, status, first_seen_at)
                    SELECT 'https://new.example/' || ? || '/' || i, 'https://feed0.example/rss', 'New ' || i, now(),
-                          'en', 'News', ['Technology'], ['A new one.'], [], 'new text', 'page', 'ok', now()
-                   FROM range(25) t(i)""", [n])
+                          'en', 'News', ['Technology'], ['A new one.'], [], 'runbatch' || ? || 'x', 'page', 'ok', now()
+                   FROM range(25) t(i)""", [n, n])
         n += 1
         batches.value = n
         time.sleep(interval)
@@ -228,10 +228,10 @@ def main() -> None:
             run.join()
         ended = time.monotonic()
         print(f"writer committed {batches.value} batches while the API answered")
-        while not client.get("/articles", params={"feed": "https://feed0.example/rss", "kind": "News",
-                                                   "since": (NOW + timedelta(hours=1)).isoformat(), "limit": 1}).json()["articles"]:
+        last = f"runbatch{batches.value - 1}x"
+        while not client.get("/articles", params={"q": last, "limit": 1}).json()["articles"]:
             time.sleep(0.5)
-        print(f"the run's articles were served {time.monotonic() - ended:.0f} s after it ended")
+        print(f"the run's last batch was served {time.monotonic() - ended:.0f} s after the run ended")
     finally:
         server.terminate()
         server.wait()
