@@ -736,7 +736,7 @@ class ApiSnapshot:
         records = self._records([article_id])
         return records[0] if records else None
 
-    def topic_counts(self) -> dict[str, int]:
+    def topic_counts(self) -> dict[str | None, int]:
         """Articles per stored topic (as spelled in the store) and the total under ``None``."""
         rows = self._rows(f"SELECT t AS topic, count(DISTINCT id) AS n FROM "
                           f"(SELECT id, unnest(topics) AS t FROM {API_TABLE}) GROUP BY t", [])
