@@ -6,11 +6,9 @@ upserts keyed on the article URL, so running the pipeline twice stores nothing t
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-
-
-import json
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
