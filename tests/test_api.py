@@ -44,8 +44,18 @@ def demo_db(prefect_harness, demo_base, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def db(demo_db, tmp_path_factory) -> Path:
+    """A copy of the demo database in which at least one article has related articles.
+
+    The related lists are the linking stage's; should the demo run find none, two are written the
+    way it writes them, so the card's related articles are tested either way.
+    """
     path = tmp_path_factory.mktemp("api") / "enriched.duckdb"
     shutil.copyfile(demo_db, path)
+    with open_store(path) as store:
+        if not store.query("SELECT count(*) FROM related")[0][0]:
+            urls = [r["url"] for r in store.reader_records()]
+            store.query("INSERT INTO related VALUES (?, ?, 0.42, 1, 'test'), (?, ?, 0.21, 2, 'test')",
+                        [urls[0], urls[1], urls[0], urls[2]])
     return path
 
 
