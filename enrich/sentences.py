@@ -119,7 +119,7 @@ _BEFORE_NUMBER = {
 }
 NEVER_FINAL_ABBREVIATIONS = {lang: frozenset(words.split()) for lang, words in _NEVER_FINAL.items()}
 NUMBER_ABBREVIATIONS = {lang: frozenset(words.split()) for lang, words in _BEFORE_NUMBER.items()}
-_LAST_WORD = re.compile(r"(?:^|[\s(])(\w{1,6})\.$")
+_LAST_WORD = re.compile(r"(?:^|[\s('’])(\w{1,6})\.$")
 
 
 def _after_abbreviation(previous: str, following: str, language: str) -> bool:
