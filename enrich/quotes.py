@@ -36,7 +36,7 @@ W_SPEECH = 2.0  # a direct quotation with a speech verb next to it
 W_QUOTED = 1.0  # quotation marks without a speech verb
 W_SPEAKER = 1.0  # ... and the speaker is named (issue 12: the reader prints "— Name")
 W_NUMBER = 0.8  # carries a figure
-W_CLAIM = 0.5  # a striking claim: a superlative or an absolute ("the first", "never", "a record")
+W_CLAIM = 0.8  # a striking claim, worth a figure: a superlative or an absolute ("the first", "never", "a record")
 W_CENTRAL = 1.0  # shares the article's frequent content words (0..1 scaled)
 W_LENGTH = 0.3  # comfortable length for a pull quote
 P_QUESTION = 1.5
@@ -115,7 +115,7 @@ BOILERPLATE = re.compile(
 # Lines about the page rather than the story: editor's notes, tables of contents, pointers
 # elsewhere, sharing and signing up. Seen picked as key quotes on the benchmark pages (issue 12).
 META = re.compile(
-    r"(?=[cdeflmrst])"
+    r"(?=[cdefilmrst])"
     r"(?:editor[’']?s[’']? note|in this (?:article|story|post|guide)|more information\b.{0,80}\b(?:can be found|is available)|"
     r"can be found here|click here|sign up|follow us|find out more|learn more|for more information|read the full|"
     r"share this|subscribe to|like us on|don[’']?t miss|see also|related (?:articles?|stories|coverage)|"
@@ -126,7 +126,7 @@ META = re.compile(
 # the same in the other languages we quote (de, es, fr, it, pt). Not inside a quotation: there
 # it is someone speaking.
 CALL_TO_ACTION = re.compile(
-    r"(?=[abcdefghijlmorstvw])"
+    r"(?=[abcdefghijklmorstvw])"
     r"(?:(?:click|tap|subscribe|sign|follow|download|join|register|visit|check out|learn|find out|read|watch|"
     r"listen|shop|buy|order|book|call|contact|email|e-mail|tell us|let us know|share|like|don[’']?t forget|"
     r"do not forget|make sure|be sure|remember to|head to|head over|discover|explore|enter|apply|donate|grab|"
@@ -139,7 +139,7 @@ CALL_TO_ACTION = re.compile(
 )
 # Superlatives and absolutes that make a claim worth pulling out (English, German, Spanish, French).
 CLAIM = re.compile(
-    r"(?=[abefhjlmnoprsuwgdeèé])"
+    r"(?=[abdefghjlmnoprsuwèéú])"
     r"(?:\b(?:first|largest|biggest|highest|lowest|fastest|best|worst|most|least|never|record|only|every|"
     r"unprecedented|historic|all-time|ever|"
     r"erste|größte|höchste|niemals|nie|rekord|einzige|"
