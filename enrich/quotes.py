@@ -87,9 +87,16 @@ _SPEAKER_BEFORE = re.compile(
     rf"((?:{_NAME}\s){{0,3}}{_NAME}),?\s+(?:[a-z]+ly\s+|later\s+)?(?:{_SAID})\b"
 )
 _SPEAKER_JA = re.compile(r"と(\S{1,8}?さん)は")
-# "Omar Lamrani, a senior analyst at Stratfor, told ...": a full name, an apposition, the verb.
+# "Omar Lamrani, a senior analyst at Stratfor, told ...", "Mark Milley, chairman of ..., told":
+# a full name, an apposition in lower case, the verb.
 _SPEAKER_APPOSITION = re.compile(
-    rf"((?:{_NAME}\s){{1,3}}{_NAME}), (?:a|an|the|who|one)\b[^\"“”„«»]{{2,100}}?,\s+(?:{_SAID})\b"
+    rf"((?:{_NAME}\s){{1,3}}{_NAME}), [a-z][^\"“”„«»]{{2,100}}?,\s+(?:{_SAID})\b"
+)
+# The end of a phrase a capitalised run continues: "the envoy in Brussels, said", "of Staff".
+_INSIDE_PHRASE = re.compile(r"\b(?:of|for|in|at|the|from|to|and|on|with|by)\s+$")
+NOT_A_NAME = frozenset(
+    "that this these those it he she they we i you there here then on in at after before when while "
+    "monday tuesday wednesday thursday friday saturday sunday the a an but and so also".split()
 )
 # "said a WeWork spokesperson": the capitalised word names an organisation, not the speaker.
 _ROLE_AFTER = re.compile(
@@ -174,9 +181,20 @@ def attribute_speaker(sentence: str) -> str | None:
     """The person a direct quotation is attributed to, by rules, when the sentence names one."""
     for pattern in (_SPEAKER_AFTER, _SPEAKER_APPOSITION, _SPEAKER_BEFORE, _SPEAKER_JA):
         match = pattern.search(sentence)
-        if match and not _ROLE_AFTER.match(sentence, match.end(1)):
+        if match and _names_a_speaker(sentence, match):
             return match.group(1).strip(" ,.")
     return None
+
+
+def _names_a_speaker(sentence: str, match: re.Match) -> bool:
+    """Is the capitalised run the rules found a speaker, not an organisation, a pronoun or a phrase?"""
+    words = match.group(1).split()
+    return not (
+        _ROLE_AFTER.match(sentence, match.end(1))  # "said a WeWork spokesperson"
+        or _INSIDE_PHRASE.search(sentence, 0, match.start(1))  # "chairman of the Joint Chiefs of Staff, told"
+        or words[0].lower() in NOT_A_NAME  # "That said", "She added", "On Monday, ... warned"
+        or (len(words) == 1 and words[0].isupper() and len(words[0]) > 1)  # "WHO said"
+    )
 
 
 def _outside_quotes(doc: Doc) -> list[tuple[int, int]]:

@@ -521,6 +521,11 @@ def test_figures_and_striking_claims_beat_plain_sentences():
         ("Omar Lamrani, a senior analyst at Stratfor, the Texas firm, told reporters that “it is over.”",
          "Omar Lamrani"),
         ("“Experiments like this pay off,” Dylan Nelson, a fellow at the Max Planck Institute, said.", "Dylan Nelson"),
+        ("That said, the agency says the border “remains the main entry point” for the drug.", None),
+        ("On Monday, the party newspaper warned that there is “absolutely no room for compromise”.", None),
+        ("General Mark Milley, chairman of the Joint Chiefs of Staff, told reporters it was “a good day”.",
+         "General Mark Milley"),
+        ("“It was the right decision,” WHO said in a statement on Tuesday about the 2026 outbreak.", None),
     ],
 )
 def test_speakers_by_apposition_and_not_an_organisation(sentence, speaker):
