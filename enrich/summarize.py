@@ -384,7 +384,7 @@ def _lead_picks(unique: Sequence[Candidate], language: str, count: int) -> list[
     picker = _Picker(unique, language)
     while len(picker.picked) < count and picker.pick(range(len(unique))) is not None:
         pass
-    return picker.picked or [0]  # every candidate leans on something: the lead rather than nothing
+    return picker.picked  # empty when every candidate leans on a sentence that is not one: no summary, not a wrong one
 
 
 def rank_sentences(
@@ -411,8 +411,6 @@ def rank_sentences(
         lead = [int(i) for i in numpy.argsort(-score[:LEAD_WINDOW], kind="stable") if picker.eligible(int(i), rest)]
         if lead:
             picked = [*rest, lead[0]]
-    if not picked:
-        return _lead_picks(ranked, language, count)
     return sorted(picked)
 
 

@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from conftest import shared_or_skip
 
 from enrich.extract import extract_article
@@ -18,6 +20,7 @@ from enrich.summarize import (
     _summarizer,
     candidates,
     graph_rank,
+    strip_dateline,
     summarize,
     summary_length,
 )
@@ -58,12 +61,15 @@ def assert_good_summary(summary: tuple[str, ...], sentences: list[str], text: st
     for sentence in summary:
         assert sentence in text, "not verbatim"
         assert is_complete_sentence(sentence), "a heading or fragment"
-        # A summary sentence is a whole sentence of the input, or one without its dateline.
-        positions.append(next(i for i, s in enumerate(sentences) if s.endswith(sentence)))
-    assert positions == sorted(positions), "not in document order"
+        # A whole sentence of the input, or one without its dateline, after the previous pick.
+        start = positions[-1] + 1 if positions else 0
+        found = [i for i in range(start, len(sentences)) if strip_dateline(sentences[i]) == sentence]
+        assert found, f"not a sentence of the input, or not in document order: {sentence!r}"
+        positions.append(found[0])
     for sentence, position in zip(summary, positions):
         if dangling_opener(sentence, language):
-            assert sentences[position - 1] in summary, f"leans on a sentence left out: {sentence!r}"
+            before = strip_dateline(sentences[position - 1])
+            assert before in summary, f"leans on a sentence left out: {sentence!r}"
 
 
 @pytest.mark.parametrize("page", DEMO_PAGES, ids=lambda p: p.stem)
@@ -383,3 +389,43 @@ def test_benchmark_summaries_rarely_open_with_a_dangling_reference():
         dangling += sum(dangling_opener(s, language) is not None for s in summary)
     assert total > 400
     assert dangling / total <= 0.03
+
+
+# -- properties on generated articles with every trap at once ----------------------------------------
+
+WORDS = "council bridge river budget harbour market cyclists mayor city plan vote street money year night".split()
+OPENERS = ["", "", "", "This ", "But ", "He ", "However, ", "It ", "WASHINGTON (AP) — ", "Photo: ", "By Jane Doe, "]
+ABBREVIATED = ["", "", " No. 5", " St. Louis", " Lt. Col. Ann Baker", " approx. 40 people"]
+ENDS = [".", ".", ".", "?", "!"]
+
+
+@st.composite
+def trapped_article(draw) -> str:
+    paragraphs = []
+    for _ in range(draw(st.integers(1, 6))):
+        sentences = []
+        for _ in range(draw(st.integers(1, 8))):
+            body = " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=4, max_size=18)))
+            opener, tail, end = draw(st.sampled_from(OPENERS)), draw(st.sampled_from(ABBREVIATED)), draw(st.sampled_from(ENDS))
+            sentences.append(f"{opener}{body}{tail}{end}" if opener else f"{body.capitalize()}{tail}{end}")
+        paragraphs.append(" ".join(sentences))
+    return "\n".join(paragraphs)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=trapped_article(), max_sentences=st.integers(1, 5))
+def test_summaries_are_verbatim_ordered_and_stand_alone_on_any_text(text, max_sentences):
+    from enrich.quotes import pick_quotes
+
+    sentences = split_sentences(text, "en")
+    summary = summarize(sentences, "en", max_sentences=max_sentences)
+    if summary:
+        assert_good_summary(summary, sentences, text, most=max_sentences)
+    for sentence in summary:
+        assert not sentence.rstrip("!.").endswith("?") and not sentence.startswith(("Photo:", "WASHINGTON"))
+        assert not (sentence.startswith("By Jane Doe") or sentence.endswith((" No.", " St.", " Lt.", " approx.")))
+    quotes = pick_quotes(sentences, "en", exclude=summary, count=5)
+    for quote in quotes:
+        assert quote.text in text and not any(s in quote.text for s in summary)
+    positions = [sentences.index(q.text) for q in quotes]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
