@@ -229,7 +229,7 @@ def summary_length(sentence_count: int, wanted: int) -> int:
 # a rhetorical one), a photo caption or credit, a byline, an editor's note or a syndication line.
 # Drawn from the summaries picked on the article-extraction benchmark's pages (bench/summary.py
 # prints how many of each class the old summaries held).
-_QUESTION = re.compile(r"[?？][\"'”’»›」』)\]]*$|^\W*¿")
+_QUESTION = re.compile(r"[?？؟][\"'”’»›」』)\]]*$|^\W*¿")
 _CAPTION = re.compile(
     r"(?=[acgipv(/])(?:\b(?:photo|image|picture|video)s?(?: credit| courtesy)?\s*(?::|by\b)|\bgetty images\b|"
     r"\(photos?\b|\bap photo\b|/\s*(?:afp|reuters|getty|ap|epa)\b|\bimage caption\b|\bcredit:|"

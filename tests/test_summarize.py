@@ -176,6 +176,25 @@ def test_languages_without_sumy_support_degrade(language):
     assert_good_summary(summary, sentences, VIETNAMESE, most=2)  # six sentences -> two
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("bn", "শহরে নদীর ধারে একটি নতুন সেতু তৈরি হবে। সেতুটি পুরনো বন্দর আর বাজারকে যুক্ত করবে। "
+               "কাজ আগামী বসন্তে শুরু হবে বলে পরিষদ জানিয়েছে।"),
+        ("hi", "शहर में नदी के किनारे एक नया पुल बनेगा। यह पुल पुराने बंदरगाह को बाज़ार से जोड़ेगा। "
+               "परिषद ने कहा कि काम अगले वसंत में शुरू होगा।"),
+        ("ar", "سيبني المجلس جسرا جديدا فوق النهر في المدينة. سيربط الجسر الميناء القديم بالسوق الكبير. "
+               "هل سيبدأ العمل في الربيع المقبل كما قال المجلس؟"),
+    ],
+)
+def test_sentences_ending_in_a_danda_or_arabic_marks_are_summarised(language, text):
+    # Before, "।" did not count as the end of a sentence, so Bengali and Hindi got no summary.
+    sentences = split_sentences(text, language)
+    summary = summarize(sentences, language)
+    assert summary and all(s in text for s in summary)
+    assert not any(s.endswith("؟") for s in summary)
+
+
 def test_vietnamese_corpus_sentences_degrade():
     path = shared_or_skip("langid/sentences/vi.txt")
     sentences = [s for s in path.read_text(encoding="utf-8").splitlines() if is_complete_sentence(s)][:40]
