@@ -8,12 +8,17 @@ only lowered TextRank on the tuning half. A light lead prior scored 0.601 there 
 without: within noise on 30 articles, and kept because on news at large the lead is the strong
 baseline (on all 60 articles the two score 0.562 and 0.561).
 
-1. candidates: complete sentences (no subheads, kickers or repeated headlines), each once;
+1. candidates: complete sentences (no subheads, kickers or repeated headlines), each once, that
+   can stand in a summary (no questions, captions, bylines or editor's notes), without a wire
+   dateline;
 2. short texts (fewer than 5 candidates) and languages sumy has no stemmer or stop words for
    keep their lead sentences, a stated fallback;
-3. score = centrality (TextRank; LexRank optional) scaled to 0..1, plus the lead prior, plus
-   optional title-overlap and length terms;
-4. pick greedily by score, minus similarity to the sentences already picked (MMR) if weighted;
+3. score = centrality (TextRank; LexRank optional) over the first MAX_RANKED candidates, scaled
+   to 0..1, plus the lead prior, plus optional title-overlap and length terms;
+4. pick greedily by score, minus similarity to the sentences already picked (MMR) if weighted,
+   skipping near-duplicates of a pick and sentences that open with a dangling reference ("This",
+   "But", "He") unless the sentence before them is picked; when every pick of a long article
+   comes from deep in it, the best lead sentence replaces the weakest;
 5. return the picks verbatim, in document order.
 
 sumy computes its sentence graphs in pure-Python double loops; FastLexRankSummarizer and
@@ -242,7 +247,7 @@ _BYLINE = re.compile(
     r"\b(?:Reporting|Editing|Writing|Additional reporting) by\s+[A-ZÀ-Þ]"
 )
 _NOTE = re.compile(
-    r"(?=[^\w]*[cdenptu])(?:^\W*(?:editor[’']?s[’']? note|editors[’']? note|note to readers|disclosure|correction|"
+    r"(?:^\W*(?:editor[’']?s[’']? note|editors[’']? note|note to readers|disclosure|correction|"
     r"updated?|published)\b\s*[:,—–-]|\b(?:originally|first) (?:appeared|published|ran) (?:on|in|at)\b|"
     r"\bthis (?:article|story|post) (?:was|has been|is) (?:originally |first )?(?:published|updated|written|produced))",
     re.IGNORECASE,

@@ -314,6 +314,7 @@ def test_compounds_and_existential_there_do_not_dangle():
         "By Jane Doe and John Roe, Elm Valley Courier, updated on Thursday at noon.",  # a byline
         "Editor’s note: this story about the bridge over the river Elm has been updated.",
         "This article about the bridge was originally published in the Elm Valley Courier.",
+        "A version of the bridge story first appeared on the Elm Valley Courier website in May.",
     ],
 )
 def test_questions_captions_bylines_and_notes_never_make_the_summary(bad):
