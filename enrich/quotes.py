@@ -129,19 +129,25 @@ META = re.compile(
     r"this (?:article|story|post) (?:was|has been|is|first|originally))",
     re.IGNORECASE,
 )
-# A call to action opens with an imperative: "Click...", "Download...", "Don't forget...", and
-# the same in the other languages we quote (de, es, fr, it, pt). Not inside a quotation: there
-# it is someone speaking.
+# A call to action opens with an imperative and its object: "Click here", "Download the app",
+# "Don't forget to", and the same in the other languages we quote (de, es, fr, it, pt). The object
+# is required in English, where "Share prices", "Like many cities" and "Shop owners" open news
+# sentences. Not inside a quotation: there it is someone speaking.
 CALL_TO_ACTION = re.compile(
     r"(?=[abcdefghijklmorstvw])"
-    r"(?:(?:click|tap|subscribe|sign|follow|download|join|register|visit|check out|learn|find out|read|watch|"
-    r"listen|shop|buy|order|book|call|contact|email|e-mail|tell us|let us know|share|like|don[’']?t forget|"
-    r"do not forget|make sure|be sure|remember to|head to|head over|discover|explore|enter|apply|donate|grab|"
+    r"(?:(?:click|tap)\s+(?:here|on|the|this|below)|"
+    r"(?:subscribe|sign up|register|donate|apply|order|book|buy|shop|download|watch|listen|join)\s+"
+    r"(?:now|today|here|to|for|our|the|us|your|it|this)|"
+    r"(?:follow|like|email|e-mail|contact|tell|call)\s+us|share\s+(?:this|your|it)|visit\s+(?:our|us|the website|www)|"
+    r"call\s+(?:now|today)|let\s+us\s+know|check\s+out|learn\s+more|find\s+out\s+more|read\s+(?:more|the full|our)|"
+    r"don[’']?t\s+(?:forget|miss)|do\s+not\s+(?:forget|miss)|(?:make|be)\s+sure\s+(?:to|you)|remember\s+to|"
+    r"head\s+(?:to|over)|discover\s+(?:our|more|the)|explore\s+(?:our|more)|enter\s+(?:your|now|here)|"
+    r"grab\s+(?:your|it|one)|get\s+(?:your|yours)|"
     r"klicken sie|abonnieren sie|folgen sie|laden sie|lesen sie|melden sie|"
-    r"haz clic|suscr[ií]bete|s[ií]guenos|desc[aá]rga|reg[ií]strate|"
+    r"haz clic|suscr[ií]bete|s[ií]guenos|desc[aá]rgala|desc[aá]rgalo|reg[ií]strate|"
     r"cliquez|abonnez|suivez|t[ée]l[ée]chargez|inscrivez|d[ée]couvrez|"
-    r"clicca|iscriviti|seguici|scarica|scopri|"
-    r"receba|clique|assine|inscreva|siga|baixe|confira|coloque|acesse)\b)",
+    r"clicca|iscriviti|seguici|scopri|"
+    r"receba|clique|assine|inscreva|siga|baixe|confira|coloque|acesse)\b",
     re.IGNORECASE,
 )
 # Superlatives and absolutes that make a claim worth pulling out (English, German, Spanish, French).

@@ -494,6 +494,9 @@ def test_meta_lines_calls_to_action_and_fragments_are_never_quoted(line, reason)
         "«La gente viene pidiendo bomba desde hace 20 años», dice Pepa en el mercado de Valencia.",
         "The chair said the path “will be open by March” and that “nobody will be left behind” at all.",
         "“Sign the petition,” she said, “and the council will have to listen to all 3,000 of us.”",
+        "Share prices fell 12 percent on Monday after the bank cut its forecast for 2026.",
+        "Like many cities, Elmstadt has spent 48 million euros on bridges since 2010.",
+        "Shop owners in the harbour district said sales rose 20 percent in the first week.",
     ],
 )
 def test_real_quotations_are_not_rejected(line):
