@@ -390,7 +390,7 @@ def test_a_huge_text_ranks_a_bounded_number_of_sentences(monkeypatch):
 def test_benchmark_summaries_rarely_open_with_a_dangling_reference():
     # Issue 12's gate, as bench/summary.py --standalone measures it on the 181 pages of the
     # article-extraction benchmark: at most 3% of summary sentences open with a dangling
-    # reference (measured 1.0%, each with the sentence before it chosen too; 9.6% before).
+    # reference (measured 1.0%, each with the sentence before it chosen too; 9.7% before).
     import gzip
 
     from enrich.extract import extract_article
