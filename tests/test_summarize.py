@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from conftest import shared_or_skip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import shared_or_skip
 
 from enrich.extract import extract_article
 from enrich.sentences import dangling_opener, is_complete_sentence, split_sentences
@@ -179,12 +179,12 @@ def test_languages_without_sumy_support_degrade(language):
 @pytest.mark.parametrize(
     ("language", "text"),
     [
-        ("bn", "শহরে নদীর ধারে একটি নতুন সেতু তৈরি হবে। সেতুটি পুরনো বন্দর আর বাজারকে যুক্ত করবে। "
-               "কাজ আগামী বসন্তে শুরু হবে বলে পরিষদ জানিয়েছে।"),
-        ("hi", "शहर में नदी के किनारे एक नया पुल बनेगा। यह पुल पुराने बंदरगाह को बाज़ार से जोड़ेगा। "
-               "परिषद ने कहा कि काम अगले वसंत में शुरू होगा।"),
-        ("ar", "سيبني المجلس جسرا جديدا فوق النهر في المدينة. سيربط الجسر الميناء القديم بالسوق الكبير. "
-               "هل سيبدأ العمل في الربيع المقبل كما قال المجلس؟"),
+        ("bn", ("শহরে নদীর ধারে একটি নতুন সেতু তৈরি হবে। সেতুটি পুরনো বন্দর আর বাজারকে যুক্ত করবে। "
+               "কাজ আগামী বসন্তে শুরু হবে বলে পরিষদ জানিয়েছে।")),
+        ("hi", ("शहर में नदी के किनारे एक नया पुल बनेगा। यह पुल पुराने बंदरगाह को बाज़ार से जोड़ेगा। "
+               "परिषद ने कहा कि काम अगले वसंत में शुरू होगा।")),
+        ("ar", ("سيبني المجلس جسرا جديدا فوق النهر في المدينة. سيربط الجسر الميناء القديم بالسوق الكبير. "
+               "هل سيبدأ العمل في الربيع المقبل كما قال المجلس؟")),
     ],
 )
 def test_sentences_ending_in_a_danda_or_arabic_marks_are_summarised(language, text):
