@@ -6,16 +6,24 @@ and the 16 demo articles (data/demo): ours (enrich.quotes.pick_quotes, after the
 pipeline calls it) against the first four sentences that are not in the summary.
 
 - hard properties (must be 100%): verbatim, disjoint from the summary, no near-duplicates,
-  3-5 quotes when the article has at least 8 candidate sentences;
+  at most 5, none below the score floor;
 - make-up: direct quotations, with a named speaker, with a figure, and the weak kinds the score
   penalises (questions, dangling openers, fragments).
+
+Then old vs new side by side (issue 12: 0-5 real quotes) on the 181 pages of the article-extraction
+benchmark, text by enrich.extract.extract_article: the quote stage before issue 12 (git commit
+BEFORE_ISSUE_12, with its own splitter and summarizer, loaded by bench/_baseline.py) against
+today's. Per version: quotes per article, articles with none, the share of quotes holding a
+quotation mark or naming their speaker, and the picks today's ``rejection`` would refuse (meta
+lines, calls to action, unbalanced fragments); for the new version, how many candidate sentences
+were rejected for each reason.
 
 With ``--stages`` it prints instead what the text stages cost: CPU ms an article of each stage
 enrich.pipeline.enrich_entry runs after extraction and language detection, called as it calls
 them, on the article-extraction benchmark's 181 pages and the 16 demo pages (thread CPU time,
 best of 3 passes after a warm-up pass that fills the caches a long run has warm).
 
-Run: .venv/bin/python bench/quotes.py [--stages]
+Run: .venv/bin/python bench/quotes.py [--compare | --stages]
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from _baseline import BEFORE_ISSUE_12, modules_at
 from _scoring import BBC, ROOT, extraction_pages, mean, require
 
 from enrich.dedup import text_fingerprint
@@ -35,12 +44,16 @@ from enrich.pipeline import choose_language
 from enrich.quotes import (
     DANGLING_STARTS,
     MAX_WORDS,
+    MIN_SCORE,
     MIN_WORDS,
     NEAR_DUPLICATE,
+    QUOTE_MARKS,
+    REJECTIONS,
     Quote,
     _jaccard,
     attribute_speaker,
     pick_quotes,
+    rejection,
 )
 from enrich.readingtime import estimate_reading_time
 from enrich.related import article_vector
@@ -89,7 +102,8 @@ def main() -> None:
     corpus = articles()
     ours_all: list[Quote] = []
     base_all: list[Quote] = []
-    checks = {"verbatim": [], "disjoint from summary": [], "no near-duplicates": [], "3-5 when >= 8 candidates": []}
+    checks = {"verbatim": [], "disjoint from summary": [], "no near-duplicates": [], "at most 5": [],
+              f"none scoring below {MIN_SCORE}": []}
     start = time.perf_counter()
     elapsed = 0.0
     for text, sentences, language in corpus:
@@ -106,9 +120,8 @@ def main() -> None:
             _jaccard(set(words_of(a.lower())), set(words_of(b.lower()))) <= NEAR_DUPLICATE
             for i, a in enumerate(texts) for b in texts[i + 1:]
         ))
-        candidates = [s for s in set(sentences) - set(summary) if MIN_WORDS <= word_count(s) <= MAX_WORDS]
-        if len(candidates) >= 8:
-            checks["3-5 when >= 8 candidates"].append(3 <= len(quotes) <= 5)
+        checks["at most 5"].append(len(quotes) <= 5)
+        checks[f"none scoring below {MIN_SCORE}"].append(all(q.score >= MIN_SCORE for q in quotes))
     total = time.perf_counter() - start
     print(f"Key quotes on {len(corpus)} articles (60 BBC, 16 demo): {len(ours_all)} picked, "
           f"{elapsed / len(corpus) * 1000:.1f} ms/article for pick_quotes ({total:.1f} s in all)\n")
@@ -116,6 +129,7 @@ def main() -> None:
     print("|----------------------------|-------------------|")
     for name, values in checks.items():
         print(f"| {name:<26} | {mean(values):17.1%} |")
+    print(f"\nquotes per article: {len(ours_all) / len(corpus):.2f}")
     ours, base = make_up(ours_all), make_up(base_all)
     print("\n| picks that are...          | pick_quotes | first 4 non-summary sentences |")
     print("|----------------------------|-------------|-------------------------------|")
@@ -184,5 +198,64 @@ def stages(passes: int = 3) -> None:
     print(f"| {'all':<21} | {sum(best.values()) / len(texts) * 1000:10.2f} |")
 
 
+# -- issue 12: old vs new on the benchmark pages --------------------------------------------------
+
+def benchmark_texts() -> list[tuple[str, str | None, str]]:
+    """(text, title, language) of the article-extraction benchmark's pages, as the pipeline sees them."""
+    out = []
+    for key, (html, _) in extraction_pages().items():
+        page = extract_article(html, f"https://bench.test/{key}")
+        if page is not None and page.text:
+            language = choose_language(page.text, (page.html_lang, None), 0.70, title=page.title).code
+            out.append((page.text, page.title, language))
+    return out
+
+
+def compare() -> None:
+    old = modules_at(BEFORE_ISSUE_12, "enrich.sentences", "enrich.summarize", "enrich.quotes")
+    versions = {
+        f"old ({BEFORE_ISSUE_12})": (old["enrich.sentences"].split_sentences, old["enrich.summarize"].summarize,
+                                     old["enrich.quotes"].pick_quotes),
+        "new": (split_sentences, summarize, pick_quotes),
+    }
+    pages = benchmark_texts()
+    rows: dict[str, dict[str, str]] = {}
+    refused_candidates = dict.fromkeys(REJECTIONS, 0)
+    for name, (split, summarise, pick) in versions.items():
+        quotes_per_page = []
+        for text, title, language in pages:
+            sentences = split(text, language)
+            summary = summarise(sentences, language, title=title)
+            quotes_per_page.append(pick(sentences, language, exclude=summary, count=4))
+            if name == "new":
+                for sentence in dict.fromkeys(sentences):
+                    if MIN_WORDS <= word_count(sentence) <= MAX_WORDS and (reason := rejection(sentence)):
+                        refused_candidates[reason] += 1
+        picked = [q for quotes in quotes_per_page for q in quotes]
+        reasons = [rejection(q.text) for q in picked]
+        rows[name] = {
+            "quotes": f"{len(picked)}",
+            "mean quotes per article": f"{len(picked) / len(pages):.2f}",
+            "articles with 0 quotes": f"{mean(not quotes for quotes in quotes_per_page):.1%}",
+            "quotes holding a quotation mark": f"{mean(any(c in QUOTE_MARKS for c in q.text) for q in picked):.1%}",
+            "quotes naming their speaker": f"{mean(q.speaker is not None for q in picked):.1%}",
+            **{f"picks that are {reason.replace('_', ' ')}": f"{reasons.count(reason)}" for reason in REJECTIONS},
+        }
+    names = list(rows)
+    print(f"\nKey quotes on the {len(pages)} benchmark pages, count 4 (the default): old vs new\n")
+    print(f"| {'':<36} | " + " | ".join(f"{n:>14}" for n in names) + " |")
+    print(f"|{'-' * 38}|" + "|".join("-" * 16 for _ in names) + "|")
+    for key in rows[names[0]]:
+        print(f"| {key:<36} | " + " | ".join(f"{rows[n][key]:>14}" for n in names) + " |")
+    print("\ncandidate sentences (8-60 words) the new stage refuses, by reason: "
+          + ", ".join(f"{reason} {n}" for reason, n in refused_candidates.items()))
+
+
 if __name__ == "__main__":
-    stages() if "--stages" in sys.argv[1:] else main()
+    if "--stages" in sys.argv[1:]:
+        stages()
+    elif "--compare" in sys.argv[1:]:
+        compare()
+    else:
+        main()
+        compare()

@@ -177,6 +177,7 @@ class Article:
     metadata_sources: str | None = None  # JSON: field -> "feed" | "page" | "none"
     reason: str | None = None  # why the status is not ok, as a stable key (enrich.reasons); None when ok
     stage_failures: tuple[StageFailure, ...] = ()  # stages that raised; their fields are empty
+    key_quote_speakers: tuple[str | None, ...] = ()  # who said each key quote, None where unknown
 
 
 @dataclass(frozen=True, slots=True)

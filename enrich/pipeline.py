@@ -161,8 +161,8 @@ def enrich_entry(
     sentences = stages.run("sentences", [], lambda: split_sentences(text, lang, options.spacy_model) if text else [])
     summary = stages.run("summary", (), lambda: summarize(
         sentences, lang, max_sentences=options.summary_sentences, title=title))
-    quotes = stages.run("quotes", (), lambda: tuple(q.text for q in pick_quotes(
-        sentences, lang, exclude=summary, count=options.quote_count, model=options.spacy_model)))
+    quotes = stages.run("quotes", (), lambda: pick_quotes(
+        sentences, lang, exclude=summary, count=options.quote_count, model=options.spacy_model))
 
     # 3. What it is about, what kind of piece, and what it resembles (for related and duplicates).
     topics = stages.run("topics", NO_TOPICS, lambda: classify_topics(
@@ -196,7 +196,8 @@ def enrich_entry(
         text=text,
         text_source=source,
         summary=summary,
-        key_quotes=quotes,
+        key_quotes=tuple(q.text for q in quotes),
+        key_quote_speakers=tuple(q.speaker for q in quotes),
         feed_snippet=snippet,
         topics=topics.topics,
         content_hash=entry.content_hash,

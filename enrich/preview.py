@@ -19,6 +19,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import zip_longest
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -84,6 +85,8 @@ article.full h2 { font-size: 1rem; color: var(--muted);
 article.full .summary li { margin: .35rem 0; }
 blockquote { margin: .6rem 0; padding: .4rem .9rem; border-left: 3px solid var(--accent); background: #f7f9fe;
   font-style: italic; }
+figure.quote { margin: 0; }
+figure.quote figcaption { margin: -.3rem 0 .6rem .9rem; color: var(--muted); font-size: .9rem; }
 .snippet p { margin: 0; color: #333b48; }
 .none { color: var(--muted); font-style: italic; }
 .original { margin-top: 1.8rem; font-size: .95rem; }
@@ -304,6 +307,13 @@ def _listing_page(tab: str, records: Sequence[Mapping], counts: Mapping[str, int
                    body=main, now=now)
 
 
+def _quote(quote: str, speaker: str | None) -> str:
+    """A key quote, and "— Name" under it when its speaker is known."""
+    if not speaker:
+        return f"<blockquote>{_e(quote)}</blockquote>"
+    return f'<figure class="quote"><blockquote>{_e(quote)}</blockquote><figcaption>— {_e(speaker)}</figcaption></figure>'
+
+
 def _article_page(record: Mapping, counts: Mapping[str, int], rendered_urls: set[str],
                   now: datetime) -> str:
     title = record.get("title") or "(untitled)"
@@ -327,8 +337,9 @@ def _article_page(record: Mapping, counts: Mapping[str, int], rendered_urls: set
     parts.append("</section>")
 
     parts.append(f'<section class="quotes"><h2 lang="en">Key quotes · {len(quotes)} pulled</h2>')
-    parts.append("".join(f"<blockquote>{_e(q)}</blockquote>" for q in quotes) if quotes
-                 else '<p class="none" lang="en">No quotes pulled.</p>')
+    speakers = record.get("key_quote_speakers") or []
+    parts.append("".join(_quote(q, speaker) for q, speaker in zip_longest(quotes, speakers[: len(quotes)]))
+                 if quotes else '<p class="none" lang="en">No quotes pulled.</p>')
     parts.append("</section>")
 
     parts.append('<section class="snippet"><h2 lang="en">Snippet from the RSS feed</h2>')

@@ -94,25 +94,71 @@ def _opens_next(chunk: str) -> int:
     return len(chunk)
 
 
-def _continues(previous: str, following: str) -> bool:
-    """Is ``following`` the rest of ``previous``, split after a quoted question or exclamation?
+# Abbreviations spaCy's tokenizer exceptions miss, so the sentencizer ends a sentence at their
+# full stop ("See No." | "5 and ..."): found by splitting our own test sentences in each language
+# the project splits (tests/test_sentences.py lists them). Titles (and "cf.", "vgl.") never end
+# a sentence; the others stand before a number.
+_NEVER_FINAL = {
+    "en": "mr mrs ms dr prof st mt ft gen col lt sgt capt cmdr adm gov sen rep rev pres supt det cpl maj brig hon cf",
+    "de": "hr fr dr prof st vgl",
+    "fr": "m mme mlle mgr me st ste dr pr",
+    "es": "sr sra srta dr dra d dña lic ing sto sta",
+    "it": "sig dott prof avv ing on s",
+    "pt": "sr sra dr dra prof eng",
+    "nl": "dhr mevr mr dr prof ir drs st bijv",
+}
+_BEFORE_NUMBER = {
+    "en": "no nos nr vol vols p pp fig figs ch chap sec art approx ca est pt ed op "
+          "jan feb mar apr jun jul aug sep sept oct nov dec",
+    "de": "nr s abs art ca bd kap ziff jan feb mär apr jun jul aug sep sept okt nov dez",
+    "fr": "n no art p chap vol env janv févr avr juil sept oct nov déc",
+    "es": "núm n art pág p cap vol aprox ene feb abr jun jul ago sept oct nov dic",
+    "it": "n pag art cap vol ca gen feb mar apr mag giu lug ago set ott nov dic",
+    "pt": "n art pág p cap vol jan fev mar abr mai jun jul ago set out nov dez",
+    "nl": "nr blz art p hfst ca jan feb mrt apr jun jul aug sep sept okt nov dec",
+}
+NEVER_FINAL_ABBREVIATIONS = {lang: frozenset(words.split()) for lang, words in _NEVER_FINAL.items()}
+NUMBER_ABBREVIATIONS = {lang: frozenset(words.split()) for lang, words in _BEFORE_NUMBER.items()}
+_LAST_WORD = re.compile(r"(?:^|[\s('’])(\w{1,6})\.$")
+
+
+def _after_abbreviation(previous: str, following: str, language: str) -> bool:
+    """Did the sentencizer split after an abbreviation: "No." before a number, "Lt." before a
+    name, or any short word with a full stop before a lower-case word ("approx.", "ecc.")?"""
+    match = _LAST_WORD.search(previous)
+    if match is None:
+        return False
+    word = match.group(1).lower()
+    first = following[:1]
+    return (
+        word in NEVER_FINAL_ABBREVIATIONS.get(language, ())
+        or (first.isdigit() and word in NUMBER_ABBREVIATIONS.get(language, ()))
+        or (first.islower() and not word.isdigit())
+    )
+
+
+def _continues(previous: str, following: str, language: str) -> bool:
+    """Is ``following`` the rest of ``previous``, split after a quoted question or exclamation,
+    or after an abbreviation?
 
     The sentencizer ends a sentence at any ? or !, so in “Are you sure?” she asked. or
     „Wirklich?“, fragte sie. or 「本当？」と彼は言った。 the speech tag would stand alone.
     """
     if _QUOTED_QUESTION.search(previous) and following[:1].islower():
         return True
+    if _after_abbreviation(previous, following, language):
+        return True
     # Japanese quotes with the particle と: 「…。」と言った。 is one sentence.
     return previous.endswith(tuple("」』")) and following.startswith("と")
 
 
-def _sentence_spans(paragraph: str, doc) -> list[str]:
+def _sentence_spans(paragraph: str, doc, language: str) -> list[str]:
     """Sentence texts of one paragraph, with quotation marks kept on the sentence they belong to.
 
     The sentencizer ends a sentence after its final punctuation and token, so in
     ``...the project. “A publisher`` the opening quote closes the first sentence; we move it to
     the start of the next one so both stay verbatim substrings of the paragraph. A speech tag
-    split off after a quoted question is joined back to its quotation.
+    split off after a quoted question, or a piece split off after an abbreviation, is joined back.
     """
     bounds = [[s.start_char, s.end_char] for s in doc.sents]
     for current, following in zip(bounds, bounds[1:]):
@@ -126,7 +172,7 @@ def _sentence_spans(paragraph: str, doc) -> list[str]:
         text = paragraph[start:end].strip()
         if not text:
             continue
-        if spans and _continues(paragraph[spans[-1][0] : spans[-1][1]].strip(), text):
+        if spans and _continues(paragraph[spans[-1][0] : spans[-1][1]].strip(), text, language):
             spans[-1][1] = end
         else:
             spans.append([start, end])
@@ -139,7 +185,7 @@ def split_sentences(text: str, language: str, model: str | None = None) -> list[
     paragraphs = paragraphs_of(text)
     sentences: list[str] = []
     for paragraph, doc in zip(paragraphs, nlp.pipe(paragraphs)):
-        sentences.extend(_sentence_spans(paragraph, doc))
+        sentences.extend(_sentence_spans(paragraph, doc, language))
     return sentences
 
 
@@ -170,3 +216,51 @@ def word_count(sentence: str) -> int:
     if is_unspaced(sentence):
         return len(_ALNUM.findall(sentence)) // 2
     return len(_WORD.findall(sentence))
+
+
+# Words that make a sentence lean on the one before it ("This former third-round pick", "But",
+# "However,", "He"), per language, lower case, and phrases that do the same. Existential "there"
+# and articles that double as pronouns ("das", "het") are left out: they open self-contained
+# sentences far more often than not.
+_DANGLING_WORDS = {
+    "en": "this that these those it its they them their he she his her him such both another also but and or so "
+          "yet still however meanwhile instead moreover furthermore nevertheless nonetheless otherwise thus "
+          "therefore hence likewise similarly besides additionally plus then",
+    "de": "dies diese dieser dieses diesem diesen er sie es ihr ihre sein seine seiner dabei damit dadurch deshalb "
+          "deswegen daher darum dazu danach dann doch aber und oder auch jedoch trotzdem außerdem allerdings "
+          "zudem ebenfalls denn somit",
+    "fr": "cela ceci ce cette ces ceux celui celle celles il elle ils elles lui leur mais et ou donc aussi pourtant "
+          "cependant toutefois ainsi puis alors néanmoins également",
+    "es": "esto eso esta este estos estas ese esa esos esas ello él ella ellos ellas su sus pero y o también además "
+          "así entonces asimismo",
+    "it": "questo questa questi queste ciò quello quella lui lei loro suo sua ma e o però tuttavia inoltre anche "
+          "quindi così poi infatti",
+    "pt": "isso isto este esta esse essa estes estas esses essas ele ela eles elas seu sua mas e ou também porém "
+          "contudo entretanto assim então",
+    "nl": "dit dat deze die hij zij ze haar maar en of ook echter daarom toch bovendien daarnaast dus",
+    "ru": "это этот эта эти он она они его её ее их но и а однако также поэтому тогда",
+}
+_DANGLING_PHRASES = {
+    "en": ("even so", "as a result", "on the other hand", "by contrast", "in contrast", "as such",
+           "for this reason", "the former", "the latter"),
+    "fr": ("en effet", "de plus", "par ailleurs"),
+    "es": ("sin embargo", "por eso", "por ello", "no obstante"),
+    "pt": ("além disso", "no entanto"),
+}
+DANGLING_OPENERS = {
+    lang: frozenset(words.split()) | frozenset(_DANGLING_PHRASES.get(lang, ())) for lang, words in _DANGLING_WORDS.items()
+}
+
+
+def dangling_opener(sentence: str, language: str) -> str | None:
+    """The word or phrase that makes ``sentence`` lean on the one before it, if it opens with one."""
+    openers = DANGLING_OPENERS.get(language)
+    if not openers:
+        return None
+    first = list(_WORD.finditer(sentence[:80]))[:4]
+    for size in range(1, len(first) + 1):
+        opener = " ".join(m.group().lower() for m in first[:size])
+        if opener in openers:
+            # "So-called", "Its-" compounds: the word is part of another one.
+            return None if sentence[first[size - 1].end() : first[size - 1].end() + 1] == "-" else opener
+    return None

@@ -235,6 +235,11 @@ MIGRATIONS: tuple[str, ...] = (
     COMMENT ON COLUMN runs.host IS 'Host of the process that ran it.';
     COMMENT ON COLUMN runs.pid IS 'Process id that ran it: a running run whose process is gone was abandoned.';
     """,
+    # 7: who said each key quote
+    """
+    ALTER TABLE articles ADD COLUMN key_quote_speakers VARCHAR[];
+    COMMENT ON COLUMN articles.key_quote_speakers IS 'Speaker of each key quote, same order; NULL where the quote names none.';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A failed article is tried again on later runs, but not forever: a 404 stays a 404.
@@ -263,7 +268,7 @@ READER_SQL = """
     SELECT a.url, a.canonical_url, a.feed_url, f.title AS feed_title, a.title, a.author,
            coalesce(a.published_at, a.first_seen_at) AS published_at, a.language, a.kind,
            a.reading_minutes, a.word_count, coalesce(a.topics, []) AS topics,
-           coalesce(a.topic_scores, []) AS topic_scores, a.summary, a.key_quotes,
+           coalesce(a.topic_scores, []) AS topic_scores, a.summary, a.key_quotes, a.key_quote_speakers,
            a.feed_snippet, a.site_name, a.image_url, a.text_source,
            coalesce((SELECT list({'url': r.related_url, 'title': b.title, 'score': r.score} ORDER BY r.rank)
                      FROM related r JOIN articles b ON b.url = r.related_url

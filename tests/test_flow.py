@@ -136,7 +136,7 @@ def test_demo_articles_are_fully_enriched_and_second_run_changes_nothing(demo_ba
         assert minutes >= 1 and words > 0
         assert snippet and len(snippet) <= 300 and "<" not in snippet
         if source == "page":
-            assert 3 <= len(quotes) <= 5, url
+            assert 1 <= len(quotes) <= 5, url  # issue 12: fewer rather than filler
     assert sum(r[8] == "page" for r in rows) == 16  # every linked entry came from its page
     sources = _rows(db_path, "SELECT metadata_sources->>'title', metadata_sources->>'site_name' FROM articles")
     assert all(title in ("feed", "page") for title, _ in sources)

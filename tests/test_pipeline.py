@@ -181,7 +181,7 @@ def test_enrich_a_demo_page(demo_base, path, language):
     assert article.http_status == 200
     assert article.fetched_at == NOW and article.enriched_at == NOW
     assert article.feed_snippet == "A short summary & more."
-    assert 3 <= len(article.key_quotes) <= 5
+    assert 1 <= len(article.key_quotes) <= 5  # issue 12: no filler, every demo article quotes someone or a figure
     assert_text_products(article)
     # Reading time counts the figures inside the article body, not the logo or the ads.
     figures = len(lxml.html.fromstring(body).xpath(ARTICLE_BODY + "//img"))

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enrich.extract import extract_article
-from enrich.quotes import attribute_speaker, pick_quotes
+from enrich.quotes import MAX_CANDIDATES, MIN_SCORE, attribute_speaker, pick_quotes, rejection
 from enrich.sentences import split_sentences, word_count, words_of
 from enrich.summarize import summarize
 
@@ -67,7 +67,7 @@ def assert_good_quotes(quotes, sentences, text, exclude=(), most=4) -> None:
         assert quote.text in sentences
         assert quote.text not in exclude
         assert MIN_WORDS <= word_count(quote.text) <= MAX_WORDS
-        assert math.isfinite(quote.score)
+        assert math.isfinite(quote.score) and quote.score >= MIN_SCORE
         assert quote.speaker is None or quote.speaker in quote.text
     positions = [list(sentences).index(t) for t in texts]
     assert positions == sorted(positions), "not in document order"
@@ -81,7 +81,8 @@ def test_demo_article_quotes(page):
     text, language, sentences = demo_sentences(page)
     summary = summarize(sentences, language)
     quotes = pick_quotes(sentences, language, exclude=summary)
-    assert 3 <= len(quotes) <= 5
+    # Every demo article quotes someone or gives a figure; the English ones quote at length.
+    assert (3 if language == "en" else 1) <= len(quotes) <= 4
     assert_good_quotes(quotes, sentences, text, exclude=summary)
     assert not set(q.text for q in quotes) & set(summary)
 
@@ -113,8 +114,8 @@ def test_boilerplate_is_never_quoted_even_in_the_text(language):
     polluted = [furniture[0], *sentences[:10], *furniture[1:], *sentences[10:], *furniture]
     for count in (3, 4, 5):
         quotes = pick_quotes(polluted, language, count=count)
-        assert len(quotes) == count
-        assert not {q.text for q in quotes} & set(furniture)
+        assert quotes and not {q.text for q in quotes} & set(furniture)
+        assert quotes == pick_quotes(sentences, language, count=count)  # as if the furniture were not there
 
 
 def test_near_duplicates_are_not_both_picked():
@@ -132,7 +133,7 @@ def test_near_duplicates_are_not_both_picked():
 
 
 def test_excluded_sentences_are_never_quoted():
-    text, language, sentences = demo_sentences(DEMO_SITE / "stadtleben" / "klinikum-stroke-unit.html")
+    text, language, sentences = demo_sentences(DEMO_SITE / "northwind" / "battery-recycling-yields.html")
     first_pick = pick_quotes(sentences, language)
     again = pick_quotes(sentences, language, exclude=[q.text for q in first_pick])
     assert again and not {q.text for q in again} & {q.text for q in first_pick}
@@ -158,7 +159,7 @@ def test_languages_without_a_tokenizer_degrade():
     ]
     for language in ("vi", "xx", "und"):
         quotes = pick_quotes(sentences, language)
-        assert len(quotes) == 3
+        assert sentences[1] in [q.text for q in quotes]  # the quotation, whatever the language
         assert_good_quotes(quotes, sentences, "\n".join(sentences))
 
 
@@ -308,7 +309,8 @@ def test_a_model_for_another_language_is_not_used_for_this_one(person_model):
 
 def test_a_missing_model_falls_back_to_the_blank_pipeline(tmp_path):
     quotes = pick_quotes([APPOSITION, *DEMO_LIKE], "en", count=3, model=str(tmp_path / "no-such-model"))
-    assert len(quotes) == 3 and quotes[0].text == APPOSITION and quotes[0].speaker is None
+    assert quotes == pick_quotes([APPOSITION, *DEMO_LIKE], "en", count=3)  # what the blank pipeline picks
+    assert quotes[0].text == APPOSITION and quotes[0].speaker is None
 
 
 DEMO_LIKE = [
@@ -426,7 +428,7 @@ def assert_first_character_guard(pattern) -> None:
     assert not missing, f"the lookahead of {pattern.pattern[:40]!r}... lacks {missing}"
 
 
-@pytest.mark.parametrize("name", ["SPEECH_VERBS", "BOILERPLATE"])
+@pytest.mark.parametrize("name", ["SPEECH_VERBS", "BOILERPLATE", "META", "CALL_TO_ACTION", "CLAIM"])
 def test_first_character_lookaheads_cover_every_alternative(name):
     import enrich.quotes
 
@@ -438,3 +440,115 @@ def test_the_guard_check_finds_a_missing_first_character():
 
     with pytest.raises(AssertionError, match="lacks"):
         assert_first_character_guard(re.compile(r"\b(?=[ab])(?:apple|banana|cherry)\b", re.IGNORECASE))
+
+
+# -- 0-5 real ones (issue 12) -------------------------------------------------------------------------
+
+PLAIN = [
+    "The council met in the old town hall to talk about the riverside path for cyclists.",
+    "Members discussed the plans for the riverside path along the river at some length.",
+    "Several cyclists came along to listen to the council and some of them took notes.",
+    "The chair thanked the cyclists for coming and closed the meeting about the river path.",
+]
+QUOTABLE = "“We will open the riverside path to cyclists by March 2027,” said the chair, Helga Brandt."
+
+
+def test_an_article_with_nothing_quotable_gets_no_quotes():
+    assert pick_quotes(PLAIN, "en") == ()
+
+
+def test_one_quotable_line_gives_one_quote_not_filler():
+    quotes = pick_quotes([*PLAIN[:2], QUOTABLE, *PLAIN[2:]], "en", count=5)
+    assert [q.text for q in quotes] == [QUOTABLE]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Editor’s note: “this story about the 2026 bridge vote was updated,” the desk said on Monday.", "meta"),
+        ("In this article, “the 12 best bridges” of 2026 are ranked by readers and our experts.", "meta"),
+        ("More information about the 48 million euro bridge project can be found here on our website.", "meta"),
+        ("Click here to read all 12 chapters of “The Bridge” by our reporter Helga Brandt.", "boilerplate"),
+        ("For more information on the 48 million euro bridge, see the council’s report of 2026.", "meta"),
+        ("Sign up for our newsletter and get 3 free reports about the bridge every week.", "boilerplate"),
+        ("Follow us on social media for the 24 hour live coverage of the bridge opening.", "boilerplate"),
+        ("Download the app today and get alerts about the 2026 bridge vote as it happens.", "call_to_action"),
+        ("Don’t forget to share your 5 favourite photos of the bridge with our readers.", "call_to_action"),
+        ("Klicken Sie auf den Link, um alle 12 Kapitel über die Brücke zu lesen, sagte er.", "call_to_action"),
+        ("Receba em seu email nosso ebook “As 5 Etapas” com um guia completo sobre a ponte.", "call_to_action"),
+        ("We will open the riverside path to cyclists by March 2027,” said the chair, Helga Brandt.", "unbalanced_quotes"),
+        ("„Die Halle hat uns am Samstag mit 3.000 Leuten getragen und wir haben gewonnen.", "unbalanced_quotes"),
+    ],
+)
+def test_meta_lines_calls_to_action_and_fragments_are_never_quoted(line, reason):
+    assert rejection(line) == reason
+    quotes = pick_quotes([line, *PLAIN, QUOTABLE], "en", count=5)
+    assert line not in [q.text for q in quotes]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "“We will open the riverside path to cyclists by March 2027,” said the chair, Helga Brandt.",
+        "„Die Halle hat uns getragen“, sagte Jannik Roth nach dem Spiel am Samstag in Hallerbach.",
+        "«La gente viene pidiendo bomba desde hace 20 años», dice Pepa en el mercado de Valencia.",
+        "The chair said the path “will be open by March” and that “nobody will be left behind” at all.",
+        "“Sign the petition,” she said, “and the council will have to listen to all 3,000 of us.”",
+        "Share prices fell 12 percent on Monday after the bank cut its forecast for 2026.",
+        "Like many cities, Elmstadt has spent 48 million euros on bridges since 2010.",
+        "Shop owners in the harbour district said sales rose 20 percent in the first week.",
+    ],
+)
+def test_real_quotations_are_not_rejected(line):
+    assert rejection(line) is None
+
+
+def test_a_named_speaker_is_preferred():
+    anonymous = "“We will open the riverside path to cyclists by March 2027,” the chair said on Monday."
+    named = "“We will finish the new riverside bridge for cyclists by June 2027,” said Helga Brandt on Monday."
+    [quote] = pick_quotes([anonymous, named, *PLAIN], "en", count=1)
+    assert quote.text == named and quote.speaker == "Helga Brandt"
+
+
+def test_figures_and_striking_claims_beat_plain_sentences():
+    claim = "The riverside path will be the longest route for cyclists the council has ever built along the river."
+    figure = "The riverside path for cyclists will cost the council 12 million euros and run along the river."
+    texts = [q.text for q in pick_quotes([*PLAIN, claim, figure], "en", count=5)]
+    assert texts == [claim, figure]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("“We received an inquiry and are cooperating,” said a WeWork spokesperson when contacted.", None),
+        ("Omar Lamrani, a senior analyst at Stratfor, the Texas firm, told reporters that “it is over.”",
+         "Omar Lamrani"),
+        ("“Experiments like this pay off,” Dylan Nelson, a fellow at the Max Planck Institute, said.", "Dylan Nelson"),
+        ("That said, the agency says the border “remains the main entry point” for the drug.", None),
+        ("On Monday, the party newspaper warned that there is “absolutely no room for compromise”.", None),
+        ("General Mark Milley, chairman of the Joint Chiefs of Staff, told reporters it was “a good day”.",
+         "General Mark Milley"),
+        ("“It was the right decision,” WHO said in a statement on Tuesday about the 2026 outbreak.", None),
+    ],
+)
+def test_speakers_by_apposition_and_not_an_organisation(sentence, speaker):
+    assert attribute_speaker(sentence) == speaker
+
+
+def test_summary_sentences_without_their_dateline_are_not_quoted_either():
+    lead = "WASHINGTON (AP) — “We will open the path by March 2027,” said the chair, Helga Brandt, on Monday."
+    quotes = pick_quotes([lead, *PLAIN], "en", exclude=[lead.split("— ", 1)[1]])
+    assert quotes == ()
+
+
+def test_a_huge_text_scores_a_bounded_number_of_candidates(monkeypatch):
+    import enrich.quotes
+
+    scored = []
+    real = enrich.quotes.score_quote
+    monkeypatch.setattr(enrich.quotes, "score_quote", lambda doc, top, **k: scored.append(1) or real(doc, top, **k))
+    sentences = [f"Speaker {i} told the council that “the path will cost {i} euros in all,” said Helga Brandt."
+                 for i in range(5 * MAX_CANDIDATES)]
+    quotes = pick_quotes(sentences, "en", count=5)
+    assert len(scored) == MAX_CANDIDATES
+    assert len(quotes) == 1  # the rest are near-duplicates of the first

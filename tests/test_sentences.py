@@ -132,6 +132,25 @@ def test_abbreviations_do_not_end_sentences():
     ]
 
 
+@pytest.mark.parametrize(
+    ("language", "sentences"),
+    [
+        ("en", ["He lives at No. 10 Downing Street with Lt. Col. Ann Baker.", "She met Sgt. Pepper on Sept. 11."]),
+        ("en", ["ST. JOSEPH, Mich. (AP) — A man died in St. Louis on Jan. 5.", "Capt. Kirk saw approx. 40 ships."]),
+        ("en", ["See vol. 2 and fig. 3 of the report by Gov. Jay Inslee.", "Martin Luther King Jr. spoke."]),
+        ("de", ["Das ist z. B. ein Test in Nr. 5 der Zeitung.", "Hr. Maier las vgl. Abs. 2 des Gesetzes."]),
+        ("fr", ["M. Dupont a lu l'art. 5 de la loi.", "Voir chap. 3 du livre de Mme Durand."]),
+        ("es", ["El Sr. García leyó el núm. 3 del boletín.", "La Sra. López vio la pág. 4 del informe."]),
+        ("it", ["Il Sig. Rossi legge il n. 3 della rivista.", "Il dott. Bianchi arriva, ecc. e poi parla."]),
+        ("pt", ["O Sr. Silva leu o art. 5 da lei.", "A Sra. Costa leu a pág. 3 do texto."]),
+        ("nl", ["Dhr. Jansen las nr. 5 van het blad.", "Mevr. de Vries las blz. 3 van het boek."]),
+    ],
+)
+def test_abbreviations_in_each_split_language_do_not_end_sentences(language, sentences):
+    # Each of these was cut after its abbreviation by the sentencizer alone ("No." | "10 Downing").
+    assert split_sentences(" ".join(sentences), language) == sentences
+
+
 # -- scripts, paragraphs, languages -------------------------------------------------------------
 
 def test_japanese_is_split_on_full_stops():
