@@ -2,9 +2,15 @@
 
 A run's enrichment is ~90% pure-Python CPU work (extraction, language, sentences, quotes);
 threads in one process queue on the GIL and used 1.1 of 2 cores (bench/throughput.py). The
-workers are one long-lived pool per process, started from a fork server that has already
+workers are one pool per process, started from a fork server that has already
 imported the stages, so a worker starts in milliseconds, shares the loaded code copy-on-write,
 and the process that runs the flow never imports spaCy or trafilatura at all.
+
+The pool lives for one run: the flow's task runner stops it when the run ends, and kills it at once
+when the run is interrupted (SIGTERM, Ctrl-C), so no worker outlives the run's process or keeps it
+from exiting. A process that exits with a pool still up stops it first too: multiprocessing joins a
+process's children before the pool's own exit hook runs, so a forgotten pool would hang the exit
+(a run served by ``enrich serve`` is such a process; its hang once stalled every later run).
 
 A worker that dies (a segfault in a parser, the OOM killer) breaks the whole pool in
 ``concurrent.futures``; the jobs it took down are tried once more in a fresh pool, and if that
@@ -14,13 +20,18 @@ breaks too they are recorded as ``enrich_failed`` for the next run to retry, nev
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import select
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from multiprocessing.util import Finalize
 
 from enrich.models import Article, EnrichJob, EnrichOptions
 
@@ -28,9 +39,13 @@ from enrich.models import Article, EnrichJob, EnrichOptions
 PRELOAD = ["enrich.pipeline"]
 ATTEMPTS = 2  # a job whose worker died is tried once more, in a fresh pool
 
+# Before multiprocessing's own finalizers (its queues close at priority 10): the pool still needs them.
+EXIT_PRIORITY = 100
+
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
+_interrupted = False  # set while an interrupted run winds down: jobs offered then fail instead of starting workers
 
 
 def default_processes() -> int:
@@ -45,9 +60,12 @@ def processes_for(settings) -> int:
     return default_processes() if settings.worker_processes is None else settings.worker_processes
 
 
-def _shared_pool(processes: int) -> ProcessPoolExecutor:
+def _shared_pool(processes: int) -> ProcessPoolExecutor | None:
+    """The pool, started if need be; None while an interrupted run winds down."""
     global _pool, _pool_size
     with _lock:
+        if _interrupted:
+            return None
         if _pool is None or _pool_size != processes:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
@@ -97,12 +115,57 @@ def _discard(pool: ProcessPoolExecutor) -> None:
 
 
 def shutdown() -> None:
-    """Stop the worker processes (they start again on the next call)."""
+    """Stop the worker processes once their jobs are done (they start again on the next call)."""
     global _pool
     with _lock:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+Finalize(None, shutdown, exitpriority=EXIT_PRIORITY)
+
+
+@contextmanager
+def winding_down(interrupted: bool) -> Iterator[None]:
+    """Stop the worker processes for the end of a run; while the block runs, after an interrupt,
+    jobs fail at once rather than start new workers.
+
+    An interrupted run's threads may be waiting on jobs in the workers, starting a worker, or
+    still fetching pages they would then enrich: the workers are killed rather than drained, so
+    those threads end in moments (their jobs recorded as failed, for the next run to retry) and
+    the process can exit.
+    """
+    global _interrupted, _pool
+    if not interrupted:
+        shutdown()
+        yield
+        return
+    with _lock:
+        _interrupted = True
+        pool, _pool = _pool, None
+    try:
+        if pool is not None:
+            _stop_fork_server()
+            pool.shutdown(wait=False, cancel_futures=True)  # returns once no worker is being started
+            for process in list((pool._processes or {}).values()):  # no public way before Python 3.14
+                process.terminate()
+            pool.shutdown(wait=True)
+        yield
+    finally:
+        with _lock:
+            _interrupted = False
+
+
+def _stop_fork_server() -> None:
+    """Kill the fork server: a worker being started waits for it to import the stages (seconds on
+    a busy machine); killed, the start fails now. The next pool starts a new one."""
+    server = multiprocessing.forkserver._forkserver
+    if server._forkserver_pid is not None:  # private, like the workers above: nothing public stops it
+        try:
+            os.kill(server._forkserver_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _enrich_in_worker(job: EnrichJob, options: EnrichOptions) -> Article:
@@ -121,9 +184,12 @@ def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -
     pending = list(range(len(jobs)))
     for _ in range(ATTEMPTS):
         pool = _shared_pool(processes)
+        if pool is None:
+            break
         try:
             futures: dict[int, Future] = {i: pool.submit(_enrich_in_worker, jobs[i], options) for i in pending}
-        except (BrokenProcessPool, RuntimeError):  # broken by another caller's job before we submitted
+        except (BrokenProcessPool, RuntimeError, OSError, EOFError):  # broken by another caller's job before we
+            # submitted, or a worker could not start (the fork server died, or was stopped by an interrupt)
             _discard(pool)
             continue
         for i, future in futures.items():
@@ -137,6 +203,8 @@ def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -
         if not pending:
             break
     now = datetime.now(UTC)
+    error = ("Interrupted: the run was stopped before this article was enriched" if _interrupted
+             else "WorkerDied: the enrichment process stopped abruptly")
     for i in pending:
-        results[i] = jobs[i].failed("WorkerDied: the enrichment process stopped abruptly", now)
+        results[i] = jobs[i].failed(error, now)
     return results  # type: ignore[return-value] - every slot is filled above

@@ -33,6 +33,7 @@ from enrich.related import window_start  # noqa: E402
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval  # noqa: E402
 from enrich.settings import Settings  # noqa: E402
 from enrich.store import MAX_ATTEMPTS, StoreError, open_store, release_run  # noqa: E402
+from enrich import workers  # noqa: E402
 from enrich.workers import enrich_jobs, processes_for  # noqa: E402
 
 log = logging.getLogger("enrich.flow")
@@ -354,8 +355,21 @@ def close_run(
 
 
 # -- the flow ----------------------------------------------------------------------------------
-# Tasks wait on the network or on the worker processes, so threads do: one per fetch in flight.
-@flow(name="enrich_feeds", task_runner=ThreadPoolTaskRunner(max_workers=Settings().fetch_concurrency))
+class RunTaskRunner(ThreadPoolTaskRunner):
+    """Threads for the run's tasks (they wait on the network or on the worker processes: one per
+    fetch in flight); the run's worker processes end with them.
+
+    Prefect enters a copy of the flow's task runner for each run and leaves it however the run
+    ends, so this is where the workers' lifetime is one run's. Leaving on an exception (SIGTERM,
+    Ctrl-C) kills them before the threads are joined: the threads may be waiting on them.
+    """
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        with workers.winding_down(interrupted=exc_type is not None):
+            super().__exit__(exc_type, exc_value, traceback)
+
+
+@flow(name="enrich_feeds", task_runner=RunTaskRunner(max_workers=Settings().fetch_concurrency))
 def enrich_feeds(
     feed_urls: list[str] | None = None,
     db_path: str | None = None,
@@ -473,7 +487,7 @@ def task_runner_for(settings: Settings):
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=settings.dask_address)
-    return ThreadPoolTaskRunner(max_workers=settings.fetch_concurrency)
+    return RunTaskRunner(max_workers=settings.fetch_concurrency)
 
 
 def configured_flow(settings: Settings | None = None):
