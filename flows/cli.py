@@ -2,15 +2,18 @@
 
 Exit status: 0 when a run completed (failed feeds and articles are recorded, not fatal), 2 for bad
 arguments or settings, 1 when the database cannot be used, 75 (EX_TEMPFAIL) when another process
-holds it or Prefect's temporary server did not start in time.
+holds it or Prefect's temporary server did not start in time, 130 when stopped by Ctrl-C (SIGINT)
+and 143 by SIGTERM.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -188,8 +191,39 @@ def run(
     if not urls and not stored:
         console.print("[red]error:[/] no feeds: pass --feeds FILE or add one with `enrich feeds add URL`.")
         raise typer.Exit(2)
-    report = _guard_busy(lambda: _run_flow(urls, db, poll_all=poll_all))
+    with _stopped_by_signals():
+        report = _guard_busy(lambda: _run_flow(urls, db, poll_all=poll_all))
     _print_report(report)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt (and, like it, past every ``except Exception``)."""
+
+
+def _raise_terminated(_signum, _frame) -> None:
+    raise _Terminated
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Let SIGTERM stop a command the way Ctrl-C does, and both end it cleanly.
+
+    By default SIGTERM ends the process on the spot, skipping every exit handler: Prefect's
+    temporary server was left running. Raised as an exception instead, it unwinds the run (whose
+    task runner kills its worker processes), exit handlers run, and the exit status is the
+    shell's for a signal, 128 + its number. Prefect takes SIGTERM over while a flow runs and hands
+    it back to this handler once it has recorded the crash.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    except (KeyboardInterrupt, _Terminated) as stop:
+        signum = signal.SIGINT if isinstance(stop, KeyboardInterrupt) else signal.SIGTERM
+        console.print(f"[yellow]stopped[/] by {signal.Signals(signum).name}; the next run enriches what this one "
+                      "had not stored yet")
+        raise typer.Exit(128 + signum) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _guard_busy(action: Callable):
@@ -233,7 +267,8 @@ def demo(
         opml = (DEMO_SITE / "feeds.opml").read_bytes().replace(PLACEHOLDER, base.encode())
         subscriptions = parse_opml(opml)
         _with_store(db, lambda store: _add_subscriptions(store, subscriptions))
-        report = _guard_busy(lambda: _run_flow([s.url for s in subscriptions], db, allow_private=True))
+        with _stopped_by_signals():
+            report = _guard_busy(lambda: _run_flow([s.url for s in subscriptions], db, allow_private=True))
     finally:
         server.__exit__(None, None, None)
     _print_report(report)
@@ -293,7 +328,8 @@ def serve(
     from flows.serve import serve as serve_flow
 
     console.print(f"serving enrich_feeds every {cron or f'{interval:g} min'} on {db}; Ctrl-C stops")
-    serve_flow(interval, cron, str(db))
+    with _stopped_by_signals():  # until Prefect's runner starts; it then stops itself on SIGTERM
+        serve_flow(interval, cron, str(db))
 
 
 @app.command()
