@@ -27,7 +27,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -195,7 +195,7 @@ def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -
         for i, future in futures.items():
             try:
                 results[i] = future.result()
-            except BrokenProcessPool:
+            except (BrokenProcessPool, CancelledError):  # a worker died, or the pool was stopped before the job ran
                 _discard(pool)
             except Exception as exc:  # noqa: BLE001 - e.g. a result that would not pickle: that job's failure
                 results[i] = jobs[i].failed(f"{type(exc).__name__}: {exc}", datetime.now(UTC))

@@ -33,8 +33,7 @@ from enrich.related import window_start  # noqa: E402
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval  # noqa: E402
 from enrich.settings import Settings  # noqa: E402
 from enrich.store import MAX_ATTEMPTS, StoreError, open_store, release_run  # noqa: E402
-from enrich import workers  # noqa: E402
-from enrich.workers import enrich_jobs, processes_for  # noqa: E402
+from enrich.workers import enrich_jobs, processes_for, winding_down  # noqa: E402
 
 log = logging.getLogger("enrich.flow")
 
@@ -365,7 +364,7 @@ class RunTaskRunner(ThreadPoolTaskRunner):
     """
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
-        with workers.winding_down(interrupted=exc_type is not None):
+        with winding_down(interrupted=exc_type is not None):
             super().__exit__(exc_type, exc_value, traceback)
 
 

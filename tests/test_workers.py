@@ -110,6 +110,32 @@ def test_workers_that_keep_dying_leave_recorded_failures_not_gaps(demo_jobs):
     assert all(a.status == "ok" for a in workers.enrich_jobs(demo_jobs[:3], OPTIONS, processes=2))
 
 
+def test_an_interrupted_run_kills_its_workers_and_fails_what_is_left(demo_jobs):
+    # SIGTERM or Ctrl-C mid-run: the run's threads must end in moments, not after every queued job.
+    workers.enrich_jobs(demo_jobs[:2], OPTIONS, processes=2)  # the pool is up
+    pids = _worker_pids()
+    results = []
+    busy = threading.Thread(target=lambda: results.extend(workers.enrich_jobs(demo_jobs * 5, OPTIONS, processes=2)))
+    busy.start()
+    time.sleep(0.3)  # jobs are in flight
+    with workers.winding_down(interrupted=True):
+        busy.join(timeout=10)
+        assert not busy.is_alive()
+        late = workers.enrich_jobs(demo_jobs[:1], OPTIONS, processes=2)  # a batch that finished fetching now
+        assert late[0].status == "enrich_failed" and late[0].error.startswith("Interrupted")
+        assert workers._pool is None  # and no workers were started for it
+    deadline = time.monotonic() + 5
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_running(p) for p in pids)
+    assert len(results) == len(demo_jobs) * 5
+    stopped = [a for a in results if a.status != "ok"]
+    assert stopped and all(a.error.startswith("Interrupted") for a in stopped)
+    # The next run gets workers again (started on its first job).
+    assert workers._shared_pool(2) is not None
+    workers.shutdown()
+
+
 def test_workers_leave_when_their_owner_is_killed():
     # kill -9 of a run (tests/test_concurrency.py does it) must not leave its workers behind.
     import subprocess
