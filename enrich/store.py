@@ -240,6 +240,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE articles ADD COLUMN key_quote_speakers VARCHAR[];
     COMMENT ON COLUMN articles.key_quote_speakers IS 'Speaker of each key quote, same order; NULL where the quote names none.';
     """,
+    # comments on the migrations table itself (created by Store.migrate, before any migration)
+    """
+    COMMENT ON TABLE schema_migrations IS 'Applied schema migrations; the highest version is the schema version.';
+    COMMENT ON COLUMN schema_migrations.version IS 'Migration number (position in enrich/store.py MIGRATIONS, from 1).';
+    COMMENT ON COLUMN schema_migrations.applied_at IS 'When it was applied.';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A failed article is tried again on later runs, but not forever: a 404 stays a 404.
