@@ -268,7 +268,17 @@ _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-EXPORT_FORMATS = {"jsonl": "json", "parquet": "parquet"}
+EXPORT_FORMATS = {"jsonl": "json", "parquet": "parquet", "csv": "csv"}
+# What text formats get instead of DuckDB's own spellings: ISO 8601 UTC times (JSON Lines, CSV), and
+# JSON text for lists and structs (CSV has no nesting).
+_ISO_UTC = "strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS published_at"
+_NESTED = ("topics", "topic_scores", "summary", "key_quotes", "related")
+EXPORT_REPLACE = {
+    "jsonl": _ISO_UTC,
+    "csv": ", ".join([_ISO_UTC, *(f"to_json({c}) AS {c}" for c in _NESTED)]),
+}
+# The statements ``enrich query`` runs: reads (SELECT, DESCRIBE, SHOW, SUMMARIZE, WITH) and EXPLAIN.
+ANALYST_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 # The reader's record: one row per enriched article that is not a copy of another, related inline.
 READER_SQL = """
     SELECT a.url, a.canonical_url, a.feed_url, f.title AS feed_title, a.title, a.author,
@@ -292,6 +302,14 @@ class StoreError(Exception):
 
 class StoreBusy(StoreError):
     """Another process holds the write lock on the database file."""
+
+
+class QueryRefused(StoreError):
+    """An analyst's statement that is not a single read: ``enrich query`` never writes."""
+
+
+class QueryFailed(StoreError):
+    """An analyst's query that DuckDB rejects (syntax, unknown column, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -616,8 +634,32 @@ class Store:
             raise ValueError(f"unknown export format {fmt!r}; use one of {sorted(EXPORT_FORMATS)}")
         out.parent.mkdir(parents=True, exist_ok=True)
         target = str(out).replace("'", "''")  # COPY takes a literal path, not a parameter
-        self.con.execute(f"COPY ({READER_SQL}) TO '{target}' (FORMAT {EXPORT_FORMATS[fmt]})", [since or EPOCH])
+        select = f"SELECT * REPLACE ({EXPORT_REPLACE[fmt]}) FROM ({READER_SQL})" if fmt in EXPORT_REPLACE else READER_SQL
+        self.con.execute(f"COPY ({select}) TO '{target}' (FORMAT {EXPORT_FORMATS[fmt]})", [since or EPOCH])
         return self.con.execute(f"SELECT count(*) FROM ({READER_SQL})", [since or EPOCH]).fetchone()[0]
+
+    # -- analysts and feed management (enrich query, enrich feeds ...) -----------------------
+    def analyst_query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        """Run one read-only statement for an analyst; returns column names and rows.
+
+        Meant for a read-only connection; on top of that only one SELECT/EXPLAIN is accepted and
+        file access is switched off, so neither COPY ... TO nor read_csv can touch the disk.
+        """
+        try:
+            statements = self.con.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise QueryFailed(str(exc)) from exc
+        if len(statements) != 1:
+            raise QueryRefused(f"one statement at a time, not {len(statements)}")
+        kind = statements[0].type.name
+        if kind not in ANALYST_STATEMENTS:
+            raise QueryRefused(f"enrich query only reads; {kind} statements are refused")
+        self.con.execute("SET enable_external_access = false")
+        try:
+            cursor = self.con.execute(sql)
+            return [d[0] for d in cursor.description], cursor.fetchall()
+        except duckdb.Error as exc:
+            raise QueryFailed(str(exc)) from exc
 
 
 def release_run(run_id: str) -> None:

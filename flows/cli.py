@@ -7,23 +7,36 @@ holds it or Prefect's temporary server did not start in time.
 
 from __future__ import annotations
 
+import csv
+import errno
+import json
 import logging
 import os
+import socket
 import sys
+import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-
-from pydantic import ValidationError
+from rich.text import Text
 
 from enrich.opml import FeedListError, Subscription, parse_opml, read_feed_list
 from enrich.settings import Settings
-from enrich.store import StoreBusy, StoreError, open_store
+from enrich.store import (
+    EXPORT_FORMATS,
+    QueryFailed,
+    QueryRefused,
+    StoreBusy,
+    StoreError,
+    open_store,
+)
 from enrich.urls import link_problem
 
 EX_TEMPFAIL = 75
@@ -81,14 +94,24 @@ def _check_feed_urls(urls: list[str], source: str) -> None:
             raise _usage_error(f"{source}: not a usable feed URL {url!r}: {why}")
 
 
-def _with_store(path: Path, action: Callable):
+def _with_store(path: Path, action: Callable, read_only: bool = False):
     """Run ``action(store)``, turning database trouble into a message and an exit status."""
 
     def use_store():
-        with open_store(path, wait_seconds=Settings().lock_wait_seconds) as store:
+        with open_store(path, read_only=read_only, wait_seconds=Settings().lock_wait_seconds) as store:
             return action(store)
 
     return _guard_busy(use_store)
+
+
+def _existing_db(path: Path | None) -> Path:
+    """The database a read-only command reads: it must exist (never create an empty one by a typo)."""
+    db = _db(path)
+    if not db.exists():
+        console.print(f"[red]error:[/] no database at {db}\n"
+                      "Run `enrich run` or `enrich demo` first, or pass the right file with --db.")
+        raise typer.Exit(2)
+    return db
 
 
 def _quiet_prefect() -> None:
@@ -222,11 +245,16 @@ def demo(
 
     settings = Settings()
     db = _db(db)
+    port = port or settings.demo_port
     try:
-        server = serve_directory(DEMO_SITE, settings.demo_host, port or settings.demo_port)
+        server = serve_directory(DEMO_SITE, settings.demo_host, port)
         base = server.__enter__()
     except OSError as exc:
-        console.print(f"[red]error:[/] cannot start the demo server on port {port or settings.demo_port}: {exc}")
+        if exc.errno == errno.EADDRINUSE:
+            console.print(f"[red]error:[/] port {port} is in use (another program, or another enrich demo).\n"
+                          f"Pick a free one: enrich demo --port {_suggested_port(settings.demo_host, port)}")
+            raise typer.Exit(2) from None
+        console.print(f"[red]error:[/] cannot start the demo server on port {port}: {exc}")
         raise typer.Exit(1) from None
     try:
         console.print(f"demo corpus served at {base}")
@@ -238,6 +266,17 @@ def demo(
         server.__exit__(None, None, None)
     _print_report(report)
     _show_sample(db)
+
+
+def _suggested_port(host: str, taken: int) -> int:
+    """A free port near ``taken`` to suggest (one the system picks when none near is free)."""
+    for candidate in range(taken + 1, min(taken + 20, 65536)):
+        with socket.socket() as probe:
+            if probe.connect_ex((host, candidate)) != 0:
+                return candidate
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def _show_sample(db: Path) -> None:
@@ -299,17 +338,18 @@ def serve(
 @app.command()
 def export(
     out: Annotated[Path, typer.Option("--out", help="File to write.")],
-    format: Annotated[str, typer.Option("--format", help="jsonl or parquet.")] = "jsonl",
+    format: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
     since: Annotated[datetime | None, typer.Option(help="Only articles published on or after this date (UTC).",
                                                    formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])] = None,
     db: DbOption = None,
 ) -> None:
-    """Export the reader's records (one per article, related articles inline)."""
-    if format not in ("jsonl", "parquet"):
-        raise _usage_error(f"--format must be jsonl or parquet, not {format!r}")
+    """Export the reader's records (one per article, related articles inline; times in ISO 8601 UTC)."""
+    if format not in EXPORT_FORMATS:
+        raise _usage_error(f"--format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
     out = _out_file(out)
     since_utc = since.replace(tzinfo=UTC) if since else None
-    count = _with_store(_db(db), lambda store: store.export(out, format, since_utc))
+    db = _existing_db(db)
+    count = _with_store(db, lambda store: store.export(out, format, since_utc))
     stdout.print(f"{count} articles -> {out}")
 
 
@@ -324,7 +364,7 @@ def preview(
 
     if out.exists() and not out.is_dir():
         raise _usage_error(f"--out {out} is a file; give a folder for the site")
-    records = _with_store(_db(db), lambda store: store.reader_records())
+    records = _with_store(_existing_db(db), lambda store: store.reader_records())
     now = datetime.now(UTC)
     written = render_site(records, out, now=now)
     (out / FEEDS_DIR).mkdir(parents=True, exist_ok=True)
@@ -352,7 +392,7 @@ def feeds_add(
 @feeds_app.command("list")
 def feeds_list(db: DbOption = None) -> None:
     """List the stored feeds with their last poll status."""
-    feeds = _with_store(_db(db), lambda store: store.feeds())
+    feeds = _with_store(_existing_db(db), lambda store: store.feeds())
     table = Table("url", "title", "topic", "last polled", "status", "failures")
     for f in feeds:
         table.add_row(f.url, f.title or "", f.topic or "", f.last_polled_at.isoformat(timespec="seconds") if f.last_polled_at else "never",
@@ -385,7 +425,7 @@ def feeds_export_opml(
     from enrich.opml import write_opml
 
     out = _out_file(out) if out else None
-    feeds = _with_store(_db(db), lambda store: store.feeds())
+    feeds = _with_store(_existing_db(db), lambda store: store.feeds())
     document = write_opml([Subscription(f.url, f.title, f.topic) for f in feeds if not f.gone])
     if out:
         out.write_bytes(document)
@@ -417,6 +457,69 @@ def api(
     except OSError as exc:
         console.print(f"[red]error:[/] cannot listen on {host}:{port}: {exc}; pick another with --port")
         raise typer.Exit(1) from None
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One SELECT (or WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) statement.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON array of objects instead of a table.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header row instead of a table.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Run a read-only SQL query for analysts: a table, or JSON/CSV on standard output."""
+    if as_json and as_csv:
+        console.print("[red]error:[/] choose one of --json and --csv")
+        raise typer.Exit(2)
+
+    def run_query(store):
+        try:
+            return store.analyst_query(sql)
+        except QueryRefused as exc:
+            console.print(f"[red]refused:[/] {exc}. `enrich query` opens the database read-only; "
+                          "the pipeline and `enrich feeds` are what write to it.")
+        except QueryFailed as exc:
+            console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
+
+    columns, rows = _with_store(_existing_db(db), run_query, read_only=True)
+    if as_json:
+        sys.stdout.write(json.dumps([dict(zip(columns, map(_plain, row))) for row in rows], ensure_ascii=False,
+                                    indent=1) + "\n")
+    elif as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*(Text(_csv_cell(v)) for v in row))  # Text: values are never rich markup
+        stdout.print(table)
+        console.print(f"[dim]{len(rows)} rows[/]")
+
+
+def _plain(value):
+    """A query value as JSON: ISO 8601 times (UTC with Z), text for what JSON has no type for."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    plain = _plain(value)
+    return json.dumps(plain, ensure_ascii=False) if isinstance(plain, list | dict) else str(plain)
+
 
 def main() -> None:
     app()

@@ -9,6 +9,7 @@ import textwrap
 import time
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from enrich.store import open_store
@@ -16,7 +17,17 @@ from flows.cli import EX_TEMPFAIL, app
 
 runner = CliRunner()
 
-COMMANDS = [[], ["run"], ["demo"], ["serve"], ["export"], ["preview"], ["feeds"], ["feeds", "add"], ["feeds", "list"], ["feeds", "import-opml"], ["feeds", "export-opml"]]
+
+
+def _command_paths(command, path=()) -> list[list[str]]:
+    """Every command and sub-command of the click tree, so a new command cannot miss its help."""
+    paths = [list(path)]
+    for name, sub in getattr(command, "commands", {}).items():
+        paths += _command_paths(sub, (*path, name))
+    return paths
+
+
+COMMANDS = _command_paths(typer.main.get_command(app))
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "enrich")
@@ -180,7 +191,7 @@ def test_export_and_preview_after_a_run(demo_base, db_path, tmp_path):
     dates = duckdb.sql(f"SELECT published_at FROM '{parquet}'").fetchall()
     assert 0 < len(dates) < 4 and all(d[0].date().isoformat() >= "2026-11-20" for d in dates)
 
-    assert runner.invoke(app, ["export", "--format", "csv", "--out", str(parquet), "--db", str(db_path)]).exit_code == 2
+    assert runner.invoke(app, ["export", "--format", "xml", "--out", str(parquet), "--db", str(db_path)]).exit_code == 2
 
     site = tmp_path / "site"
     shown = runner.invoke(app, ["preview", "--out", str(site), "--db", str(db_path)])

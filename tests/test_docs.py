@@ -19,7 +19,7 @@ def test_every_setting_is_in_the_readme():
 
 def test_every_command_is_in_the_readme():
     for command in ("enrich demo", "enrich run", "enrich feeds add", "enrich feeds list", "enrich feeds import-opml", "enrich feeds export-opml",
-                    "enrich export", "enrich preview", "enrich serve"):
+                    "enrich export", "enrich preview", "enrich serve", "enrich query"):
         assert command in README, command
 
 
@@ -49,7 +49,7 @@ def test_schema_doc_matches_the_database(db_path):
 
 def readme_sql_statements() -> list[str]:
     """Every statement of every ```sql block of the README, comments included."""
-    blocks = re.findall(r"^```sql\n(.*?)^```", README, flags=re.S | re.M)
+    blocks = re.findall(r"^```sql\n(.*?)^```", README, flags=re.DOTALL | re.MULTILINE)
     return [s.strip() for block in blocks for s in block.split(";") if s.strip().strip("-").strip()]
 
 
