@@ -246,6 +246,13 @@ MIGRATIONS: tuple[str, ...] = (
     COMMENT ON COLUMN schema_migrations.version IS 'Migration number (position in enrich/store.py MIGRATIONS, from 1).';
     COMMENT ON COLUMN schema_migrations.applied_at IS 'When it was applied.';
     """,
+    # feed management: pause a feed, keep the title the user gave it
+    """
+    ALTER TABLE feeds ADD COLUMN paused BOOLEAN DEFAULT false;
+    ALTER TABLE feeds ADD COLUMN title_from_user BOOLEAN DEFAULT false;
+    COMMENT ON COLUMN feeds.paused IS 'Paused by the user (enrich feeds pause): not polled until resumed.';
+    COMMENT ON COLUMN feeds.title_from_user IS 'The title was given by the user (feeds rename, OPML); polls keep it.';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A failed article is tried again on later runs, but not forever: a 404 stays a 404.
@@ -332,9 +339,10 @@ class StoredFeed:
     next_poll_at: datetime | None = None
     gone: bool = False
     language: str | None = None
+    paused: bool = False
 
     def due(self, now: datetime) -> bool:
-        return not self.gone and (self.next_poll_at is None or self.next_poll_at <= now)
+        return not self.gone and not self.paused and (self.next_poll_at is None or self.next_poll_at <= now)
 
 
 class Store:
@@ -389,7 +397,7 @@ class Store:
     def feeds(self, urls: Sequence[str] | None = None) -> list[StoredFeed]:
         """Stored feeds, all or those in ``urls``, with their polling state."""
         sql = """SELECT url, title, topic, last_polled_at, last_status, consecutive_failures,
-                        etag, last_modified, next_poll_at, coalesce(gone, false), language
+                        etag, last_modified, next_poll_at, coalesce(gone, false), language, coalesce(paused, false)
                  FROM feeds"""
         if urls is None:
             rows = self.con.execute(sql + " ORDER BY url").fetchall()
@@ -433,7 +441,7 @@ class Store:
         self.con.execute(
             f"""
             UPDATE feeds SET
-                title = coalesce(p.title, feeds.title),
+                title = CASE WHEN feeds.title_from_user THEN feeds.title ELSE coalesce(p.title, feeds.title) END,
                 language = coalesce(p.language, feeds.language),
                 last_polled_at = $at,
                 last_status = p.status,
@@ -660,6 +668,29 @@ class Store:
             return [d[0] for d in cursor.description], cursor.fetchall()
         except duckdb.Error as exc:
             raise QueryFailed(str(exc)) from exc
+
+    def add_feed(self, url: str, *, title: str | None = None, topic: str | None = None) -> bool:
+        """Subscribe to one feed (an existing one is kept as it is); a title given here outlives polls."""
+        return bool(self.con.execute(
+            """INSERT INTO feeds (url, title, topic, title_from_user) VALUES (?, ?, ?, ?)
+               ON CONFLICT (url) DO NOTHING RETURNING url""", [url, title, topic, title is not None]).fetchall())
+
+    def remove_feed(self, url: str) -> bool:
+        """Unsubscribe; the feed's articles stay (they are the reader's history)."""
+        return self._changed("DELETE FROM feeds WHERE url = ?", [url])
+
+    def set_feed_paused(self, url: str, paused: bool) -> bool:
+        return self._changed("UPDATE feeds SET paused = ? WHERE url = ?", [paused, url])
+
+    def set_feed_topic(self, url: str, topic: str | None) -> bool:
+        return self._changed("UPDATE feeds SET topic = ? WHERE url = ?", [topic, url])
+
+    def rename_feed(self, url: str, title: str) -> bool:
+        return self._changed("UPDATE feeds SET title = ?, title_from_user = true WHERE url = ?", [title, url])
+
+    def _changed(self, sql: str, params: list) -> bool:
+        """Run an UPDATE/DELETE of one feed; whether a row matched."""
+        return self.con.execute(sql, params).fetchone()[0] > 0
 
 
 def release_run(run_id: str) -> None:

@@ -8,6 +8,7 @@ holds it or Prefect's temporary server did not start in time.
 from __future__ import annotations
 
 import csv
+import difflib
 import errno
 import json
 import logging
@@ -40,6 +41,9 @@ from enrich.store import (
 from enrich.urls import link_problem
 
 EX_TEMPFAIL = 75
+# difflib's ratio above which a misspelt topic gets a "did you mean": 0.6 is difflib's own default,
+# which maps Technolgy -> Technology and Sience -> Science but nothing to an unrelated word.
+TOPIC_SUGGESTION_CUTOFF = 0.6
 console = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay on one line
 stdout = Console(highlight=False)
 
@@ -194,7 +198,7 @@ def run(
     feeds: Annotated[Path | None, typer.Option("--feeds", help="File with one feed URL per line, or an OPML file.",
                                                exists=True, dir_okay=False, readable=True)] = None,
     db: DbOption = None,
-    poll_all: Annotated[bool, typer.Option("--all", help="Poll every feed now, not only those due (gone feeds never).")] = False,
+    poll_all: Annotated[bool, typer.Option("--all", help="Poll every feed now, not only those due (gone or paused feeds never).")] = False,
 ) -> None:
     """Run the pipeline once: poll the feeds that are due, enrich new articles, write DuckDB."""
     db = _db(db)
@@ -228,10 +232,7 @@ def _guard_busy(action: Callable):
 
 
 def _add_subscriptions(store, subscriptions: list[Subscription]) -> int:
-    added = 0
-    for sub in subscriptions:
-        added += store.add_feeds([sub.url], topic=sub.category)
-    return added
+    return sum(store.add_feed(sub.url, title=sub.title, topic=sub.category) for sub in subscriptions)
 
 
 @app.command()
@@ -375,28 +376,125 @@ def preview(
                  f"{len(feeds)} Atom and JSON feeds -> {out / FEEDS_DIR}")
 
 
-@feeds_app.command("add")
-def feeds_add(
-    url: Annotated[str, typer.Argument(help="Feed URL (http or https).")],
-    topic: Annotated[str | None, typer.Option(help="Default topic of the feed's articles.")] = None,
-    db: DbOption = None,
-) -> None:
-    """Add a feed to the database."""
+def _topic(name: str | None) -> str | None:
+    """One of the 19 topics, whatever its case; a misspelling exits 2 with the closest topic."""
+    from enrich.preview import TOPICS
+
+    if name is None:
+        return None
+    by_folded = {t.casefold(): t for t in TOPICS}
+    if name.strip().casefold() in by_folded:
+        return by_folded[name.strip().casefold()]
+    close = difflib.get_close_matches(name.strip().casefold(), by_folded, n=1, cutoff=TOPIC_SUGGESTION_CUTOFF)
+    hint = f" Did you mean {by_folded[close[0]]!r}?" if close else ""
+    console.print(f"[red]error:[/] unknown topic {name!r}.{hint}\nTopics: {', '.join(TOPICS)}")
+    raise typer.Exit(2)
+
+
+def _http_url(url: str) -> str:
     if not url.startswith(("http://", "https://")):
         raise _usage_error(f"not an http(s) URL: {url}")
     _check_feed_urls([url], "feeds add")
-    added = _with_store(_db(db), lambda store: store.add_feeds([url], topic=topic))
+    return url
+
+
+UrlArgument = Annotated[str, typer.Argument(help="Feed URL, as `enrich feeds list` shows it.")]
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="Feed URL (http or https), or a page that links to its feed.")],
+    topic: Annotated[str | None, typer.Option(help="Default topic of the feed's articles (one of the 19).")] = None,
+    title: Annotated[str | None, typer.Option(help="Title to show instead of the feed's own.")] = None,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="Fetch the URL first: it must be a feed, or a "
+                                        "page whose <link rel=alternate> names one (that feed is stored).")] = True,
+    db: DbOption = None,
+) -> None:
+    """Add a feed, after checking that it is one (or finding the feed a page links to)."""
+    url, topic = _http_url(url), _topic(topic)
+    if check:
+        from enrich.discovery import check_feed
+        from flows.enrich_feeds import fetch_options_for
+
+        found = check_feed(url, fetch_options_for(Settings()))
+        if not found.ok:
+            console.print(f"[red]error:[/] {url} is not a feed we can read: {found.error}\n"
+                          "Pass --no-check to add it anyway.")
+            raise typer.Exit(2)
+        if found.discovered_from:
+            console.print(f"found the feed {found.url} on {found.discovered_from}")
+        url = found.url
+        console.print(f"{found.title or url}: {found.entries} entries")
+    added = _with_store(_db(db), lambda store: store.add_feed(url, title=title, topic=topic))
     stdout.print(f"added {url}" if added else f"already subscribed: {url}")
 
 
+def _change_feed(db: Path | None, url: str, change: Callable, done: str) -> None:
+    if not _with_store(_existing_db(db), change):
+        console.print(f"[red]error:[/] no such feed: {url} (see `enrich feeds list`)")
+        raise typer.Exit(2)
+    stdout.print(f"{done} {url}")
+
+
+@feeds_app.command("remove")
+def feeds_remove(url: UrlArgument, db: DbOption = None) -> None:
+    """Unsubscribe from a feed; its stored articles stay."""
+    _change_feed(db, url, lambda store: store.remove_feed(url), "removed")
+
+
+@feeds_app.command("pause")
+def feeds_pause(url: UrlArgument, db: DbOption = None) -> None:
+    """Stop polling a feed until it is resumed."""
+    _change_feed(db, url, lambda store: store.set_feed_paused(url, True), "paused")
+
+
+@feeds_app.command("resume")
+def feeds_resume(url: UrlArgument, db: DbOption = None) -> None:
+    """Poll a paused feed again."""
+    _change_feed(db, url, lambda store: store.set_feed_paused(url, False), "resumed")
+
+
+@feeds_app.command("set-topic")
+def feeds_set_topic(
+    url: UrlArgument,
+    topic: Annotated[str, typer.Argument(help="One of the 19 topics, or 'none' to clear it.")],
+    db: DbOption = None,
+) -> None:
+    """Change a feed's default topic."""
+    chosen = None if topic.casefold() == "none" else _topic(topic)
+    _change_feed(db, url, lambda store: store.set_feed_topic(url, chosen), f"topic {chosen or 'cleared'} for")
+
+
+@feeds_app.command("rename")
+def feeds_rename(
+    url: UrlArgument,
+    title: Annotated[str, typer.Argument(help="New title; polls keep it.")],
+    db: DbOption = None,
+) -> None:
+    """Give a feed your own title."""
+    if not title.strip():
+        console.print("[red]error:[/] the title is empty")
+        raise typer.Exit(2)
+    _change_feed(db, url, lambda store: store.rename_feed(url, title.strip()), f"renamed to {title.strip()!r}:")
+
+
 @feeds_app.command("list")
-def feeds_list(db: DbOption = None) -> None:
+def feeds_list(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON array of feeds instead of a table.")] = False,
+    db: DbOption = None,
+) -> None:
     """List the stored feeds with their last poll status."""
     feeds = _with_store(_existing_db(db), lambda store: store.feeds())
+    if as_json:
+        rows = [{name: _plain(getattr(f, name)) for name in f.__slots__} for f in feeds]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
     table = Table("url", "title", "topic", "last polled", "status", "failures")
     for f in feeds:
-        table.add_row(f.url, f.title or "", f.topic or "", f.last_polled_at.isoformat(timespec="seconds") if f.last_polled_at else "never",
-                      f.last_status or "", str(f.consecutive_failures))
+        status = "paused" if f.paused else f.last_status or ""
+        table.add_row(f.url, f.title or "", f.topic or "",
+                      f.last_polled_at.isoformat(timespec="seconds") if f.last_polled_at else "never",
+                      status, str(f.consecutive_failures))
     stdout.print(table)
 
 

@@ -38,8 +38,8 @@ def test_every_command_has_help(command):
 
 
 def test_feeds_add_list_and_import_opml(db_path, tmp_path):
-    assert runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--topic", "Science", "--db", str(db_path)]).exit_code == 0
-    again = runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--db", str(db_path)])
+    assert runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--no-check", "--topic", "Science", "--db", str(db_path)]).exit_code == 0
+    again = runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--no-check", "--db", str(db_path)])
     assert "already subscribed" in again.output
     opml = tmp_path / "subs.opml"
     opml.write_text(
@@ -58,8 +58,8 @@ def test_feeds_add_list_and_import_opml(db_path, tmp_path):
 def test_opml_export_round_trips_through_import(db_path, tmp_path):
     from enrich.opml import parse_opml
 
-    runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--topic", "Science", "--db", str(db_path)])
-    runner.invoke(app, ["feeds", "add", "https://b.example/rss?x=<&>", "--db", str(db_path)])
+    runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--no-check", "--topic", "Science", "--db", str(db_path)])
+    runner.invoke(app, ["feeds", "add", "https://b.example/rss?x=<&>", "--no-check", "--db", str(db_path)])
     out = tmp_path / "out.opml"
     assert runner.invoke(app, ["feeds", "export-opml", "--out", str(out), "--db", str(db_path)]).exit_code == 0
     subs = {(s.url, s.category) for s in parse_opml(out.read_bytes())}
