@@ -15,7 +15,7 @@ import pytest
 from enrich.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_ARTICLES = 17  # the demo corpus: 4 feeds, 17 articles (data/demo/CORPUS_SPEC.md)
+DEMO_ARTICLES = 17  # what the demo corpus's 4 feeds carry (tests/test_cli.py counts the same)
 
 
 def _uv(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -52,8 +52,10 @@ def test_the_wheel_runs_the_demo_from_another_directory(tmp_path):
     _uv("pip", "install", "--quiet", "--offline", "--no-deps", "-r", str(requirements), str(wheel),
         cwd=elsewhere, env={**env, "VIRTUAL_ENV": str(venv)})
 
-    # The harness's server: the installed enrich reports to it instead of starting its own.
-    run_env = {**env, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    # The harness's server: the installed enrich reports to it instead of starting its own. The 17
+    # articles are enriched in the flow's own process: worker pools are tested elsewhere, and each
+    # worker would import spaCy and the stages again.
+    run_env = {**env, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "ENRICH_WORKER_PROCESSES": "0"}
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import enrich.demo as d; print(d.__file__, d.DEMO_SITE)"],
                            cwd=elsewhere, env=run_env, capture_output=True, text=True, check=True).stdout
     assert str(venv) in where and str(ROOT) not in where  # the installed copy and its own corpus
