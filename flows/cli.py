@@ -112,9 +112,7 @@ def _existing_db(path: Path | None) -> Path:
     """The database a read-only command reads: it must exist (never create an empty one by a typo)."""
     db = _db(path)
     if not db.exists():
-        console.print(f"[red]error:[/] no database at {db}\n"
-                      "Run `enrich run` or `enrich demo` first, or pass the right file with --db.")
-        raise typer.Exit(2)
+        raise _usage_error(f"no database at {db}; run `enrich run` or `enrich demo` first, or pass the right file with --db")
     return db
 
 
@@ -252,9 +250,8 @@ def demo(
         base = server.__enter__()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            console.print(f"[red]error:[/] port {port} is in use (another program, or another enrich demo).\n"
-                          f"Pick a free one: enrich demo --port {_suggested_port(settings.demo_host, port)}")
-            raise typer.Exit(2) from None
+            raise _usage_error(f"port {port} is in use (another program, or another enrich demo); pick a free one: "
+                               f"enrich demo --port {_suggested_port(settings.demo_host, port)}") from None
         console.print(f"[red]error:[/] cannot start the demo server on port {port}: {exc}")
         raise typer.Exit(1) from None
     try:
@@ -387,8 +384,7 @@ def _topic(name: str | None) -> str | None:
         return by_folded[name.strip().casefold()]
     close = difflib.get_close_matches(name.strip().casefold(), by_folded, n=1, cutoff=TOPIC_SUGGESTION_CUTOFF)
     hint = f" Did you mean {by_folded[close[0]]!r}?" if close else ""
-    console.print(f"[red]error:[/] unknown topic {name!r}.{hint}\nTopics: {', '.join(TOPICS)}")
-    raise typer.Exit(2)
+    raise _usage_error(f"unknown topic {name!r}.{hint} Topics: {', '.join(TOPICS)}")
 
 
 def _http_url(url: str) -> str:
@@ -418,9 +414,7 @@ def feeds_add(
 
         found = check_feed(url, fetch_options_for(Settings()))
         if not found.ok:
-            console.print(f"[red]error:[/] {url} is not a feed we can read: {found.error}\n"
-                          "Pass --no-check to add it anyway.")
-            raise typer.Exit(2)
+            raise _usage_error(f"{url} is not a feed we can read: {found.error}; pass --no-check to add it anyway")
         if found.discovered_from:
             console.print(f"found the feed {found.url} on {found.discovered_from}")
         url = found.url
@@ -431,8 +425,7 @@ def feeds_add(
 
 def _change_feed(db: Path | None, url: str, change: Callable, done: str) -> None:
     if not _with_store(_existing_db(db), change):
-        console.print(f"[red]error:[/] no such feed: {url} (see `enrich feeds list`)")
-        raise typer.Exit(2)
+        raise _usage_error(f"no such feed: {url} (see `enrich feeds list`)")
     stdout.print(f"{done} {url}")
 
 
@@ -473,8 +466,7 @@ def feeds_rename(
 ) -> None:
     """Give a feed your own title."""
     if not title.strip():
-        console.print("[red]error:[/] the title is empty")
-        raise typer.Exit(2)
+        raise _usage_error("the title is empty")
     _change_feed(db, url, lambda store: store.rename_feed(url, title.strip()), f"renamed to {title.strip()!r}:")
 
 
@@ -566,8 +558,7 @@ def query(
 ) -> None:
     """Run a read-only SQL query for analysts: a table, or JSON/CSV on standard output."""
     if as_json and as_csv:
-        console.print("[red]error:[/] choose one of --json and --csv")
-        raise typer.Exit(2)
+        raise _usage_error("choose one of --json and --csv")
 
     def run_query(store):
         try:
