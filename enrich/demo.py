@@ -7,11 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
 from pathlib import Path
 
 from enrich.settings import PROJECT_ROOT
 
-DEMO_SITE = PROJECT_ROOT / "data" / "demo" / "site"
+
+def _demo_site() -> Path:
+    """The corpus inside the installed package (the wheel carries it as enrich/data/demo), else the checkout's."""
+    packaged = Path(str(files("enrich").joinpath("data", "demo", "site")))
+    return packaged if packaged.is_dir() else PROJECT_ROOT / "data" / "demo" / "site"
+
+
+DEMO_SITE = _demo_site()
 PLACEHOLDER = b"{{DEMO_BASE}}"
 TEMPLATED = {".xml": "application/xml", ".opml": "text/x-opml", ".html": "text/html; charset=utf-8"}
 FEED_FILES = ("northwind.rss.xml", "cuaderno.atom.xml", "stadtleben.rdf.xml", "kissa.rss.xml")

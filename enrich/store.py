@@ -240,6 +240,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE articles ADD COLUMN key_quote_speakers VARCHAR[];
     COMMENT ON COLUMN articles.key_quote_speakers IS 'Speaker of each key quote, same order; NULL where the quote names none.';
     """,
+    # comments on the migrations table itself (created by Store.migrate, before any migration)
+    """
+    COMMENT ON TABLE schema_migrations IS 'Applied schema migrations; the highest version is the schema version.';
+    COMMENT ON COLUMN schema_migrations.version IS 'Migration number (position in enrich/store.py MIGRATIONS, from 1).';
+    COMMENT ON COLUMN schema_migrations.applied_at IS 'When it was applied.';
+    """,
+    # feed management: pause a feed, keep the title the user gave it
+    """
+    ALTER TABLE feeds ADD COLUMN paused BOOLEAN DEFAULT false;
+    ALTER TABLE feeds ADD COLUMN title_from_user BOOLEAN DEFAULT false;
+    COMMENT ON COLUMN feeds.paused IS 'Paused by the user (enrich feeds pause): not polled until resumed.';
+    COMMENT ON COLUMN feeds.title_from_user IS 'The title was given by the user (feeds rename, OPML); polls keep it.';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A failed article is tried again on later runs, but not forever: a 404 stays a 404.
@@ -262,7 +275,17 @@ _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-EXPORT_FORMATS = {"jsonl": "json", "parquet": "parquet"}
+EXPORT_FORMATS = {"jsonl": "json", "parquet": "parquet", "csv": "csv"}
+# What text formats get instead of DuckDB's own spellings: ISO 8601 UTC times (JSON Lines, CSV), and
+# JSON text for lists and structs (CSV has no nesting).
+_ISO_UTC = "strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS published_at"
+_NESTED = ("topics", "topic_scores", "summary", "key_quotes", "related")
+EXPORT_REPLACE = {
+    "jsonl": _ISO_UTC,
+    "csv": ", ".join([_ISO_UTC, *(f"to_json({c}) AS {c}" for c in _NESTED)]),
+}
+# The statements ``enrich query`` runs: reads (SELECT, DESCRIBE, SHOW, SUMMARIZE, WITH) and EXPLAIN.
+ANALYST_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 # The reader's record: one row per enriched article that is not a copy of another, related inline.
 READER_SQL = """
     SELECT a.url, a.canonical_url, a.feed_url, f.title AS feed_title, a.title, a.author,
@@ -288,6 +311,14 @@ class StoreBusy(StoreError):
     """Another process holds the write lock on the database file."""
 
 
+class QueryRefused(StoreError):
+    """An analyst's statement that is not a single read: ``enrich query`` never writes."""
+
+
+class QueryFailed(StoreError):
+    """An analyst's query that DuckDB rejects (syntax, unknown column, ...)."""
+
+
 @dataclass(frozen=True, slots=True)
 class KnownArticle:
     content_hash: str | None
@@ -308,9 +339,10 @@ class StoredFeed:
     next_poll_at: datetime | None = None
     gone: bool = False
     language: str | None = None
+    paused: bool = False
 
     def due(self, now: datetime) -> bool:
-        return not self.gone and (self.next_poll_at is None or self.next_poll_at <= now)
+        return not self.gone and not self.paused and (self.next_poll_at is None or self.next_poll_at <= now)
 
 
 class Store:
@@ -365,7 +397,7 @@ class Store:
     def feeds(self, urls: Sequence[str] | None = None) -> list[StoredFeed]:
         """Stored feeds, all or those in ``urls``, with their polling state."""
         sql = """SELECT url, title, topic, last_polled_at, last_status, consecutive_failures,
-                        etag, last_modified, next_poll_at, coalesce(gone, false), language
+                        etag, last_modified, next_poll_at, coalesce(gone, false), language, coalesce(paused, false)
                  FROM feeds"""
         if urls is None:
             rows = self.con.execute(sql + " ORDER BY url").fetchall()
@@ -409,7 +441,7 @@ class Store:
         self.con.execute(
             f"""
             UPDATE feeds SET
-                title = coalesce(p.title, feeds.title),
+                title = CASE WHEN feeds.title_from_user THEN feeds.title ELSE coalesce(p.title, feeds.title) END,
                 language = coalesce(p.language, feeds.language),
                 last_polled_at = $at,
                 last_status = p.status,
@@ -610,8 +642,55 @@ class Store:
             raise ValueError(f"unknown export format {fmt!r}; use one of {sorted(EXPORT_FORMATS)}")
         out.parent.mkdir(parents=True, exist_ok=True)
         target = str(out).replace("'", "''")  # COPY takes a literal path, not a parameter
-        self.con.execute(f"COPY ({READER_SQL}) TO '{target}' (FORMAT {EXPORT_FORMATS[fmt]})", [since or EPOCH])
+        select = f"SELECT * REPLACE ({EXPORT_REPLACE[fmt]}) FROM ({READER_SQL})" if fmt in EXPORT_REPLACE else READER_SQL
+        self.con.execute(f"COPY ({select}) TO '{target}' (FORMAT {EXPORT_FORMATS[fmt]})", [since or EPOCH])
         return self.con.execute(f"SELECT count(*) FROM ({READER_SQL})", [since or EPOCH]).fetchone()[0]
+
+    # -- analysts and feed management (enrich query, enrich feeds ...) -----------------------
+    def analyst_query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        """Run one read-only statement for an analyst; returns column names and rows.
+
+        Meant for a read-only connection; on top of that only one SELECT/EXPLAIN is accepted and
+        file access is switched off, so neither COPY ... TO nor read_csv can touch the disk.
+        """
+        try:
+            statements = self.con.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise QueryFailed(str(exc)) from exc
+        if len(statements) != 1:
+            raise QueryRefused(f"one statement at a time, not {len(statements)}")
+        kind = statements[0].type.name
+        if kind not in ANALYST_STATEMENTS:
+            raise QueryRefused(f"enrich query only reads; {kind} statements are refused")
+        self.con.execute("SET enable_external_access = false")
+        try:
+            cursor = self.con.execute(sql)
+            return [d[0] for d in cursor.description], cursor.fetchall()
+        except duckdb.Error as exc:
+            raise QueryFailed(str(exc)) from exc
+
+    def add_feed(self, url: str, *, title: str | None = None, topic: str | None = None) -> bool:
+        """Subscribe to one feed (an existing one is kept as it is); a title given here outlives polls."""
+        return bool(self.con.execute(
+            """INSERT INTO feeds (url, title, topic, title_from_user) VALUES (?, ?, ?, ?)
+               ON CONFLICT (url) DO NOTHING RETURNING url""", [url, title, topic, title is not None]).fetchall())
+
+    def remove_feed(self, url: str) -> bool:
+        """Unsubscribe; the feed's articles stay (they are the reader's history)."""
+        return self._changed("DELETE FROM feeds WHERE url = ?", [url])
+
+    def set_feed_paused(self, url: str, paused: bool) -> bool:
+        return self._changed("UPDATE feeds SET paused = ? WHERE url = ?", [paused, url])
+
+    def set_feed_topic(self, url: str, topic: str | None) -> bool:
+        return self._changed("UPDATE feeds SET topic = ? WHERE url = ?", [topic, url])
+
+    def rename_feed(self, url: str, title: str) -> bool:
+        return self._changed("UPDATE feeds SET title = ?, title_from_user = true WHERE url = ?", [title, url])
+
+    def _changed(self, sql: str, params: list) -> bool:
+        """Run an UPDATE/DELETE of one feed; whether a row matched."""
+        return self.con.execute(sql, params).fetchone()[0] > 0
 
 
 def release_run(run_id: str) -> None:

@@ -8,28 +8,45 @@ and 143 by SIGTERM.
 
 from __future__ import annotations
 
+import csv
+import difflib
+import errno
+import json
 import logging
 import os
 import signal
+import socket
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-
-from pydantic import ValidationError
+from rich.text import Text
 
 from enrich.opml import FeedListError, Subscription, parse_opml, read_feed_list
 from enrich.settings import Settings
-from enrich.store import StoreBusy, StoreError, open_store
+from enrich.store import (
+    EXPORT_FORMATS,
+    QueryFailed,
+    QueryRefused,
+    StoreBusy,
+    StoreError,
+    open_store,
+)
 from enrich.urls import link_problem
 
 EX_TEMPFAIL = 75
+# difflib's ratio above which a misspelt topic gets a "did you mean": 0.6 is difflib's own default,
+# which maps Technolgy -> Technology and Sience -> Science but nothing to an unrelated word.
+TOPIC_SUGGESTION_CUTOFF = 0.6
 console = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay on one line
 stdout = Console(highlight=False)
 
@@ -84,14 +101,22 @@ def _check_feed_urls(urls: list[str], source: str) -> None:
             raise _usage_error(f"{source}: not a usable feed URL {url!r}: {why}")
 
 
-def _with_store(path: Path, action: Callable):
+def _with_store(path: Path, action: Callable, read_only: bool = False):
     """Run ``action(store)``, turning database trouble into a message and an exit status."""
 
     def use_store():
-        with open_store(path, wait_seconds=Settings().lock_wait_seconds) as store:
+        with open_store(path, read_only=read_only, wait_seconds=Settings().lock_wait_seconds) as store:
             return action(store)
 
     return _guard_busy(use_store)
+
+
+def _existing_db(path: Path | None) -> Path:
+    """The database a read-only command reads: it must exist (never create an empty one by a typo)."""
+    db = _db(path)
+    if not db.exists():
+        raise _usage_error(f"no database at {db}; run `enrich run` or `enrich demo` first, or pass the right file with --db")
+    return db
 
 
 def _quiet_prefect() -> None:
@@ -174,7 +199,7 @@ def run(
     feeds: Annotated[Path | None, typer.Option("--feeds", help="File with one feed URL per line, or an OPML file.",
                                                exists=True, dir_okay=False, readable=True)] = None,
     db: DbOption = None,
-    poll_all: Annotated[bool, typer.Option("--all", help="Poll every feed now, not only those due (gone feeds never).")] = False,
+    poll_all: Annotated[bool, typer.Option("--all", help="Poll every feed now, not only those due (gone or paused feeds never).")] = False,
 ) -> None:
     """Run the pipeline once: poll the feeds that are due, enrich new articles, write DuckDB."""
     db = _db(db)
@@ -239,10 +264,7 @@ def _guard_busy(action: Callable):
 
 
 def _add_subscriptions(store, subscriptions: list[Subscription]) -> int:
-    added = 0
-    for sub in subscriptions:
-        added += store.add_feeds([sub.url], topic=sub.category)
-    return added
+    return sum(store.add_feed(sub.url, title=sub.title, topic=sub.category) for sub in subscriptions)
 
 
 @app.command()
@@ -256,11 +278,15 @@ def demo(
 
     settings = Settings()
     db = _db(db)
+    port = port or settings.demo_port
     try:
-        server = serve_directory(DEMO_SITE, settings.demo_host, port or settings.demo_port)
+        server = serve_directory(DEMO_SITE, settings.demo_host, port)
         base = server.__enter__()
     except OSError as exc:
-        console.print(f"[red]error:[/] cannot start the demo server on port {port or settings.demo_port}: {exc}")
+        if exc.errno == errno.EADDRINUSE:
+            raise _usage_error(f"port {port} is in use (another program, or another enrich demo); pick a free one: "
+                               f"enrich demo --port {_suggested_port(settings.demo_host, port)}") from None
+        console.print(f"[red]error:[/] cannot start the demo server on port {port}: {exc}")
         raise typer.Exit(1) from None
     try:
         console.print(f"demo corpus served at {base}")
@@ -273,6 +299,17 @@ def demo(
         server.__exit__(None, None, None)
     _print_report(report)
     _show_sample(db)
+
+
+def _suggested_port(host: str, taken: int) -> int:
+    """A free port near ``taken`` to suggest (one the system picks when none near is free)."""
+    for candidate in range(taken + 1, min(taken + 20, 65536)):
+        with socket.socket() as probe:
+            if probe.connect_ex((host, candidate)) != 0:
+                return candidate
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def _show_sample(db: Path) -> None:
@@ -341,17 +378,18 @@ def serve(
 @app.command()
 def export(
     out: Annotated[Path, typer.Option("--out", help="File to write.")],
-    format: Annotated[str, typer.Option("--format", help="jsonl or parquet.")] = "jsonl",
+    format: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
     since: Annotated[datetime | None, typer.Option(help="Only articles published on or after this date (UTC).",
                                                    formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"])] = None,
     db: DbOption = None,
 ) -> None:
-    """Export the reader's records (one per article, related articles inline)."""
-    if format not in ("jsonl", "parquet"):
-        raise _usage_error(f"--format must be jsonl or parquet, not {format!r}")
+    """Export the reader's records (one per article, related articles inline; times in ISO 8601 UTC)."""
+    if format not in EXPORT_FORMATS:
+        raise _usage_error(f"--format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
     out = _out_file(out)
     since_utc = since.replace(tzinfo=UTC) if since else None
-    count = _with_store(_db(db), lambda store: store.export(out, format, since_utc))
+    db = _existing_db(db)
+    count = _with_store(db, lambda store: store.export(out, format, since_utc))
     stdout.print(f"{count} articles -> {out}")
 
 
@@ -366,7 +404,7 @@ def preview(
 
     if out.exists() and not out.is_dir():
         raise _usage_error(f"--out {out} is a file; give a folder for the site")
-    records = _with_store(_db(db), lambda store: store.reader_records())
+    records = _with_store(_existing_db(db), lambda store: store.reader_records())
     now = datetime.now(UTC)
     written = render_site(records, out, now=now)
     (out / FEEDS_DIR).mkdir(parents=True, exist_ok=True)
@@ -377,28 +415,120 @@ def preview(
                  f"{len(feeds)} Atom and JSON feeds -> {out / FEEDS_DIR}")
 
 
-@feeds_app.command("add")
-def feeds_add(
-    url: Annotated[str, typer.Argument(help="Feed URL (http or https).")],
-    topic: Annotated[str | None, typer.Option(help="Default topic of the feed's articles.")] = None,
-    db: DbOption = None,
-) -> None:
-    """Add a feed to the database."""
+def _topic(name: str | None) -> str | None:
+    """One of the 19 topics, whatever its case; a misspelling exits 2 with the closest topic."""
+    from enrich.preview import TOPICS
+
+    if name is None:
+        return None
+    by_folded = {t.casefold(): t for t in TOPICS}
+    if name.strip().casefold() in by_folded:
+        return by_folded[name.strip().casefold()]
+    close = difflib.get_close_matches(name.strip().casefold(), by_folded, n=1, cutoff=TOPIC_SUGGESTION_CUTOFF)
+    hint = f" Did you mean {by_folded[close[0]]!r}?" if close else ""
+    raise _usage_error(f"unknown topic {name!r}.{hint} Topics: {', '.join(TOPICS)}")
+
+
+def _http_url(url: str) -> str:
     if not url.startswith(("http://", "https://")):
         raise _usage_error(f"not an http(s) URL: {url}")
     _check_feed_urls([url], "feeds add")
-    added = _with_store(_db(db), lambda store: store.add_feeds([url], topic=topic))
+    return url
+
+
+UrlArgument = Annotated[str, typer.Argument(help="Feed URL, as `enrich feeds list` shows it.")]
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="Feed URL (http or https), or a page that links to its feed.")],
+    topic: Annotated[str | None, typer.Option(help="Default topic of the feed's articles (one of the 19).")] = None,
+    title: Annotated[str | None, typer.Option(help="Title to show instead of the feed's own.")] = None,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="Fetch the URL first: it must be a feed, or a "
+                                        "page whose <link rel=alternate> names one (that feed is stored).")] = True,
+    db: DbOption = None,
+) -> None:
+    """Add a feed, after checking that it is one (or finding the feed a page links to)."""
+    url, topic = _http_url(url), _topic(topic)
+    if check:
+        from enrich.discovery import check_feed
+        from flows.enrich_feeds import fetch_options_for
+
+        found = check_feed(url, fetch_options_for(Settings()))
+        if not found.ok:
+            raise _usage_error(f"{url} is not a feed we can read: {found.error}; pass --no-check to add it anyway")
+        if found.discovered_from:
+            console.print(f"found the feed {found.url} on {found.discovered_from}")
+        url = found.url
+        console.print(f"{found.title or url}: {found.entries} entries")
+    added = _with_store(_db(db), lambda store: store.add_feed(url, title=title, topic=topic))
     stdout.print(f"added {url}" if added else f"already subscribed: {url}")
 
 
+def _change_feed(db: Path | None, url: str, change: Callable, done: str) -> None:
+    if not _with_store(_existing_db(db), change):
+        raise _usage_error(f"no such feed: {url} (see `enrich feeds list`)")
+    stdout.print(f"{done} {url}")
+
+
+@feeds_app.command("remove")
+def feeds_remove(url: UrlArgument, db: DbOption = None) -> None:
+    """Unsubscribe from a feed; its stored articles stay."""
+    _change_feed(db, url, lambda store: store.remove_feed(url), "removed")
+
+
+@feeds_app.command("pause")
+def feeds_pause(url: UrlArgument, db: DbOption = None) -> None:
+    """Stop polling a feed until it is resumed."""
+    _change_feed(db, url, lambda store: store.set_feed_paused(url, True), "paused")
+
+
+@feeds_app.command("resume")
+def feeds_resume(url: UrlArgument, db: DbOption = None) -> None:
+    """Poll a paused feed again."""
+    _change_feed(db, url, lambda store: store.set_feed_paused(url, False), "resumed")
+
+
+@feeds_app.command("set-topic")
+def feeds_set_topic(
+    url: UrlArgument,
+    topic: Annotated[str, typer.Argument(help="One of the 19 topics, or 'none' to clear it.")],
+    db: DbOption = None,
+) -> None:
+    """Change a feed's default topic."""
+    chosen = None if topic.casefold() == "none" else _topic(topic)
+    _change_feed(db, url, lambda store: store.set_feed_topic(url, chosen), f"topic {chosen or 'cleared'} for")
+
+
+@feeds_app.command("rename")
+def feeds_rename(
+    url: UrlArgument,
+    title: Annotated[str, typer.Argument(help="New title; polls keep it.")],
+    db: DbOption = None,
+) -> None:
+    """Give a feed your own title."""
+    if not title.strip():
+        raise _usage_error("the title is empty")
+    _change_feed(db, url, lambda store: store.rename_feed(url, title.strip()), f"renamed to {title.strip()!r}:")
+
+
 @feeds_app.command("list")
-def feeds_list(db: DbOption = None) -> None:
+def feeds_list(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON array of feeds instead of a table.")] = False,
+    db: DbOption = None,
+) -> None:
     """List the stored feeds with their last poll status."""
-    feeds = _with_store(_db(db), lambda store: store.feeds())
+    feeds = _with_store(_existing_db(db), lambda store: store.feeds())
+    if as_json:
+        rows = [{name: _plain(getattr(f, name)) for name in f.__slots__} for f in feeds]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
     table = Table("url", "title", "topic", "last polled", "status", "failures")
     for f in feeds:
-        table.add_row(f.url, f.title or "", f.topic or "", f.last_polled_at.isoformat(timespec="seconds") if f.last_polled_at else "never",
-                      f.last_status or "", str(f.consecutive_failures))
+        status = "paused" if f.paused else f.last_status or ""
+        table.add_row(f.url, f.title or "", f.topic or "",
+                      f.last_polled_at.isoformat(timespec="seconds") if f.last_polled_at else "never",
+                      status, str(f.consecutive_failures))
     stdout.print(table)
 
 
@@ -427,7 +557,7 @@ def feeds_export_opml(
     from enrich.opml import write_opml
 
     out = _out_file(out) if out else None
-    feeds = _with_store(_db(db), lambda store: store.feeds())
+    feeds = _with_store(_existing_db(db), lambda store: store.feeds())
     document = write_opml([Subscription(f.url, f.title, f.topic) for f in feeds if not f.gone])
     if out:
         out.write_bytes(document)
@@ -459,6 +589,68 @@ def api(
     except OSError as exc:
         console.print(f"[red]error:[/] cannot listen on {host}:{port}: {exc}; pick another with --port")
         raise typer.Exit(1) from None
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One SELECT (or WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) statement.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON array of objects instead of a table.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header row instead of a table.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Run a read-only SQL query for analysts: a table, or JSON/CSV on standard output."""
+    if as_json and as_csv:
+        raise _usage_error("choose one of --json and --csv")
+
+    def run_query(store):
+        try:
+            return store.analyst_query(sql)
+        except QueryRefused as exc:
+            console.print(f"[red]refused:[/] {exc}. `enrich query` opens the database read-only; "
+                          "the pipeline and `enrich feeds` are what write to it.")
+        except QueryFailed as exc:
+            console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
+
+    columns, rows = _with_store(_existing_db(db), run_query, read_only=True)
+    if as_json:
+        sys.stdout.write(json.dumps([dict(zip(columns, map(_plain, row))) for row in rows], ensure_ascii=False,
+                                    indent=1) + "\n")
+    elif as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*(Text(_csv_cell(v)) for v in row))  # Text: values are never rich markup
+        stdout.print(table)
+        console.print(f"[dim]{len(rows)} rows[/]")
+
+
+def _plain(value):
+    """A query value as JSON: ISO 8601 times (UTC with Z), text for what JSON has no type for."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    plain = _plain(value)
+    return json.dumps(plain, ensure_ascii=False) if isinstance(plain, list | dict) else str(plain)
+
 
 def main() -> None:
     app()

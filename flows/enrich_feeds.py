@@ -378,7 +378,7 @@ def enrich_feeds(
     """Poll feeds, fetch and enrich new or changed articles, and store them in DuckDB.
 
     Without ``feed_urls`` the feeds stored in the database are polled; of those, only the ones
-    due, unless ``poll_all`` (gone feeds never). Parameters left at None take their value from
+    due, unless ``poll_all`` (gone or paused feeds never). Parameters left at None take their value from
     the ``ENRICH_`` settings.
     """
     started = time.monotonic()
@@ -409,7 +409,7 @@ def _run(settings: Settings, run_id: str, stored, now: datetime, poll_all: bool,
         retry_jitter_factor=0.5,
     )
     abandoned = recover_abandoned_runs(settings, run_id)
-    due = [f for f in stored if f.due(now) or (poll_all and not f.gone)]
+    due = [f for f in stored if f.due(now) or (poll_all and not f.gone and not f.paused)]
     report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due),
                        abandoned_runs=tuple(abandoned))
     log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)

@@ -9,6 +9,7 @@ import textwrap
 import time
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from enrich.store import open_store
@@ -16,7 +17,17 @@ from flows.cli import EX_TEMPFAIL, app
 
 runner = CliRunner()
 
-COMMANDS = [[], ["run"], ["demo"], ["serve"], ["export"], ["preview"], ["feeds"], ["feeds", "add"], ["feeds", "list"], ["feeds", "import-opml"], ["feeds", "export-opml"]]
+
+
+def _command_paths(command, path=()) -> list[list[str]]:
+    """Every command and sub-command of the click tree, so a new command cannot miss its help."""
+    paths = [list(path)]
+    for name, sub in getattr(command, "commands", {}).items():
+        paths += _command_paths(sub, (*path, name))
+    return paths
+
+
+COMMANDS = _command_paths(typer.main.get_command(app))
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "enrich")
@@ -27,8 +38,8 @@ def test_every_command_has_help(command):
 
 
 def test_feeds_add_list_and_import_opml(db_path, tmp_path):
-    assert runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--topic", "Science", "--db", str(db_path)]).exit_code == 0
-    again = runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--db", str(db_path)])
+    assert runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--no-check", "--topic", "Science", "--db", str(db_path)]).exit_code == 0
+    again = runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--no-check", "--db", str(db_path)])
     assert "already subscribed" in again.output
     opml = tmp_path / "subs.opml"
     opml.write_text(
@@ -47,8 +58,8 @@ def test_feeds_add_list_and_import_opml(db_path, tmp_path):
 def test_opml_export_round_trips_through_import(db_path, tmp_path):
     from enrich.opml import parse_opml
 
-    runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--topic", "Science", "--db", str(db_path)])
-    runner.invoke(app, ["feeds", "add", "https://b.example/rss?x=<&>", "--db", str(db_path)])
+    runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--no-check", "--topic", "Science", "--db", str(db_path)])
+    runner.invoke(app, ["feeds", "add", "https://b.example/rss?x=<&>", "--no-check", "--db", str(db_path)])
     out = tmp_path / "out.opml"
     assert runner.invoke(app, ["feeds", "export-opml", "--out", str(out), "--db", str(db_path)]).exit_code == 0
     subs = {(s.url, s.category) for s in parse_opml(out.read_bytes())}
@@ -180,7 +191,7 @@ def test_export_and_preview_after_a_run(demo_base, db_path, tmp_path):
     dates = duckdb.sql(f"SELECT published_at FROM '{parquet}'").fetchall()
     assert 0 < len(dates) < 4 and all(d[0].date().isoformat() >= "2026-11-20" for d in dates)
 
-    assert runner.invoke(app, ["export", "--format", "csv", "--out", str(parquet), "--db", str(db_path)]).exit_code == 2
+    assert runner.invoke(app, ["export", "--format", "xml", "--out", str(parquet), "--db", str(db_path)]).exit_code == 2
 
     site = tmp_path / "site"
     shown = runner.invoke(app, ["preview", "--out", str(site), "--db", str(db_path)])

@@ -53,7 +53,7 @@ def test_db_under_a_file_or_a_folder_is_exit_2(tmp_path):
 
 
 def test_out_that_is_a_folder_is_exit_2(db_path, tmp_path):
-    runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--db", str(db_path)])
+    runner.invoke(app, ["feeds", "add", "https://a.example/feed.xml", "--no-check", "--db", str(db_path)])
     for command in (["export", "--format", "jsonl"], ["feeds", "export-opml"]):
         result = runner.invoke(app, [*command, "--out", str(tmp_path), "--db", str(db_path)])
         assert result.exit_code == 2, command
