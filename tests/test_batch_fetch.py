@@ -44,16 +44,27 @@ def test_a_server_that_says_when_to_come_back_is_not_retried_in_the_run():
 
 
 class InFlight:
-    """A route that counts requests in flight, overall and at peak."""
+    """A route that counts requests in flight, overall and at peak.
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds, self.now, self.peak, self.lock = seconds, 0, 0, threading.Lock()
+    The first requests wait until ``expected`` of them are in flight at once (or ``GIVE_UP``
+    seconds pass), so reaching the limit does not depend on how fast a loaded machine schedules
+    threads; each then stays in flight a moment longer, so a request over the limit would overlap.
+    """
+
+    GIVE_UP = 10.0
+
+    def __init__(self, expected: int) -> None:
+        self.expected, self.now, self.peak, self.lock = expected, 0, 0, threading.Lock()
+        self.reached = threading.Event()
 
     def __call__(self, _req):
         with self.lock:
             self.now += 1
             self.peak = max(self.peak, self.now)
-        time.sleep(self.seconds)
+            if self.now >= self.expected:
+                self.reached.set()
+        self.reached.wait(self.GIVE_UP)
+        time.sleep(0.05)
         with self.lock:
             self.now -= 1
         return 200, {"Content-Type": "text/html"}, PAGE.format("slow").encode()
@@ -61,7 +72,7 @@ class InFlight:
 
 def test_callers_at_once_share_the_concurrency_limit():
     # Two batches fetched at the same moment (two tasks of one run) stay within one limit.
-    counter = InFlight(0.1)
+    counter = InFlight(expected=3)
     with MisbehavingSite({f"/{i}": counter for i in range(12)}) as site:
         urls = [site.url(f"/{i}") for i in range(12)]
         opts = options(per_host=10, concurrency=3)
@@ -74,7 +85,7 @@ def test_callers_at_once_share_the_concurrency_limit():
 
 
 def test_per_host_limit_holds_within_a_batch():
-    counter = InFlight(0.1)
+    counter = InFlight(expected=2)
     with MisbehavingSite({f"/{i}": counter for i in range(8)}) as site:
         results = fetch_pages([site.url(f"/{i}") for i in range(8)], options(per_host=2, concurrency=8))
     assert all(r.ok for r in results) and counter.peak == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -166,7 +165,6 @@ def test_entity_expansion_bomb_is_refused_quickly():
         f'<?xml version="1.0"?><!DOCTYPE opml [{entities}]>'
         '<opml><body><outline text="&l9;" xmlUrl="https://a.example/f"/></body></opml>'
     ).encode()
-    started = time.monotonic()
-    with pytest.raises(FeedListError):
-        parse_opml(data)  # 10^9 "lol"s if expanded
-    assert time.monotonic() - started < 2
+    # 10^9 "lol"s if expanded: the parser's amplification limit refuses it before that happens.
+    with pytest.raises(FeedListError, match="(?i)amplification|entity"):
+        parse_opml(data)
