@@ -49,6 +49,21 @@ def prefect_harness():
         yield
 
 
+@pytest.fixture(scope="session")
+def demo_db(prefect_harness, demo_base, tmp_path_factory) -> Path:
+    """The real demo flow's DuckDB file, built once per session and shared by the tests that only read it.
+
+    (The notebook test checks that reading leaves the file untouched.) A test that writes runs
+    its own flow into ``db_path``.
+    """
+    from enrich.demo import demo_feed_urls
+    from flows.enrich_feeds import enrich_feeds
+
+    path = tmp_path_factory.mktemp("demo-database") / "enriched.duckdb"
+    enrich_feeds(demo_feed_urls(demo_base), str(path))
+    return path
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "enriched.duckdb"

@@ -7,7 +7,7 @@ import pytest
 from enrich.demo import demo_feed_urls
 from enrich.settings import Settings
 from enrich.store import open_store
-from flows.enrich_feeds import configured_flow, enrich_feeds
+from flows.enrich_feeds import configured_flow
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -15,10 +15,9 @@ COMPARED = """SELECT url, title, language, word_count, reading_minutes, text, te
                      feed_snippet, topics, kind, status FROM articles ORDER BY url"""
 
 
-def test_dask_run_equals_local_run(demo_base, tmp_path, monkeypatch):
+def test_dask_run_equals_local_run(demo_base, demo_db, tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
-    local_db, dask_db = tmp_path / "local.duckdb", tmp_path / "dask.duckdb"
-    enrich_feeds(demo_feed_urls(demo_base), str(local_db))
+    local_db, dask_db = demo_db, tmp_path / "dask.duckdb"  # the session's local run of the demo
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=2, host="127.0.0.1", processes=True,
                                   dashboard_address=None) as cluster:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from enrich.demo import demo_feed_urls
 from enrich.related import MIN_RELATED_SCORE
 from enrich.store import open_store
 from flows.enrich_feeds import enrich_feeds
@@ -51,9 +50,8 @@ def test_syndicated_story_is_stored_once_with_both_feeds(db_path):
     assert related_to_copy == [(0,)]
 
 
-def test_demo_articles_have_topics_kind_and_related(demo_base, db_path):
-    enrich_feeds(demo_feed_urls(demo_base), str(db_path))
-    with open_store(db_path, read_only=True) as store:
+def test_demo_articles_have_topics_kind_and_related(demo_db):
+    with open_store(demo_db, read_only=True) as store:
         records = store.reader_records()
         self_links = store.query("SELECT count(*) FROM related WHERE article_url = related_url")
     assert len(records) == 17

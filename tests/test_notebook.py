@@ -5,19 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
-
-from tests.test_preview import build_demo_database
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore.ipynb"
 # One plot each: articles per day by topic, language mix, reading time, top feeds, failure reasons.
 MIN_PLOTS = 4
-
-
-@pytest.fixture(scope="module")
-def demo_db(prefect_harness, demo_base, tmp_path_factory) -> Path:
-    return build_demo_database(tmp_path_factory, demo_base)
 
 
 def test_notebook_is_saved_without_outputs():

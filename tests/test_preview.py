@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -40,31 +39,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 DEMO_ARTICLES = 17
 
 
-# -- the demo database, shared with test_notebook.py ---------------------------------------------
-def build_demo_database(tmp_path_factory: pytest.TempPathFactory, demo_base: str) -> Path:
-    """The real demo flow's DuckDB file, built once per test session and shared by the modules that ask.
-
-    Needs the ``prefect_harness`` fixture active. The marker file is written only after the run
-    finished, so a run that died half way is not mistaken for a complete database.
-    """
-    from enrich.demo import demo_feed_urls
-    from flows.enrich_feeds import enrich_feeds
-
-    folder = tmp_path_factory.getbasetemp() / "demo-database"
-    path, done = folder / "enriched.duckdb", folder / "complete"
-    if not done.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-        report = enrich_feeds(demo_feed_urls(demo_base), str(path))
-        done.write_text(report.run_id)
-    return path
-
-
-@pytest.fixture(scope="module")
-def demo_db(prefect_harness, demo_base, tmp_path_factory) -> Path:
-    return build_demo_database(tmp_path_factory, demo_base)
-
-
+# -- the demo database (tests/conftest.py builds it once per session) ----------------------------
 @pytest.fixture(scope="module")
 def records(demo_db) -> list[dict]:
     with open_store(demo_db, read_only=True) as store:
