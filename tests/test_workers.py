@@ -11,10 +11,10 @@ import time
 import pytest
 
 from enrich import workers
+from enrich.demo import demo_feed_urls
 from enrich.feeds import poll_feed
 from enrich.fetch import FetchOptions, fetch_pages
 from enrich.models import EnrichJob, EnrichOptions
-from enrich.demo import demo_feed_urls
 
 OPTIONS = EnrichOptions()
 
@@ -61,7 +61,7 @@ def _worker_pids() -> list[int]:
 
 def test_a_killed_worker_costs_no_article(demo_jobs):
     workers.enrich_jobs(demo_jobs[:2], OPTIONS, processes=2)  # the pool is up
-    jobs = demo_jobs * 3
+    jobs = demo_jobs  # 17 enrichments keep both workers busy well past the kill at 0.2 s
     killed = []
 
     def kill_one_worker():
@@ -144,6 +144,7 @@ def test_workers_leave_when_their_owner_is_killed():
     code = (
         "import os, sys, time\n"
         "from enrich import workers\n"
+        "workers.PRELOAD = []\n"  # the stages are not needed to watch the owner, only seconds of imports
         "pool = workers._shared_pool(2)\n"
         "pids = {pool.submit(os.getpid).result() for _ in range(20)}\n"
         "print(*pids, flush=True)\n"
