@@ -29,17 +29,12 @@ from enrich.feeds import poll_feed
 from enrich.fetch import FetchOptions
 from enrich.preview import ALL_TOPICS, TOPICS, article_slug
 from enrich.store import open_store
-from tests.test_preview import CHROMIUM, CHROMIUM_ARGS, DEMO_ARTICLES, build_demo_database
+from tests.test_preview import CHROMIUM, CHROMIUM_ARGS, DEMO_ARTICLES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "jsonfeed-1.1.schema.json").read_text())
 # The refresher looks at the file this often in tests (1 s in production).
 CHECK_SECONDS = 0.1
-
-
-@pytest.fixture(scope="module")
-def demo_db(prefect_harness, demo_base, tmp_path_factory) -> Path:
-    return build_demo_database(tmp_path_factory, demo_base)
 
 
 @pytest.fixture(scope="module")

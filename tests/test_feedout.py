@@ -34,17 +34,11 @@ from enrich.feedout import (
 from enrich.feeds import parse_feed
 from enrich.preview import TOPICS, article_slug
 from enrich.store import open_store
-from tests.test_preview import build_demo_database
 
 SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "jsonfeed-1.1.schema.json").read_text())
 ATOM_TYPE = "application/atom+xml"
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 A = f"{{{ATOM_NS}}}"
-
-
-@pytest.fixture(scope="module")
-def demo_db(prefect_harness, demo_base, tmp_path_factory) -> Path:
-    return build_demo_database(tmp_path_factory, demo_base)
 
 
 @pytest.fixture(scope="module")
