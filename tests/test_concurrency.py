@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -99,15 +100,16 @@ def test_file_from_the_first_schema_version_is_upgraded(db_path):
 def test_waiting_for_a_busy_file_is_bounded(db_path):
     with open_store(db_path):
         pass
+    # The holder keeps the file until told to let go, so the busy check does not race a timer.
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"from enrich.store import open_store; import time\n"
-                               f"with open_store({str(db_path)!r}):\n print('held', flush=True); time.sleep(2)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-c", (f"import sys\nfrom enrich.store import open_store\n"
+                                f"with open_store({str(db_path)!r}):\n print('held', flush=True); sys.stdin.readline()")],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(StoreBusy):
-            with open_store(db_path, wait_seconds=0.3):
-                pass
+        with pytest.raises(StoreBusy), open_store(db_path, wait_seconds=0.3):
+            pass
+        threading.Timer(1.0, lambda: (holder.stdin.write("go\n"), holder.stdin.flush())).start()
         with open_store(db_path, read_only=True, wait_seconds=20) as store:  # waits its turn, then reads
             assert store.schema_version() == SCHEMA_VERSION
     finally:
