@@ -8,22 +8,15 @@ import io
 import json
 import re
 import socket
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from enrich.store import open_store
 from flows.cli import app
-from tests.test_preview import build_demo_database
 
 runner = CliRunner()
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-
-
-@pytest.fixture(scope="module")
-def demo_db(prefect_harness, demo_base, tmp_path_factory) -> Path:
-    return build_demo_database(tmp_path_factory, demo_base)
 
 
 @pytest.mark.parametrize("command", [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 
 from enrich.settings import Settings
 
@@ -55,13 +54,6 @@ def readme_sql_statements() -> list[str]:
 
 def _code(sql: str) -> str:
     return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-
-
-@pytest.fixture(scope="module")
-def demo_db(prefect_harness, demo_base, tmp_path_factory) -> Path:
-    from tests.test_preview import build_demo_database
-
-    return build_demo_database(tmp_path_factory, demo_base)
 
 
 def test_every_readme_query_runs_on_the_demo_database(demo_db):
