@@ -307,3 +307,12 @@ def test_a_short_site_name_does_not_swallow_people_named_like_it():
     assert person_names("Ann Example, Cleveland.com", url="https://www.cleveland.com/a") == (
         "Ann Example",
     )
+
+
+def test_a_stated_author_longer_than_the_stored_cap_names_nobody():
+    from enrich.limits import MAX_AUTHOR_CHARS
+
+    # A megabyte of letters once spent minutes in the name patterns; it is no byline at all.
+    assert person_names("A" * 1_000_000) == ()
+    assert person_names("Jane Example, " + "x" * MAX_AUTHOR_CHARS) == ()
+    assert person_names("Jane Example") == ("Jane Example",)
