@@ -35,9 +35,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from _scoring import EXTRACTION, ROOT, require
-
 import trafilatura
+from _scoring import EXTRACTION, ROOT, require
 
 from enrich.demo import PLACEHOLDER
 from enrich.extract import ArticleMetadata, choose_metadata, extract_article

@@ -25,9 +25,8 @@ import statistics
 import time
 from collections import Counter
 
-from _scoring import PRF, extraction_pages, page_tp_fp_fn, prf, published_output
-
 import trafilatura
+from _scoring import PRF, extraction_pages, page_tp_fp_fn, prf, published_output
 
 from enrich.extract import _extract_text, _page_metadata, clean_text, extract_article
 

@@ -31,7 +31,6 @@ import time
 from collections import Counter
 
 from _scoring import LANGID, extraction_pages, require
-
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 

@@ -758,7 +758,6 @@ def run_stages(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path
     from enrich.related import window_start
     from enrich.settings import Settings
     from enrich.store import open_store
-
     from flows.enrich_feeds import fetch_options_for
 
     settings = Settings(db_path=db_path, allow_private_networks=True)

@@ -13,10 +13,10 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import logging  # noqa: E402
 import time  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
 from collections import Counter  # noqa: E402
 from dataclasses import dataclass, field, replace  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
 
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402

@@ -18,8 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import trafilatura
-
 from conftest import shared_or_skip
+
 from enrich.demo import PLACEHOLDER
 from enrich.extract import ArticleMetadata, _page_metadata, card_metadata, choose_metadata
 from enrich.models import ExtractedPage

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-
 from conftest import SHARED_CORPORA, shared_or_skip
+
 from enrich.extract import ArticleMetadata, choose_metadata, clean_text, extract_article, html_lang
 from enrich.models import ExtractedPage
 

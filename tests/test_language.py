@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import shared_or_skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_or_skip
 from enrich.language import detect_language
 
 CORPUS_LANGUAGES = ["en", "de", "es", "fr", "ja", "zh", "ru", "ko"]

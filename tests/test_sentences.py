@@ -9,10 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from conftest import shared_or_skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_or_skip
 from enrich.extract import extract_article
 from enrich.sentences import is_complete_sentence, split_sentences, word_count, words_of
 
