@@ -28,6 +28,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -319,27 +320,29 @@ def _show_sample(db: Path) -> None:
     with open_store(db, read_only=True, wait_seconds=Settings().lock_wait_seconds) as store:
         rows = store.query(
             """SELECT title, author, published_at, reading_minutes, language, kind, topics, summary, key_quotes,
-                      feed_snippet, url
+                      key_quote_speakers, feed_snippet, url
                FROM articles WHERE status = 'ok' AND text_source = 'page'
                ORDER BY published_at DESC LIMIT 1"""
         )
     if not rows:
         return
-    title, author, published, minutes, language, kind, topics, summary, quotes, snippet, url = rows[0]
+    title, author, published, minutes, language, kind, topics, summary, quotes, speakers, snippet, url = rows[0]
     now = datetime.now(UTC)
+    # Article text is strangers' text: square brackets in it must print, not style the terminal.
     stdout.print()
-    stdout.print(f"[bold]{title}[/]")
-    stdout.print(f"[dim]{author or 'unknown author'} · {format_age(published, now)} · {minutes} min read · {language}"
-              + (f" · {kind}" if kind else "") + (f" · {', '.join(topics)}" if topics else "") + "[/]")
-    stdout.print(f"[dim]{url}[/]")
+    stdout.print(f"[bold]{escape(title or '')}[/]")
+    byline = (f"{author or 'unknown author'} · {format_age(published, now)} · {minutes} min read · {language}"
+              + (f" · {kind}" if kind else "") + (f" · {', '.join(topics)}" if topics else ""))
+    stdout.print(f"[dim]{escape(byline)}[/]")
+    stdout.print(f"[dim]{escape(url)}[/]")
     stdout.print("\n[bold]Summary[/]")
     for sentence in summary:
-        stdout.print(f"  {sentence}")
+        stdout.print(f"  {escape(sentence)}")
     stdout.print(f"\n[bold]Key quotes · {len(quotes)} pulled[/]")
-    for quote in quotes:
-        stdout.print(f"  > {quote}")
+    for quote, speaker in zip(quotes, speakers or [None] * len(quotes), strict=True):
+        stdout.print(f"  > {escape(quote)}" + (f" [dim]— {escape(speaker)}[/]" if speaker else ""))
     stdout.print("\n[bold]Snippet from the RSS feed[/]")
-    stdout.print(f"  {snippet}")
+    stdout.print(f"  {escape(snippet or '')}")
 
 
 @app.command()

@@ -197,3 +197,22 @@ def test_export_and_preview_after_a_run(demo_base, db_path, tmp_path):
     shown = runner.invoke(app, ["preview", "--out", str(site), "--db", str(db_path)])
     assert shown.exit_code == 0, shown.output
     assert (site / "index.html").exists() and len(list((site / "articles").glob("*.html"))) == 4
+
+
+def test_the_demo_article_view_prints_strangers_brackets_and_quote_speakers(db_path, capsys):
+    from flows.cli import _show_sample
+
+    with open_store(db_path) as store:
+        store.query(
+            """INSERT INTO articles (url, feed_url, status, text_source, first_seen_at, published_at, title,
+                                     reading_minutes, language, summary, key_quotes, key_quote_speakers, feed_snippet)
+               VALUES ('https://news.example/a', 'https://news.example/feed', 'ok', 'page', now(), now(),
+                       '[bold]Harbour[/bold] reopens', 3, 'en', ['The harbour reopened on Monday.'],
+                       ['"We are open again," said Mara Example.', 'Tolls rise by [red]3%[/red].'],
+                       ['Mara Example', NULL], 'The harbour is open [again].')"""
+        )
+    _show_sample(db_path)
+    shown = capsys.readouterr().out
+    assert "[bold]Harbour[/bold] reopens" in shown
+    assert '"We are open again," said Mara Example. — Mara Example' in shown
+    assert "Tolls rise by [red]3%[/red]." in shown and "The harbour is open [again]." in shown
