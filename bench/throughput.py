@@ -753,8 +753,8 @@ def run_stages(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path
     from enrich import pipeline
     from enrich.feeds import poll_feed
     from enrich.fetch import fetch_page
-    from enrich.linking import LinkCandidate, link_articles
-    from enrich.models import EnrichOptions
+    from enrich.linking import link_articles
+    from enrich.models import EnrichOptions, LinkCandidate
     from enrich.related import window_start
     from enrich.settings import Settings
     from enrich.store import open_store

@@ -3,29 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from enrich.dedup import DedupCandidate, DuplicateIndex, DuplicateMatch
+from enrich.models import LinkCandidate, LinkResult
 from enrich.related import RelatedIndex, RelatedRow, SparseVector
-
-
-@dataclass(frozen=True, slots=True)
-class LinkCandidate:
-    """An article as linking needs it: identity, language, time, and its two fingerprints."""
-
-    url: str
-    canonical_url: str | None
-    language: str
-    published_at: datetime  # coalesce(published, first seen)
-    vector: bytes | None
-    fingerprint: bytes | None
-
-
-@dataclass(frozen=True)
-class LinkResult:
-    duplicates: dict[str, DuplicateMatch] = field(default_factory=dict)  # new url -> the original
-    related: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # url -> new top list
 
 
 def _rows(articles: Sequence[LinkCandidate]) -> list[RelatedRow]:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from enrich.reasons import ENRICH_FAILED
+
+if TYPE_CHECKING:  # the store reads and writes these records without loading linking's numpy and scipy
+    from enrich.dedup import DuplicateMatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,3 +223,21 @@ class EnrichJob:
             http_status=page.http_status if page is not None else None,
             status="enrich_failed", error=error, reason=reason,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCandidate:
+    """An article as linking needs it: identity, language, time, and its two fingerprints."""
+
+    url: str
+    canonical_url: str | None
+    language: str
+    published_at: datetime  # coalesce(published, first seen)
+    vector: bytes | None
+    fingerprint: bytes | None
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    duplicates: dict[str, DuplicateMatch] = field(default_factory=dict)  # new url -> the original
+    related: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # url -> new top list

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from enrich.linking import LinkCandidate, LinkResult
-from enrich.models import Article, FeedPoll
+from enrich.models import Article, FeedPoll, LinkCandidate, LinkResult
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: feeds, articles, failures, runs

@@ -26,8 +26,8 @@ from prefect.tasks import exponential_backoff  # noqa: E402
 
 from enrich.feeds import poll_feed  # noqa: E402
 from enrich.fetch import FetchOptions, fetch_pages  # noqa: E402
-from enrich.linking import LinkCandidate, link_articles  # noqa: E402
-from enrich.models import Article, EnrichJob, EnrichOptions, FeedEntry, FeedPoll  # noqa: E402
+from enrich.linking import link_articles  # noqa: E402
+from enrich.models import Article, EnrichJob, EnrichOptions, FeedEntry, FeedPoll, LinkCandidate  # noqa: E402
 from enrich.reasons import ENRICH_CRASHED, ENRICH_FAILED, EXTRACT_EMPTY, LINK_FAILED, STORE_FAILED  # noqa: E402
 from enrich.related import window_start  # noqa: E402
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval  # noqa: E402
