@@ -21,11 +21,11 @@ The first source with a name wins; a visible byline that names the same people a
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
+from enrich.jsonld import json_ld_objects
 from enrich.limits import MAX_AUTHOR_CHARS
 from enrich.sitenames import names_site, site_keys
 
@@ -282,22 +282,6 @@ def format_authors(names: Iterable[str]) -> str | None:
 # -- the page's sources ----------------------------------------------------------------------------
 
 
-def _json_ld(tree) -> Iterator[dict]:
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop(0)
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                yield item
-                stack.extend(v for k, v in item.items() if k == "@graph" or isinstance(v, list))
-
-
 def _types(obj: dict) -> str:
     kind = obj.get("@type", obj.get("type", ""))
     return " ".join(map(str, kind)) if isinstance(kind, list) else str(kind)
@@ -305,7 +289,7 @@ def _types(obj: dict) -> str:
 
 def _ld_authors(tree) -> tuple[list[str], list[str]]:
     """(names the article objects state, names of CMS accounts they only reference by @id)."""
-    objects = list(_json_ld(tree))
+    objects = list(json_ld_objects(tree))
     people = {
         obj["@id"]: obj
         for obj in objects

@@ -16,7 +16,6 @@ Settings and filters were chosen by measurement on the article-extraction benchm
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
 
 from enrich.boilerplate import peel_boilerplate
 from enrich.bylines import format_authors, page_authors, person_names
+from enrich.jsonld import json_ld_objects
 from enrich.limits import capped_author, capped_title, plausible_datetime
 from enrich.models import ExtractedPage
 from enrich.pagesignals import read_page_signals
@@ -261,22 +261,6 @@ def _extract_text(tree, *, recall: bool) -> str | None:
     return None if doc is None else (doc.text or "")
 
 
-def _json_ld_objects(tree) -> Iterator[dict]:
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop(0)
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                yield item
-                stack.extend(v for k, v in item.items() if k == "@graph" or isinstance(v, list))
-
-
 def _published_candidates(tree) -> Iterator[str]:
     """Stated publication times, most trusted first; read lazily, as the first with a time of day wins."""
     elements = tree.xpath(_PUBLISHED_ELEMENTS)
@@ -286,7 +270,7 @@ def _published_candidates(tree) -> Iterator[str]:
                 stated = element.get(read)
                 if stated is not None:
                     yield stated
-    for obj in _json_ld_objects(tree):
+    for obj in json_ld_objects(tree):
         kind = obj.get("@type", "")
         kind = " ".join(kind) if isinstance(kind, list) else str(kind)
         if _LD_ARTICLE_TYPES.search(kind) and isinstance(obj.get("datePublished"), str):

@@ -8,11 +8,11 @@ a URL under ``/opinion/``. ``read_page_signals`` collects those statements as th
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from enrich.jsonld import json_ld_items
 from enrich.models import PageSignals
 
 # At most this many values of each signal are kept: a page states its own type and section once or
@@ -64,23 +64,6 @@ def _strings(value) -> Iterator[str]:
 def _type_name(value: str) -> str:
     """``https://schema.org/OpinionNewsArticle`` -> ``OpinionNewsArticle``."""
     return value.rstrip("/").rsplit("/", 1)[-1].strip()
-
-
-def _top_level_items(tree) -> Iterator[dict]:
-    """The page's own JSON-LD items: top level, in a list, or in ``@graph``; not items nested in them."""
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        stack = data if isinstance(data, list) else [data]
-        for item in stack:
-            if not isinstance(item, dict):
-                continue
-            yield item
-            graph = item.get("@graph")
-            if isinstance(graph, list):
-                yield from (member for member in graph if isinstance(member, dict))
 
 
 def _unique(values: Iterator[str]) -> tuple[str, ...]:
@@ -153,7 +136,7 @@ def _author_roles(tree) -> Iterator[str]:
 
 def read_page_signals(tree, url: str | None = None, canonical_url: str | None = None) -> PageSignals:
     """The kind-related statements of a parsed page (an lxml tree); ``url`` is where it was fetched."""
-    items = list(_top_level_items(tree))
+    items = list(json_ld_items(tree))
     types = (_type_name(t) for item in items for t in _strings(item.get("@type")))
     # Microdata: the page's top-level items are those that are no property of another item.
     microdata = (_type_name(t) for t in tree.xpath("//*[@itemscope and not(@itemprop)]/@itemtype"))
