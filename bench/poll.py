@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import inspect
 import logging
 import os
 import random
@@ -422,6 +421,7 @@ class RunResult:
 
 def run_flow(label: str, farm: Farm, flow_marks: FlowMarks, feed_urls: list[str], db_path: Path,
              workers: int) -> RunResult:
+    from enrich.settings import Settings
     from flows.enrich_feeds import enrich_feeds
 
     # Prefect's server records task runs after the fact; after thousands of them it is busy for
@@ -429,10 +429,9 @@ def run_flow(label: str, farm: Farm, flow_marks: FlowMarks, feed_urls: list[str]
     settle, _ = calibrate(1, 0.0, workers)
     # Polled feeds are not due again for a while (ENRICH poll intervals); the second run stands
     # for the next scheduled poll, so it polls every feed, as `enrich run --all` does.
-    extra = {"poll_all": True} if "poll_all" in inspect.signature(enrich_feeds.fn).parameters else {}
     mark, first_mark = farm.mark(), len(flow_marks.marks)
     started = time.monotonic()
-    report = enrich_feeds(feed_urls, str(db_path), True, **extra)
+    report = enrich_feeds(feed_urls, Settings(db_path=db_path, allow_private_networks=True), poll_all=True)
     wall = time.monotonic() - started
     time.sleep(0.05)  # a handler may still be appending its last hit
     return RunResult(label, started, wall, settle, report, farm.since(mark), flow_marks.marks[first_mark:])

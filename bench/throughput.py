@@ -17,7 +17,7 @@ What it measures (issue 7, "Speed on one machine"):
   have (the bench prints the workers' CPU in each warm-up pass: the first costs more). So the
   timed runs exclude server start and first-use loading (cold start is measured on its own, see
   below), and the flow and the plain driver start equally warm.
-- The flow, for each N: ``flows.enrich_feeds.enrich_feeds(feed_urls, fresh_db, True)``, timed
+- The flow, for each N: ``flows.enrich_feeds.enrich_feeds(feed_urls, settings)``, timed
   around the call. The flow runs one ``fetch_and_enrich_task`` per batch of ENRICH_BATCH_SIZE
   articles, batches overlapping on the task runner's threads: ``enrich.fetch.fetch_pages`` (one
   shared thread pool, per-host limit) then ``enrich.workers.enrich_jobs`` (a long-lived forkserver
@@ -636,11 +636,13 @@ def timed_steps(meter: Meter):
 def run_flow(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) -> Run:
     """The Prefect flow, with the functions its steps call timed."""
     import flows.enrich_feeds as flow_module
+    from enrich.settings import Settings
 
     result = Run("flow", n)
     feed_urls = servers.feed_urls(tag, n, feeds)
+    settings = Settings(db_path=db_path, allow_private_networks=True)
     with timed_steps(result.work):
-        return measured(servers, result, lambda: flow_module.enrich_feeds(feed_urls, str(db_path), True))
+        return measured(servers, result, lambda: flow_module.enrich_feeds(feed_urls, settings))
 
 
 def plain_enrich_feeds(feed_urls: list[str], db_path: str):
@@ -682,8 +684,8 @@ def plain_enrich_feeds(feed_urls: list[str], db_path: str):
             for batch in steps.enrich_batches(settings, stored, polls, fresh)
         }
         articles = []
-        fetch_failures: dict[str, tuple[str | None, str | None]] = {}
-        refused: list[tuple] = []
+        fetch_failures = []
+        refused = []
         for future in concurrent.futures.as_completed(futures):
             try:
                 outcome = future.result()
@@ -693,10 +695,10 @@ def plain_enrich_feeds(feed_urls: list[str], db_path: str):
             refused += refused_here
             report.failed += len(refused_here)
             articles.extend(outcome.articles)
-            fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
+            fetch_failures += outcome.fetch_failures
 
     report.duplicates = steps.link_new_articles(settings, run_id, articles)
-    steps.close_run(settings, report, polls, fresh, articles, fetch_failures, started, refused)
+    steps.close_run(settings, report, polls, articles, fetch_failures, started, refused)
     return report
 
 

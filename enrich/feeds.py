@@ -13,6 +13,14 @@ from enrich import limits
 from enrich.fetch import FetchOptions, fetch
 from enrich.limits import capped_author, capped_title, clean_text
 from enrich.models import FeedEntry, FeedPoll, Problem
+from enrich.reasons import (
+    ENTRY_BAD_URL,
+    ENTRY_UNREADABLE,
+    FEED_INVALID_CHARS,
+    FEED_MALFORMED,
+    FEED_PARSER_CRASHED,
+    FEED_UNPARSEABLE,
+)
 from enrich.urls import canonical_link, entry_identity, link_problem
 
 log = logging.getLogger(__name__)
@@ -41,9 +49,9 @@ def _link(raw_link: str, feed_url: str) -> str:
     try:
         link = canonical_link(raw_link, feed_url)
     except ValueError as exc:  # urljoin refuses a malformed IPv6 literal
-        raise BadEntry(Problem("entry.bad_url", f"unusable link {raw_link[:200]!r}: {exc}", raw_link[:2000])) from None
+        raise BadEntry(Problem(ENTRY_BAD_URL, f"unusable link {raw_link[:200]!r}: {exc}", raw_link[:2000])) from None
     if (why := link_problem(link)) is not None:
-        raise BadEntry(Problem("entry.bad_url", f"unusable link {raw_link[:200]!r}: {why}", raw_link[:2000]))
+        raise BadEntry(Problem(ENTRY_BAD_URL, f"unusable link {raw_link[:200]!r}: {why}", raw_link[:2000]))
     return link
 
 
@@ -68,7 +76,7 @@ def _entry(raw, feed_url: str, now: datetime) -> tuple[FeedEntry | None, list[Pr
     if not link and any(not x.get("href") for x in raw.get("links", []) if x.get("rel") == "alternate"):
         # feedparser empties a link it cannot resolve (a malformed IPv6 literal): the entry is
         # kept with its feed content, and the lost link is reported.
-        problems.append(Problem("entry.bad_url", "the entry's link is malformed and was dropped by the parser", url))
+        problems.append(Problem(ENTRY_BAD_URL, "the entry's link is malformed and was dropped by the parser", url))
     tags = tuple(dict.fromkeys(clean_text(t.get("term")).strip() for t in raw.get("tags", []) if t.get("term")))
     # The hash takes the date as stated, not as clamped: a clamped future date moves with every
     # poll, so the entry would look changed (and be enriched again) on every run.
@@ -102,7 +110,7 @@ def _entries(raw_entries, feed_url: str, now: datetime) -> tuple[tuple[FeedEntry
         except Exception as exc:  # noqa: BLE001 - a field we did not foresee: this entry only, recorded
             log.exception("feed %s: unreadable entry", feed_url)
             link = raw.get("link") if isinstance(raw.get("link"), str) else None
-            problems.append(Problem("entry.unreadable", f"{type(exc).__name__}: {exc}"[:500], link))
+            problems.append(Problem(ENTRY_UNREADABLE, f"{type(exc).__name__}: {exc}"[:500], link))
             continue
         problems.extend(found)
         if entry is not None:
@@ -119,12 +127,12 @@ def parse_feed(
     if content_type:
         headers["content-type"] = content_type
     body, replaced = limits.sanitize_feed_bytes(body)
-    problems = [Problem("feed.invalid_chars", f"{replaced} characters XML forbids were replaced")] if replaced else []
+    problems = [Problem(FEED_INVALID_CHARS, f"{replaced} characters XML forbids were replaced")] if replaced else []
     try:
         parsed = feedparser.parse(body, response_headers=headers)
     except Exception as exc:  # noqa: BLE001 - feedparser's own bug on some input; the feed fails, not the run
         log.exception("feed %s: feedparser crashed", feed_url)
-        return FeedPoll(feed_url, ok=False, error_key="feed.parser_crashed",
+        return FeedPoll(feed_url, ok=False, error_key=FEED_PARSER_CRASHED,
                         error=f"the feed parser failed on this feed: {type(exc).__name__}: {exc}"[:500])
     bozo = None
     if parsed.get("bozo"):
@@ -135,7 +143,7 @@ def parse_feed(
     feed = parsed.get("feed", {})
     if not entries and not parsed.get("version"):
         return FeedPoll(
-            feed_url, ok=False, error_key="feed.unparseable",
+            feed_url, ok=False, error_key=FEED_UNPARSEABLE,
             error=f"not a feed, or too broken to read: {bozo or 'no entries and no feed format'}",
             bozo_reason=bozo, problems=tuple(problems),
         )
@@ -144,7 +152,7 @@ def parse_feed(
     broken = bozo and not isinstance(parsed.get("bozo_exception"), feedparser.ThingsNobodyCaresAboutButMe)
     if not entries and broken:
         # A well-formed empty feed is fine; a broken one that yields nothing is a failure to report.
-        return FeedPoll(feed_url, ok=False, error_key="feed.malformed",
+        return FeedPoll(feed_url, ok=False, error_key=FEED_MALFORMED,
                         error=f"malformed feed with no readable entries: {bozo}", bozo_reason=bozo,
                         problems=tuple(problems))
     language = (clean_text(feed.get("language")) or "").split("-")[0].lower()[:16] or None

@@ -18,6 +18,16 @@ import httpx
 from enrich.models import FetchResult
 from enrich.netguard import BlockedURL, GuardedBackend, screen_url
 from enrich.politeness import ROBOTS_AGENT, HostLimiter, RobotsCache
+from enrich.reasons import (
+    FETCH_CONNECT,
+    FETCH_DECODING,
+    FETCH_NOT_HTML,
+    FETCH_REDIRECTS,
+    FETCH_ROBOTS_DISALLOWED,
+    FETCH_TIMEOUT,
+    FETCH_TOO_LARGE,
+    http_status_reason,
+)
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -141,14 +151,14 @@ def fetch(
         except BlockedURL as exc:
             return _failure(url, current, exc.key, str(exc))
         except httpx.TimeoutException as exc:
-            return _failure(url, current, "fetch.timeout", f"timed out: {exc!r}", retryable=True)
+            return _failure(url, current, FETCH_TIMEOUT, f"timed out: {exc!r}", retryable=True)
         except httpx.TooManyRedirects as exc:  # pragma: no cover - we never let httpx redirect
-            return _failure(url, current, "fetch.redirects", str(exc))
+            return _failure(url, current, FETCH_REDIRECTS, str(exc))
         except httpx.DecodingError as exc:
-            return _failure(url, current, "fetch.decoding", f"bad content encoding: {exc}")
+            return _failure(url, current, FETCH_DECODING, f"bad content encoding: {exc}")
         except (httpx.TransportError, httpx.InvalidURL, UnicodeError) as exc:
-            return _failure(url, current, "fetch.connect", f"{type(exc).__name__}: {exc}", retryable=True)
-    return _failure(url, current, "fetch.redirects", f"more than {options.max_redirects} redirects")
+            return _failure(url, current, FETCH_CONNECT, f"{type(exc).__name__}: {exc}", retryable=True)
+    return _failure(url, current, FETCH_REDIRECTS, f"more than {options.max_redirects} redirects")
 
 
 def _failure(url: str, final: str, key: str, message: str, retryable: bool = False, **kw) -> FetchResult:
@@ -170,19 +180,19 @@ def _read_response(url, final, response: httpx.Response, options, accept, starte
         # the run: the caller schedules the next attempt after the delay it asked for.
         asked_to_wait = "retry-after" in response.headers
         return _failure(
-            url, final, f"fetch.http_{status}", f"HTTP {status} {response.reason_phrase}",
+            url, final, http_status_reason(status), f"HTTP {status} {response.reason_phrase}",
             retryable=status in RETRYABLE_STATUS and not asked_to_wait, **common,
         )
     media = _media_type(response.headers.get("content-type"))
     if accept is not None and media is not None and media not in accept:
-        return _failure(url, final, "fetch.not_html", f"content type {media} is not a web page", **common)
+        return _failure(url, final, FETCH_NOT_HTML, f"content type {media} is not a web page", **common)
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > options.max_bytes:
-        return _failure(url, final, "fetch.too_large", f"declared {declared} bytes > cap {options.max_bytes}", **common)
+        return _failure(url, final, FETCH_TOO_LARGE, f"declared {declared} bytes > cap {options.max_bytes}", **common)
 
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in GZIP_ENCODINGS | {"deflate", "identity", ""}:
-        return _failure(url, final, "fetch.decoding", f"unsupported content encoding {encoding!r}", **common)
+        return _failure(url, final, FETCH_DECODING, f"unsupported content encoding {encoding!r}", **common)
 
     chunks: list[bytes] = []
     size = 0
@@ -192,17 +202,17 @@ def _read_response(url, final, response: httpx.Response, options, accept, starte
         for chunk in _decoded_pieces(response, encoding):
             size += len(chunk)
             if size > options.max_bytes:
-                return _failure(url, final, "fetch.too_large", f"body exceeds cap of {options.max_bytes} bytes",
+                return _failure(url, final, FETCH_TOO_LARGE, f"body exceeds cap of {options.max_bytes} bytes",
                                 **common)
             if time.monotonic() - started > options.deadline_seconds:
-                return _failure(url, final, "fetch.timeout",
+                return _failure(url, final, FETCH_TIMEOUT,
                                 f"body took longer than {options.deadline_seconds:.0f}s", retryable=True, **common)
             chunks.append(chunk)
     except zlib.error as exc:
-        return _failure(url, final, "fetch.decoding", f"bad content encoding: {exc}", **common)
+        return _failure(url, final, FETCH_DECODING, f"bad content encoding: {exc}", **common)
     body = b"".join(chunks)
     if accept is not None and media is None and not _looks_like_html(body):
-        return _failure(url, final, "fetch.not_html", "no content type and the body is not HTML", **common)
+        return _failure(url, final, FETCH_NOT_HTML, "no content type and the body is not HTML", **common)
     return FetchResult(url, final, ok=True, body=body, encoding=_charset(response.headers.get("content-type")), **common)
 
 
@@ -247,7 +257,7 @@ def fetch_page(url: str, options: FetchOptions) -> FetchResult:
     limiter, robots = _politeness(options)
     with limiter.slot(url):
         if options.respect_robots and not robots.allowed(url):
-            return _failure(url, url, "fetch.robots_disallowed", f"robots.txt of {url} disallows {ROBOTS_AGENT}")
+            return _failure(url, url, FETCH_ROBOTS_DISALLOWED, f"robots.txt of {url} disallows {ROBOTS_AGENT}")
         return fetch(url, options, accept=HTML_TYPES, headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"})
 
 

@@ -16,6 +16,13 @@ from email.utils import parsedate_to_datetime
 from typing import Generic, TypeVar
 
 from enrich.models import Problem
+from enrich.reasons import (
+    ENTRY_BAD_DATE,
+    FEED_BAD_TTL,
+    HEADER_BAD_MAX_AGE,
+    HEADER_BAD_RETRY_AFTER,
+    HEADER_BAD_VALIDATOR,
+)
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,7 +80,7 @@ def parse_max_age(cache_control: str | None) -> Bounded[timedelta]:
     for part in (cache_control or "").split(","):
         key, _, value = part.strip().partition("=")
         if key.strip().lower() == "max-age":
-            return _seconds(value.strip().strip('"'), "Cache-Control max-age", "header.bad_max_age", MAX_HINT)
+            return _seconds(value.strip().strip('"'), "Cache-Control max-age", HEADER_BAD_MAX_AGE, MAX_HINT)
     return Bounded(None)
 
 
@@ -83,16 +90,16 @@ def parse_retry_after(value: str | None, now: datetime) -> Bounded[timedelta]:
     if not value:
         return Bounded(None)
     if value.isascii() and value.isdigit():
-        return _seconds(value, "Retry-After", "header.bad_retry_after", MAX_HINT)
+        return _seconds(value, "Retry-After", HEADER_BAD_RETRY_AFTER, MAX_HINT)
     try:
         when = parsedate_to_datetime(value)
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         delay = when - now
     except (TypeError, ValueError, IndexError, OverflowError):
-        return Bounded(None, Problem("header.bad_retry_after", f"Retry-After is neither seconds nor a date: {value[:80]!r}"))
+        return Bounded(None, Problem(HEADER_BAD_RETRY_AFTER, f"Retry-After is neither seconds nor a date: {value[:80]!r}"))
     if delay > MAX_HINT:
-        return Bounded(MAX_HINT, Problem("header.bad_retry_after", f"Retry-After {value[:80]!r} clamped to {MAX_HINT.days} days"))
+        return Bounded(MAX_HINT, Problem(HEADER_BAD_RETRY_AFTER, f"Retry-After {value[:80]!r} clamped to {MAX_HINT.days} days"))
     return Bounded(max(timedelta(0), delay))
 
 
@@ -103,9 +110,9 @@ def parse_ttl(value: object) -> Bounded[int]:
         return Bounded(None)
     cap = int(MAX_HINT.total_seconds() // 60)
     if not text.isascii() or not text.isdigit():
-        return Bounded(None, Problem("feed.bad_ttl", f"<ttl> is not a number of minutes: {text[:80]!r}"))
+        return Bounded(None, Problem(FEED_BAD_TTL, f"<ttl> is not a number of minutes: {text[:80]!r}"))
     if len(text) > MAX_DIGITS or int(text) > cap:
-        return Bounded(cap, Problem("feed.bad_ttl", f"<ttl> of {text[:40]} minutes clamped to {MAX_HINT.days} days"))
+        return Bounded(cap, Problem(FEED_BAD_TTL, f"<ttl> of {text[:40]} minutes clamped to {MAX_HINT.days} days"))
     return Bounded(int(text))
 
 
@@ -121,12 +128,12 @@ def plausible_datetime(when: datetime | None, now: datetime | None, what: str = 
     try:
         when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except (OverflowError, ValueError):  # year 1 west of UTC, year 9999 east of it
-        return Bounded(None, Problem("entry.bad_date", f"{what} out of range: {when!r}"))
+        return Bounded(None, Problem(ENTRY_BAD_DATE, f"{what} out of range: {when!r}"))
     if when < EARLIEST_PLAUSIBLE:
-        return Bounded(None, Problem("entry.bad_date", f"{what} {when.date().isoformat()} is before the web; taken as no date"))
+        return Bounded(None, Problem(ENTRY_BAD_DATE, f"{what} {when.date().isoformat()} is before the web; taken as no date"))
     if now is not None and when > now:
         far = when - now > FUTURE_SLACK
-        problem = Problem("entry.bad_date", f"{what} {when.date().isoformat()} is in the future; taken as now") if far else None
+        problem = Problem(ENTRY_BAD_DATE, f"{what} {when.date().isoformat()} is in the future; taken as now") if far else None
         return Bounded(now, problem)
     return Bounded(when)
 
@@ -139,7 +146,7 @@ def date_from_struct(struct, now: datetime | None, what: str = "date") -> Bounde
         # timegm normalises what a tuple may hold (a leap second, hour 24) as feedparser means it.
         when = _EPOCH + timedelta(seconds=calendar.timegm(struct))
     except (OverflowError, ValueError, TypeError):
-        return Bounded(None, Problem("entry.bad_date", f"{what} is not a calendar date: {tuple(struct)[:6]}"))
+        return Bounded(None, Problem(ENTRY_BAD_DATE, f"{what} is not a calendar date: {tuple(struct)[:6]}"))
     return plausible_datetime(when, now, what)
 
 
@@ -155,7 +162,7 @@ def validator(value: str | None, what: str) -> Bounded[str]:
     if not value:
         return Bounded(None)
     if len(value) > MAX_VALIDATOR_CHARS or not _SENDABLE.fullmatch(value):
-        return Bounded(None, Problem("header.bad_validator", f"{what} dropped: not a short printable ASCII value"))
+        return Bounded(None, Problem(HEADER_BAD_VALIDATOR, f"{what} dropped: not a short printable ASCII value"))
     return Bounded(value)
 
 

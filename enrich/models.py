@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from enrich.reasons import ENRICH_FAILED
+from enrich.reasons import ENRICH_FAILED, article_status
 
 if TYPE_CHECKING:  # the store reads and writes these records without loading linking's numpy and scipy
     from enrich.dedup import DuplicateMatch
@@ -143,6 +143,21 @@ class StageFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    """One row of ``failures``: what failed in which stage of a run, with its stable reason key.
+
+    ``stage`` is poll, fetch, extract, enrich, store, link, or the enrichment stage that raised
+    (summary, quotes, ...); ``reason`` is a key of enrich.reasons.
+    """
+
+    stage: str
+    reason: str
+    message: str | None
+    feed_url: str | None = None
+    article_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """One enriched article: the row the reader and analysts consume."""
 
@@ -172,7 +187,7 @@ class Article:
     fetched_at: datetime | None
     enriched_at: datetime
     http_status: int | None
-    status: str  # "ok", fetch_failed, no_text, not_html or enrich_failed
+    status: str  # enrich.reasons.STATUSES: "ok", or the family of ``reason`` (article_status)
     error: str | None
     topic_scores: tuple[float, ...] = ()
     kind: str | None = None  # News, Insight, Opinion, Guide, Review, Announcement, Personal
@@ -221,7 +236,7 @@ class EnrichJob:
             feed_snippet="", topics=(), content_hash=entry.content_hash,
             fetched_at=now if page is not None else None, enriched_at=now,
             http_status=page.http_status if page is not None else None,
-            status="enrich_failed", error=error, reason=reason,
+            status=article_status(reason), error=error, reason=reason,
         )
 
 

@@ -16,6 +16,14 @@ import httpcore
 import httpx
 import idna
 
+from enrich.reasons import (
+    FETCH_BAD_URL,
+    FETCH_BLOCKED_ADDRESS,
+    FETCH_BLOCKED_SCHEME,
+    FETCH_DNS,
+    FETCH_IDNA,
+)
+
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -130,15 +138,15 @@ def screen_url(url: str, *, allow_private: bool) -> httpx.URL:
         parsed.host  # noqa: B018 - decoding the ASCII form fails on broken punycode ("xn--a")
     except (httpx.InvalidURL, idna.IDNAError) as exc:
         invalid_idna = isinstance(exc, idna.IDNAError) or isinstance(exc.__context__, idna.IDNAError)
-        key = "fetch.idna" if invalid_idna else "fetch.bad_url"
+        key = FETCH_IDNA if invalid_idna else FETCH_BAD_URL
         raise BlockedURL(key, f"bad URL {url!r}: {exc}") from exc
     if parsed.scheme not in ALLOWED_SCHEMES:
-        raise BlockedURL("fetch.blocked_scheme", f"refused scheme {parsed.scheme!r} in {url}")
+        raise BlockedURL(FETCH_BLOCKED_SCHEME, f"refused scheme {parsed.scheme!r} in {url}")
     host = parsed.raw_host.decode("ascii")
     if not host:
-        raise BlockedURL("fetch.bad_url", f"no host in {url}")
+        raise BlockedURL(FETCH_BAD_URL, f"no host in {url}")
     if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise BlockedURL("fetch.bad_url", f"bad port {parsed.port} in {url}")
+        raise BlockedURL(FETCH_BAD_URL, f"bad port {parsed.port} in {url}")
     address = _numeric_address(host)
     if address is not None:
         _check_address(host, address, allow_private)
@@ -148,7 +156,7 @@ def screen_url(url: str, *, allow_private: bool) -> httpx.URL:
 def _check_address(host: str, address: str, allow_private: bool) -> None:
     reason = refusal(address, allow_private)
     if reason:
-        raise BlockedURL("fetch.blocked_address", f"refused {host}: it resolves to {reason} address {address}")
+        raise BlockedURL(FETCH_BLOCKED_ADDRESS, f"refused {host}: it resolves to {reason} address {address}")
 
 
 def checked_addresses(host: str, port: int, *, allow_private: bool, resolver=resolve) -> list[str]:
@@ -160,9 +168,9 @@ def checked_addresses(host: str, port: int, *, allow_private: bool, resolver=res
     try:
         addresses = resolver(host, port)
     except (socket.gaierror, UnicodeError) as exc:
-        raise BlockedURL("fetch.dns", f"cannot resolve {host}: {exc}") from exc
+        raise BlockedURL(FETCH_DNS, f"cannot resolve {host}: {exc}") from exc
     if not addresses:
-        raise BlockedURL("fetch.dns", f"{host} resolves to nothing")
+        raise BlockedURL(FETCH_DNS, f"{host} resolves to nothing")
     for address in addresses:
         _check_address(host, address, allow_private)
     return addresses

@@ -26,7 +26,7 @@ from enrich.models import (
 )
 from enrich.quotes import pick_quotes
 from enrich.readingtime import estimate_reading_time
-from enrich.reasons import ENRICH_FAILED, EXTRACT_EMPTY, STAGE_REASONS
+from enrich.reasons import ENRICH_FAILED, EXTRACT_EMPTY, STAGE_REASONS, article_status
 from enrich.related import article_vector
 from enrich.sentences import split_sentences, word_count
 from enrich.snippet import html_to_text, make_snippet
@@ -94,11 +94,11 @@ def choose_language(
     return LanguageGuess(fallback, 0.0)
 
 
-def _failure_status(fetch: FetchResult | None) -> tuple[str, str]:
-    """Status and reason key of an article without text."""
-    if fetch is None or fetch.ok:
-        return "no_text", EXTRACT_EMPTY
-    return ("not_html" if fetch.error_key == "fetch.not_html" else "fetch_failed"), fetch.error_key or "fetch.failed"
+def _failure_reason(fetch: FetchResult | None) -> str:
+    """Reason key of an article without text: why its page failed, else that nothing had text."""
+    if fetch is None or fetch.ok or not fetch.error_key:
+        return EXTRACT_EMPTY
+    return fetch.error_key
 
 
 class _Stages:
@@ -175,7 +175,7 @@ def enrich_entry(
         entry.summary_html, entry.content_html, max_chars=options.snippet_chars))
 
     fetch_error = fetch.error if fetch is not None and not fetch.ok else None
-    status, reason = ("ok", None) if text else _failure_status(fetch)
+    reason = None if text else _failure_reason(fetch)
     return Article(
         url=entry.url,
         feed_url=entry.feed_url,
@@ -204,7 +204,7 @@ def enrich_entry(
         fetched_at=now if fetch is not None else None,
         enriched_at=now,
         http_status=fetch.http_status if fetch is not None else None,
-        status=status,
+        status=article_status(reason),
         error=fetch_error if fetch_error else (None if text else "no article text in the page or the feed"),
         topic_scores=tuple(round(x, 4) for x in topics.scores),
         kind=kind,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from enrich.models import Article, FeedPoll, LinkCandidate, LinkResult
+from enrich.models import Article, Failure, FeedPoll, LinkCandidate, LinkResult
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: feeds, articles, failures, runs
@@ -568,12 +568,13 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
 
-    def record_failures(self, failures: Sequence[tuple], run_id: str, at: datetime) -> None:
-        """Append failure rows: (stage, feed_url, article_url, reason, message)."""
+    def record_failures(self, failures: Sequence[Failure], run_id: str, at: datetime) -> None:
+        """Append one ``failures`` row per :class:`Failure`."""
         if failures:
             self.con.executemany(
-                "INSERT INTO failures VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, at, *f) for f in failures],
+                """INSERT INTO failures (run_id, failed_at, stage, feed_url, article_url, reason, message)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                [(run_id, at, f.stage, f.feed_url, f.article_url, f.reason, f.message) for f in failures],
             )
 
     # -- runs -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -66,17 +67,22 @@ def _usage_error(message: str) -> typer.Exit:
 
 
 @app.callback()
-def _check_settings() -> None:
-    """Validate the ENRICH_ settings once, before any command uses them."""
+def _read_settings(ctx: typer.Context) -> None:
+    """Read and check the ENRICH_ settings once, before any command; every command uses these."""
     try:
-        Settings()
+        ctx.obj = Settings()
     except ValidationError as exc:
         raise _usage_error(Settings.explain(exc)) from None
 
 
+def _settings() -> Settings:
+    """The settings :func:`_read_settings` built for this invocation."""
+    return click.get_current_context().find_root().obj
+
+
 def _db(path: Path | None) -> Path:
     """The database path, refused (exit 2) when it is a folder or lies under a file."""
-    path = path or Settings().db_path
+    path = path or _settings().db_path
     if path.is_dir():
         raise _usage_error(f"--db {path} is a folder; give the path of a DuckDB file")
     blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
@@ -106,7 +112,7 @@ def _with_store(path: Path, action: Callable, read_only: bool = False):
     """Run ``action(store)``, turning database trouble into a message and an exit status."""
 
     def use_store():
-        with open_store(path, read_only=read_only, wait_seconds=Settings().lock_wait_seconds) as store:
+        with open_store(path, read_only=read_only, wait_seconds=_settings().lock_wait_seconds) as store:
             return action(store)
 
     return _guard_busy(use_store)
@@ -142,13 +148,13 @@ def _quiet_prefect() -> None:
 EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
 
 
-def _run_flow(feed_urls: list[str] | None, db: Path, allow_private: bool | None = None, poll_all: bool = False):
+def _run_flow(feed_urls: list[str] | None, settings: Settings, poll_all: bool = False):
     _quiet_prefect()
     console.print("[dim]starting Prefect (a temporary local server unless PREFECT_API_URL is set)...[/]")
     try:
         from flows.enrich_feeds import configured_flow
 
-        return configured_flow()(feed_urls, str(db), allow_private, poll_all)
+        return configured_flow(settings)(feed_urls, settings, poll_all)
     except ValidationError as exc:  # Prefect validates its PREFECT_ settings when first imported
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in exc.errors())
         raise _usage_error(f"invalid setting ({exc.title}): {problems}") from None
@@ -218,7 +224,7 @@ def run(
         console.print("[red]error:[/] no feeds: pass --feeds FILE or add one with `enrich feeds add URL`.")
         raise typer.Exit(2)
     with _stopped_by_signals():
-        report = _guard_busy(lambda: _run_flow(urls, db, poll_all=poll_all))
+        report = _guard_busy(lambda: _run_flow(urls, _settings().model_copy(update={"db_path": db}), poll_all))
     _print_report(report)
 
 
@@ -277,7 +283,7 @@ def demo(
     """Serve the bundled demo corpus on loopback and run the real flow against it."""
     from enrich.demo import DEMO_SITE, PLACEHOLDER, serve_directory
 
-    settings = Settings()
+    settings = _settings()
     db = _db(db)
     port = port or settings.demo_port
     try:
@@ -295,11 +301,12 @@ def demo(
         subscriptions = parse_opml(opml)
         _with_store(db, lambda store: _add_subscriptions(store, subscriptions))
         with _stopped_by_signals():
-            report = _guard_busy(lambda: _run_flow([s.url for s in subscriptions], db, allow_private=True))
+            demo_settings = settings.model_copy(update={"db_path": db, "allow_private_networks": True})
+            report = _guard_busy(lambda: _run_flow([s.url for s in subscriptions], demo_settings))
     finally:
         server.__exit__(None, None, None)
     _print_report(report)
-    _show_sample(db)
+    _show_sample(db, settings.lock_wait_seconds)
 
 
 def _suggested_port(host: str, taken: int) -> int:
@@ -313,11 +320,11 @@ def _suggested_port(host: str, taken: int) -> int:
         return probe.getsockname()[1]
 
 
-def _show_sample(db: Path) -> None:
+def _show_sample(db: Path, lock_wait_seconds: float) -> None:
     """Print one enriched article the way the reader shows it."""
     from enrich.preview import format_age
 
-    with open_store(db, read_only=True, wait_seconds=Settings().lock_wait_seconds) as store:
+    with open_store(db, read_only=True, wait_seconds=lock_wait_seconds) as store:
         rows = store.query(
             """SELECT title, author, published_at, reading_minutes, language, kind, topics, summary, key_quotes,
                       key_quote_speakers, feed_snippet, url
@@ -373,7 +380,7 @@ def serve(
     ctrl_c = signal.signal(signal.SIGINT, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
     try:
         with _stopped_by_signals():  # until Prefect's runner starts; it then stops itself on SIGTERM
-            serve_flow(interval, cron, str(db))
+            serve_flow(_settings().model_copy(update={"db_path": db}), interval, cron)
     finally:
         signal.signal(signal.SIGINT, ctrl_c)
 
@@ -457,7 +464,7 @@ def feeds_add(
         from enrich.discovery import check_feed
         from flows.enrich_feeds import fetch_options_for
 
-        found = check_feed(url, fetch_options_for(Settings()))
+        found = check_feed(url, fetch_options_for(_settings()))
         if not found.ok:
             raise _usage_error(f"{url} is not a feed we can read: {found.error}; pass --no-check to add it anyway")
         if found.discovered_from:

@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
-import os
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
-# Telemetry off before Prefect is imported; users may still override both.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-# Prefect gives its temporary server 20 s to start; on a busy 2-core machine it took 25-55 s
-# (bench/throughput.py), and the run failed outright. Users may still set their own.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.tasks import exponential_backoff
 
-import logging  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field, replace  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
-
-from prefect import flow, task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.futures import as_completed  # noqa: E402
-from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
-from prefect.tasks import exponential_backoff  # noqa: E402
-
-from enrich.feeds import poll_feed  # noqa: E402
-from enrich.fetch import FetchOptions, fetch_pages  # noqa: E402
-from enrich.linking import link_articles  # noqa: E402
-from enrich.models import Article, EnrichJob, EnrichOptions, FeedEntry, FeedPoll, LinkCandidate  # noqa: E402
-from enrich.reasons import ENRICH_CRASHED, ENRICH_FAILED, EXTRACT_EMPTY, LINK_FAILED, STORE_FAILED  # noqa: E402
-from enrich.related import window_start  # noqa: E402
-from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval  # noqa: E402
-from enrich.settings import Settings  # noqa: E402
-from enrich.store import MAX_ATTEMPTS, StoreError, open_store, release_run  # noqa: E402
-from enrich.workers import enrich_jobs, processes_for, winding_down  # noqa: E402
+from enrich.feeds import poll_feed
+from enrich.fetch import FetchOptions, fetch_pages
+from enrich.linking import link_articles
+from enrich.models import (
+    Article,
+    EnrichJob,
+    EnrichOptions,
+    Failure,
+    FeedEntry,
+    FeedPoll,
+    LinkCandidate,
+)
+from enrich.reasons import (
+    ENRICH_CRASHED,
+    LINK_FAILED,
+    POLL_CRASHED,
+    STATUS_ENRICH_FAILED,
+    STATUS_NO_TEXT,
+    STATUS_OK,
+    STORE_FAILED,
+)
+from enrich.related import window_start
+from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval
+from enrich.settings import Settings
+from enrich.store import MAX_ATTEMPTS, StoreError, open_store, release_run
+from enrich.workers import enrich_jobs, processes_for, winding_down
 
 log = logging.getLogger("enrich.flow")
 
@@ -93,7 +100,7 @@ class EnrichBatch:
 @dataclass(frozen=True)
 class BatchOutcome:
     articles: list[Article]
-    fetch_failures: list[tuple[str, str | None, str | None]]  # (article url, error key, message)
+    fetch_failures: list[Failure]  # pages that could not be fetched (their articles may still have the feed's text)
 
 
 @task(name="fetch-and-enrich", cache_policy=NO_CACHE)
@@ -131,7 +138,7 @@ def _round_robin_by_host(entries: list[FeedEntry]) -> list[FeedEntry]:
 def _needs_enrichment(entry: FeedEntry, known) -> bool:
     if known is None:
         return True
-    if known.status != "ok":
+    if known.status != STATUS_OK:
         return known.attempts < MAX_ATTEMPTS
     return known.content_hash != entry.content_hash
 
@@ -183,7 +190,7 @@ def record_polls(settings: Settings, run_id: str, due, polls: list[FeedPoll]) ->
                         max_interval=timedelta(minutes=settings.max_poll_minutes))
     next_polls = {p.feed_url: _next_poll(settings, policy, polled_at, p, failures_before.get(p.feed_url, 0))
                   for p in polls}
-    problems = [("poll", p.feed_url, x.url, x.reason, x.message) for p in polls for x in p.problems]
+    problems = [Failure("poll", x.reason, x.message, p.feed_url, x.url) for p in polls for x in p.problems]
     with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         store.record_polls(polls, run_id, polled_at, next_polls)
         store.record_failures(problems, run_id, polled_at)
@@ -212,7 +219,8 @@ def fetch_and_enrich(
     jobs = list(jobs)
     for i, page in zip(linked, pages):
         jobs[i] = replace(jobs[i], page=page)
-    failures = [(jobs[i].entry.url, page.error_key, page.error) for i, page in zip(linked, pages) if not page.ok]
+    failures = [Failure("fetch", page.error_key, page.error, jobs[i].entry.feed_url, jobs[i].entry.url)
+                for i, page in zip(linked, pages) if not page.ok]
     return BatchOutcome(enrich_jobs(jobs, options, processes), failures)
 
 
@@ -221,7 +229,7 @@ def link_new_articles(settings: Settings, run_id: str, articles: list[Article]) 
     how many new articles were copies of a stored story."""
     return link_candidates(settings, run_id, [
         LinkCandidate(a.url, a.canonical_url, a.language, a.published_at or a.enriched_at, a.vector, a.fingerprint)
-        for a in articles if a.status == "ok"
+        for a in articles if a.status == STATUS_OK
     ])
 
 
@@ -254,14 +262,14 @@ def recover_abandoned_runs(settings: Settings, run_id: str) -> list[str]:
         link_candidates(settings, run_id, stranded)
     except Exception as exc:  # recorded; the runs are still closed and this run goes on
         log.exception("linking the articles of abandoned runs failed")
-        failures.append(("link", None, None, LINK_FAILED, f"{type(exc).__name__}: {exc}"))
+        failures.append(Failure("link", LINK_FAILED, f"{type(exc).__name__}: {exc}"))
     with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         store.record_failures(failures, run_id, datetime.now(UTC))
         store.mark_abandoned(abandoned, datetime.now(UTC))
     return abandoned
 
 
-def store_batch(settings: Settings, run_id: str, articles: list[Article]) -> list[tuple]:
+def store_batch(settings: Settings, run_id: str, articles: list[Article]) -> list[Failure]:
     """Store a batch in one statement; if the database refuses it, each article alone, so one
     article's bad value costs that article only. Returns failure rows for the refused ones."""
     with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
@@ -277,13 +285,14 @@ def store_batch(settings: Settings, run_id: str, articles: list[Article]) -> lis
             try:
                 store.upsert_articles([article], run_id)
             except Exception as exc:  # noqa: BLE001 - recorded; the article is tried again next run
-                refused.append(("store", article.feed_url, article.url, STORE_FAILED, f"{type(exc).__name__}: {exc}"))
+                refused.append(Failure("store", STORE_FAILED, f"{type(exc).__name__}: {exc}", article.feed_url,
+                                       article.url))
         return refused
 
 
 def settle_batch(
     settings: Settings, run_id: str, jobs: list[EnrichJob], outcome: BatchOutcome | BaseException,
-) -> tuple[BatchOutcome, list[tuple]]:
+) -> tuple[BatchOutcome, list[Failure]]:
     """Store a finished batch, a crashed one as its enrich_failed records; returns what was stored
     and the failure rows of articles the database refused."""
     if isinstance(outcome, BaseException):
@@ -291,7 +300,7 @@ def settle_batch(
         outcome = BatchOutcome(crashed_batch(jobs, outcome), [])
     refused = store_batch(settings, run_id, outcome.articles)
     if refused:
-        refused_urls = {url for _stage, _feed, url, _reason, _message in refused}
+        refused_urls = {f.article_url for f in refused}
         outcome = BatchOutcome([a for a in outcome.articles if a.url not in refused_urls], outcome.fetch_failures)
     return outcome, refused
 
@@ -303,25 +312,23 @@ def crashed_batch(jobs: list[EnrichJob], error: BaseException) -> list[Article]:
     return [job.failed(message, now, ENRICH_CRASHED) for job in jobs]
 
 
-def run_failures(
-    polls: list[FeedPoll], fresh: list[FeedEntry], articles: list[Article],
-    fetch_failures: dict[str, tuple[str | None, str | None]],
-) -> list[tuple]:
-    """Every failure of the run as (stage, feed_url, article_url, reason, message) rows."""
-    failures = [("poll", p.feed_url, None, p.error_key, p.error) for p in polls if not p.ok]
-    failures += [("fetch", e.feed_url, e.url, *fetch_failures[e.url]) for e in fresh if e.url in fetch_failures]
+def run_failures(polls: list[FeedPoll], articles: list[Article], fetch_failures: list[Failure]) -> list[Failure]:
+    """Every failure of the run's feeds, pages and articles."""
+    failures = [Failure("poll", p.error_key, p.error, p.feed_url) for p in polls if not p.ok]
+    failures += fetch_failures
     for article in articles:
-        if article.status == "no_text":
-            failures.append(("extract", article.feed_url, article.url, EXTRACT_EMPTY, article.error))
-        elif article.status == "enrich_failed":
-            failures.append(("enrich", article.feed_url, article.url, article.reason or ENRICH_FAILED, article.error))
-        failures += [(f.stage, article.feed_url, article.url, f.reason, f.message) for f in article.stage_failures]
+        if article.status == STATUS_NO_TEXT:
+            failures.append(Failure("extract", article.reason, article.error, article.feed_url, article.url))
+        elif article.status == STATUS_ENRICH_FAILED:
+            failures.append(Failure("enrich", article.reason, article.error, article.feed_url, article.url))
+        failures += [Failure(f.stage, f.reason, f.message, article.feed_url, article.url)
+                     for f in article.stage_failures]
     return failures
 
 
 def close_run(
-    settings: Settings, report: RunReport, polls: list[FeedPoll], fresh: list[FeedEntry], articles: list[Article],
-    fetch_failures: dict[str, tuple[str | None, str | None]], started: float, bookkeeping: list[tuple] = (),
+    settings: Settings, report: RunReport, polls: list[FeedPoll], articles: list[Article],
+    fetch_failures: list[Failure], started: float, bookkeeping: list[Failure] = (),
 ) -> None:
     """Count the outcomes into ``report``, record every failure, and close the run.
 
@@ -331,22 +338,21 @@ def close_run(
     """
     now = datetime.now(UTC)
     for article in articles:
-        if article.status == "ok":
+        if article.status == STATUS_OK:
             report.enriched += 1
             report.degraded += bool(article.stage_failures)
         else:
             report.failed += 1
-            report.reasons[fetch_failures[article.url][0] if article.url in fetch_failures
-                           else article.reason or article.status] += 1
+            report.reasons[article.reason] += 1
         for stage_failure in article.stage_failures:
             report.reasons[stage_failure.reason] += 1
     for poll in polls:
         if not poll.ok:
             report.reasons[poll.error_key] += 1
-    for _stage, _feed, _article, reason, _message in bookkeeping:
-        report.reasons[reason] += 1
-    failures = run_failures(polls, fresh, articles, fetch_failures) + list(bookkeeping)
-    report.status = "finished_with_errors" if any(f[3] == LINK_FAILED for f in bookkeeping) else "completed"
+    for failure in bookkeeping:
+        report.reasons[failure.reason] += 1
+    failures = run_failures(polls, articles, fetch_failures) + list(bookkeeping)
+    report.status = "finished_with_errors" if any(f.reason == LINK_FAILED for f in bookkeeping) else "completed"
     report.seconds = round(time.monotonic() - started, 2)
     with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         store.record_failures(failures, report.run_id, now)
@@ -368,22 +374,20 @@ class RunTaskRunner(ThreadPoolTaskRunner):
             super().__exit__(exc_type, exc_value, traceback)
 
 
-@flow(name="enrich_feeds", task_runner=RunTaskRunner(max_workers=Settings().fetch_concurrency))
-def enrich_feeds(
-    feed_urls: list[str] | None = None,
-    db_path: str | None = None,
-    allow_private_networks: bool | None = None,
-    poll_all: bool = False,
-) -> RunReport:
+# The task runner's size until configured_flow gives it the run's own (fetch_concurrency).
+DEFAULT_TASK_THREADS = Settings.model_fields["fetch_concurrency"].default
+
+
+@flow(name="enrich_feeds", task_runner=RunTaskRunner(max_workers=DEFAULT_TASK_THREADS))
+def enrich_feeds(feed_urls: list[str] | None, settings: Settings, poll_all: bool = False) -> RunReport:
     """Poll feeds, fetch and enrich new or changed articles, and store them in DuckDB.
 
-    Without ``feed_urls`` the feeds stored in the database are polled; of those, only the ones
-    due, unless ``poll_all`` (gone or paused feeds never). Parameters left at None take their value from
-    the ``ENRICH_`` settings.
+    ``settings`` are built once by the caller (the CLI, ``enrich serve``, a test) and every step
+    takes what it needs from them; nothing in the run reads the environment. Without
+    ``feed_urls`` the feeds stored in the database are polled; of those, only the ones due,
+    unless ``poll_all`` (gone or paused feeds never).
     """
     started = time.monotonic()
-    overrides = {"db_path": db_path, "allow_private_networks": allow_private_networks}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
 
     # 1. Which feeds: the ones given (and remember them), else the ones stored; of those, the
     #    ones due (failing feeds back off, gone ones are never polled again). Runs a kill left
@@ -420,7 +424,7 @@ def _run(settings: Settings, run_id: str, stored, now: datetime, poll_all: bool,
     ]
     polls: list[FeedPoll] = []
     for feed, future in zip(due, poll_futures):
-        poll = _settled_poll(future) or FeedPoll(feed.url, ok=False, error_key="poll.crashed", error="poll task crashed")
+        poll = _settled_poll(future) or FeedPoll(feed.url, ok=False, error_key=POLL_CRASHED, error="poll task crashed")
         polls.append(poll)
     report.feeds_polled = len(polls)
     report.feeds_failed = sum(not p.ok for p in polls)
@@ -455,14 +459,14 @@ def _run(settings: Settings, run_id: str, stored, now: datetime, poll_all: bool,
         for batch in batches
     }
     articles: list[Article] = []
-    fetch_failures: dict[str, tuple[str | None, str | None]] = {}
-    bookkeeping: list[tuple] = []
+    fetch_failures: list[Failure] = []
+    bookkeeping: list[Failure] = []
     for future in as_completed(batch_futures):
         outcome, refused = settle_batch(settings, run_id, batch_futures[future], future.result(raise_on_failure=False))
         bookkeeping += refused
         report.failed += len(refused)
         articles.extend(outcome.articles)
-        fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
+        fetch_failures += outcome.fetch_failures
         log.info("enriched %d/%d articles", len(articles), len(fresh))
 
     # 5. Fold duplicate stories and update related lists: new articles against the stored window.
@@ -471,10 +475,10 @@ def _run(settings: Settings, run_id: str, stored, now: datetime, poll_all: bool,
         report.duplicates = link_new_articles(settings, run_id, articles)
     except Exception as exc:  # recorded, and the run still closes
         log.exception("linking the run's articles failed")
-        bookkeeping.append(("link", None, None, LINK_FAILED, f"{type(exc).__name__}: {exc}"))
+        bookkeeping.append(Failure("link", LINK_FAILED, f"{type(exc).__name__}: {exc}"))
 
     # 6. Record every failure and close the run.
-    close_run(settings, report, polls, fresh, articles, fetch_failures, started, bookkeeping)
+    close_run(settings, report, polls, articles, fetch_failures, started, bookkeeping)
     log.info("run %s %s in %.1fs: %d enriched, %d failed", run_id, report.status, report.seconds, report.enriched,
              report.failed)
     return report
@@ -489,9 +493,9 @@ def task_runner_for(settings: Settings):
     return RunTaskRunner(max_workers=settings.fetch_concurrency)
 
 
-def configured_flow(settings: Settings | None = None):
+def configured_flow(settings: Settings):
     """``enrich_feeds`` on the task runner chosen by settings (``ENRICH_DASK_ADDRESS``)."""
-    return enrich_feeds.with_options(task_runner=task_runner_for(settings or Settings()))
+    return enrich_feeds.with_options(task_runner=task_runner_for(settings))
 
 
 if __name__ == "__main__":  # python -m flows.enrich_feeds [FEED_URL ...]
@@ -501,4 +505,5 @@ if __name__ == "__main__":  # python -m flows.enrich_feeds [FEED_URL ...]
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)  # Prefect owns the root logger's configuration; ours speaks for itself
     log.setLevel(logging.INFO)
-    print(configured_flow()(sys.argv[1:] or None))
+    settings = Settings()  # this script is an edge: the one place its run reads the environment
+    print(configured_flow(settings)(sys.argv[1:] or None, settings))

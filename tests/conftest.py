@@ -57,10 +57,11 @@ def demo_db(prefect_harness, demo_base, tmp_path_factory) -> Path:
     its own flow into ``db_path``.
     """
     from enrich.demo import demo_feed_urls
+    from enrich.settings import Settings
     from flows.enrich_feeds import enrich_feeds
 
     path = tmp_path_factory.mktemp("demo-database") / "enriched.duckdb"
-    enrich_feeds(demo_feed_urls(demo_base), str(path))
+    enrich_feeds(demo_feed_urls(demo_base), Settings(db_path=path))
     return path
 
 

@@ -211,7 +211,7 @@ def test_the_demo_article_view_prints_strangers_brackets_and_quote_speakers(db_p
                        ['"We are open again," said Mara Example.', 'Tolls rise by [red]3%[/red].'],
                        ['Mara Example', NULL], 'The harbour is open [again].')"""
         )
-    _show_sample(db_path)
+    _show_sample(db_path, lock_wait_seconds=0)
     shown = capsys.readouterr().out
     assert "[bold]Harbour[/bold] reopens" in shown
     assert '"We are open again," said Mara Example. — Mara Example' in shown

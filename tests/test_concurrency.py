@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from enrich.demo import demo_feed_urls
+from enrich.settings import Settings
 from enrich.store import MIGRATIONS, SCHEMA_VERSION, StoreBusy, open_store
 from flows.enrich_feeds import enrich_feeds
 from tests.sites import MisbehavingSite, ok, slow
@@ -72,7 +73,7 @@ def test_kill_minus_9_mid_run_loses_at_most_the_batch_in_flight(db_path):
         with open_store(db_path) as store:  # the file opens after the kill
             stored = store.query("SELECT count(*) FROM articles")[0][0]
         assert 2 <= stored < entries
-        report = enrich_feeds([site.url("/feed.xml")], str(db_path))  # the next run resumes
+        report = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))  # the next run resumes
     assert report.new_articles == entries - stored
     with open_store(db_path, read_only=True) as store:
         assert store.query("SELECT count(*), count(DISTINCT url) FROM articles") == [(entries, entries)]

@@ -15,16 +15,16 @@ COMPARED = """SELECT url, title, language, word_count, reading_minutes, text, te
                      feed_snippet, topics, kind, status FROM articles ORDER BY url"""
 
 
-def test_dask_run_equals_local_run(demo_base, demo_db, tmp_path, monkeypatch):
+def test_dask_run_equals_local_run(demo_base, demo_db, tmp_path):
     distributed = pytest.importorskip("distributed")
     local_db, dask_db = demo_db, tmp_path / "dask.duckdb"  # the session's local run of the demo
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=2, host="127.0.0.1", processes=True,
                                   dashboard_address=None) as cluster:
-        monkeypatch.setenv("ENRICH_DASK_ADDRESS", cluster.scheduler_address)
-        flow = configured_flow(Settings())
+        settings = Settings(db_path=dask_db, dask_address=cluster.scheduler_address)
+        flow = configured_flow(settings)
         assert type(flow.task_runner).__name__ == "DaskTaskRunner"
-        report = flow(demo_feed_urls(demo_base), str(dask_db))
+        report = flow(demo_feed_urls(demo_base), settings)
         with distributed.Client(cluster.scheduler_address) as client:
             worked = [w["metrics"]["task_counts"] if "task_counts" in w.get("metrics", {}) else w
                       for w in client.scheduler_info()["workers"].values()]

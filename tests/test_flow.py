@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from enrich.demo import DEMO_SITE, demo_feed_urls
+from enrich.settings import Settings
 from enrich.store import open_store
 from flows.enrich_feeds import enrich_feeds
 from tests.sites import MisbehavingSite, ok, slow, status
@@ -79,7 +80,7 @@ def test_flow_enriches_demo_feeds_and_records_every_failure(trouble_site, demo_b
     site = trouble_site
     feeds = demo_feed_urls(demo_base) + [site.url("/feed.xml"), site.url("/broken.xml"), site.url("/gone.xml")]
 
-    report = enrich_feeds(feeds, str(db_path))
+    report = enrich_feeds(feeds, Settings(db_path=db_path))
 
     assert report.feeds_polled == 7
     assert report.feeds_failed == 2
@@ -118,7 +119,7 @@ def test_flow_enriches_demo_feeds_and_records_every_failure(trouble_site, demo_b
 
 
 def test_demo_articles_are_fully_enriched_and_second_run_changes_nothing(demo_base, db_path):
-    first = enrich_feeds(demo_feed_urls(demo_base), str(db_path))
+    first = enrich_feeds(demo_feed_urls(demo_base), Settings(db_path=db_path))
     assert (first.new_articles, first.enriched, first.failed) == (17, 17, 0)
 
     rows = _rows(db_path, """
@@ -142,7 +143,7 @@ def test_demo_articles_are_fully_enriched_and_second_run_changes_nothing(demo_ba
     assert all(title in ("feed", "page") for title, _ in sources)
     assert sum(site == "page" for _, site in sources) == 16  # the page names its site; the feed entry doesn't
 
-    second = enrich_feeds(demo_feed_urls(demo_base), str(db_path))
+    second = enrich_feeds(demo_feed_urls(demo_base), Settings(db_path=db_path))
     assert (second.new_articles, second.enriched, second.failed) == (0, 0, 0)
     again = _rows(db_path, "SELECT url, enriched_at FROM articles")
     assert sorted(again) == sorted((r[0], r[11]) for r in rows)
@@ -154,11 +155,11 @@ def test_changed_entry_is_re_enriched(db_path):
     with MisbehavingSite({}) as site:
         site.routes["/feed.xml"] = lambda _req: (200, {"Content-Type": "application/rss+xml"},
                                                   rss(site.base, [item("x", "Story", None, "", body["text"])]).encode())
-        enrich_feeds([site.url("/feed.xml")], str(db_path))
-        enrich_feeds([site.url("/feed.xml")], str(db_path))
+        enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
+        enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
         assert _rows(db_path, "SELECT count(*) FROM runs WHERE new_articles = 1") == [(1,)]
         body["text"] = LONG_FEED_CONTENT.replace("grilled fish", "roasted chestnuts")
-        report = enrich_feeds([site.url("/feed.xml")], str(db_path))
+        report = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
     assert report.new_articles == 1
     (text,) = _rows(db_path, "SELECT text FROM articles")[0]
     assert "roasted chestnuts" in text
@@ -167,6 +168,6 @@ def test_changed_entry_is_re_enriched(db_path):
 
 def test_private_addresses_are_refused_without_the_setting(demo_base, db_path, monkeypatch):
     monkeypatch.setenv("ENRICH_ALLOW_PRIVATE_NETWORKS", "false")
-    report = enrich_feeds(demo_feed_urls(demo_base)[:1], str(db_path))
+    report = enrich_feeds(demo_feed_urls(demo_base)[:1], Settings(db_path=db_path))
     assert report.feeds_failed == 1
     assert _rows(db_path, "SELECT last_status FROM feeds") == [("fetch.blocked_address",)]

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from enrich.sentences import is_unspaced
+from enrich.settings import Settings
 from enrich.store import open_store
 from flows.enrich_feeds import enrich_feeds
 from tests.conftest import FIXTURES, SHARED_CORPORA
@@ -110,7 +111,7 @@ def test_every_language_enriches_in_one_run(world_desk, tmp_path):
         assert len(articles) == 32
     db = tmp_path / "languages.duckdb"
 
-    report = enrich_feeds([site.url("/feed.xml")], db_path=str(db))
+    report = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db))
 
     with open_store(db, read_only=True) as store:
         rows = store.query(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from enrich.related import MIN_RELATED_SCORE
+from enrich.settings import Settings
 from enrich.store import open_store
 from flows.enrich_feeds import enrich_feeds
 from tests.sites import MisbehavingSite, ok
@@ -34,8 +35,8 @@ def test_syndicated_story_is_stored_once_with_both_feeds(db_path):
             "/news/dredging.html": ok(page(STORY)),
             "/wire/77.html": ok(page(edited, "<p>Follow us for more harbour news and updates every day.</p>")),
         })
-        enrich_feeds([site.url("/a.xml")], str(db_path))
-        report = enrich_feeds([site.url("/b.xml")], str(db_path))
+        enrich_feeds([site.url("/a.xml")], Settings(db_path=db_path))
+        report = enrich_feeds([site.url("/b.xml")], Settings(db_path=db_path))
     assert report.duplicates == 1
     with open_store(db_path, read_only=True) as store:
         records = store.reader_records()

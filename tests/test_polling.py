@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from enrich.settings import Settings
 from enrich.store import open_store
 from flows.enrich_feeds import enrich_feeds
 from tests.sites import MisbehavingSite, ok, status
@@ -37,8 +38,8 @@ def test_second_poll_is_a_304_with_no_fetch_and_no_enrichment(db_path):
     with MisbehavingSite({}) as site:
         body = rss(site.base, [item("a", "A", site.url("/a.html"), "Teaser"), item("b", "B", site.url("/b.html"))])
         site.routes.update({"/feed.xml": feed_with_etag(site, body), "/a.html": ok(PAGE), "/b.html": ok(PAGE)})
-        first = enrich_feeds([site.url("/feed.xml")], str(db_path))
-        second = enrich_feeds([site.url("/feed.xml")], str(db_path))
+        first = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
+        second = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
     assert first.new_articles == 2
     assert (second.feeds_polled, second.feeds_not_modified, second.new_articles) == (1, 1, 0)
     assert site.hits["/a.html"] == 1 and site.hits["/b.html"] == 1
@@ -51,8 +52,8 @@ def test_retry_after_is_honoured_across_runs(db_path):
     with MisbehavingSite({}) as site:
         site.routes["/feed.xml"] = lambda _r: (429, {"Retry-After": "3600", "Content-Type": "text/plain"}, b"slow down")
         before = datetime.now(UTC)
-        first = enrich_feeds([site.url("/feed.xml")], str(db_path))
-        second = enrich_feeds([site.url("/feed.xml")], str(db_path))
+        first = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
+        second = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
     assert first.feeds_failed == 1
     assert site.hits["/feed.xml"] == 1  # asked to wait: not retried in the run, not polled in the next
     assert second.feeds_skipped == 1 and second.feeds_polled == 0
@@ -63,9 +64,9 @@ def test_retry_after_is_honoured_across_runs(db_path):
 
 def test_failing_feed_backs_off(db_path):
     with MisbehavingSite({"/feed.xml": status(500)}) as site:
-        enrich_feeds([site.url("/feed.xml")], str(db_path))
+        enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
         hits_after_first = site.hits["/feed.xml"]
-        second = enrich_feeds([site.url("/feed.xml")], str(db_path))
+        second = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
     assert hits_after_first == 3  # one try and two retries within the run
     assert second.feeds_skipped == 1 and site.hits["/feed.xml"] == hits_after_first
     state = feed_state(db_path, site.url("/feed.xml"))
@@ -81,13 +82,13 @@ def test_permanent_redirect_moves_the_feed(db_path):
             "/old.xml": lambda _r: (301, {"Location": "/new.xml"}, b""),
             "/new.xml": ok(rss(site.base, [item("n", "Moved story", None, "", LONG_FEED_CONTENT)]), "application/rss+xml"),
         })
-        enrich_feeds([site.url("/old.xml")], str(db_path))
+        enrich_feeds([site.url("/old.xml")], Settings(db_path=db_path))
         with open_store(db_path, read_only=True) as store:
             feeds = [f.url for f in store.feeds()]
             article_feeds = store.query("SELECT DISTINCT feed_url FROM articles")
         assert feeds == [site.url("/new.xml")]
         assert article_feeds == [(site.url("/new.xml"),)]
-        report = enrich_feeds(None, str(db_path))  # the stored feeds: the new URL is polled
+        report = enrich_feeds(None, Settings(db_path=db_path))  # the stored feeds: the new URL is polled
     assert report.feeds_polled == 1 and site.hits["/old.xml"] == 1 and site.hits["/new.xml"] == 2
 
 
@@ -97,14 +98,14 @@ def test_temporary_redirect_keeps_the_feed_url(db_path):
             "/feed.xml": lambda _r: (302, {"Location": "/today.xml"}, b""),
             "/today.xml": ok(rss(site.base, []), "application/rss+xml"),
         })
-        enrich_feeds([site.url("/feed.xml")], str(db_path))
+        enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
     assert feed_state(db_path, site.url("/feed.xml")).last_status == "ok"
 
 
 def test_gone_feed_is_never_polled_again(db_path):
     with MisbehavingSite({"/feed.xml": status(410)}) as site:
-        enrich_feeds([site.url("/feed.xml")], str(db_path))
-        second = enrich_feeds([site.url("/feed.xml")], str(db_path))
+        enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
+        second = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
     assert site.hits["/feed.xml"] == 1 and second.feeds_skipped == 1
     state = feed_state(db_path, site.url("/feed.xml"))
     assert state.gone and state.last_status == "gone" and state.next_poll_at is None
@@ -121,7 +122,7 @@ def test_robots_txt_is_obeyed_for_pages(db_path):
             "/private/p.html": ok(PAGE),
             "/open.html": ok(PAGE),
         })
-        enrich_feeds([site.url("/feed.xml")], str(db_path))
+        enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
     assert site.hits["/private/p.html"] == 0 and site.hits["/open.html"] == 1
     assert site.hits["/robots.txt"] == 1
     with open_store(db_path, read_only=True) as store:
@@ -140,7 +141,7 @@ def test_same_story_in_two_feeds_with_tracking_params_is_stored_once(db_path):
             "/two.xml": ok(rss(site.base, [item("x-99", "Story", link + "?fbclid=abc#comments")]), "application/rss+xml"),
             "/story.html": ok(PAGE),
         })
-        report = enrich_feeds([site.url("/one.xml"), site.url("/two.xml")], str(db_path))
+        report = enrich_feeds([site.url("/one.xml"), site.url("/two.xml")], Settings(db_path=db_path))
     assert report.new_articles == 1 and site.hits["/story.html"] == 1
     with open_store(db_path, read_only=True) as store:
         assert store.query("SELECT url FROM articles") == [(link,)]

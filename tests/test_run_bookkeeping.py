@@ -116,7 +116,7 @@ def test_crashed_batch_and_failing_stage_reach_failures_and_are_retried(gazette,
 
     monkeypatch.setattr(flow_module, "fetch_and_enrich", crash_some)
     monkeypatch.setattr(pipeline, "summarize", summary_breaks_on_quarry)
-    report = enrich_feeds([gazette.url("/feed.xml")], db_path=str(db_path))
+    report = enrich_feeds([gazette.url("/feed.xml")], Settings(db_path=db_path))
 
     assert crashed and set(crashed) >= {_url(gazette, s) for s in CRASHING}
     # 1. Every article of a crashed batch is stored, failed with its reason, and in failures.
@@ -147,7 +147,7 @@ def test_crashed_batch_and_failing_stage_reach_failures_and_are_retried(gazette,
     # 3. The next run (nothing broken now) retries the crashed articles and enriches them.
     monkeypatch.undo()
     monkeypatch.setenv("ENRICH_WORKER_PROCESSES", "0")
-    again = enrich_feeds([gazette.url("/feed.xml")], db_path=str(db_path))
+    again = enrich_feeds([gazette.url("/feed.xml")], Settings(db_path=db_path))
     assert again.new_articles == len(crashed)
     statuses = dict(_rows(db_path, "SELECT url, (status, reason) FROM articles"))
     assert all(statuses[url] == ("ok", None) for url in crashed)
@@ -163,7 +163,7 @@ def test_failed_linking_still_records_failures_and_closes_the_run(gazette, db_pa
     gazette.routes["/quarry.html"] = ok("<html><body></body></html>")
     gazette.routes["/feed.xml"] = ok(rss(gazette.base, ["quarry", "harbour", "library"], undescribed={"quarry"}),
                                      "application/rss+xml")
-    report = enrich_feeds([gazette.url("/feed.xml")], db_path=str(db_path))
+    report = enrich_feeds([gazette.url("/feed.xml")], Settings(db_path=db_path))
 
     assert report.status == "finished_with_errors"
     assert _rows(db_path, "SELECT status, enriched, failed FROM runs WHERE id = ?", [report.run_id]) == [
@@ -227,7 +227,7 @@ def test_killed_run_is_marked_abandoned_by_the_next_and_its_articles_linked(db_p
         assert all(a.status == "ok" and a.vector and a.fingerprint for a in articles)
         store.upsert_articles(articles, killed)
 
-    report = enrich_feeds(db_path=str(db_path))  # no feeds: the run only tidies up
+    report = enrich_feeds(None, Settings(db_path=db_path))  # no feeds: the run only tidies up
 
     assert report.abandoned_runs == (killed,)
     status, finished = _rows(db_path, "SELECT status, finished_at FROM runs WHERE id = ?", [killed])[0]
@@ -240,7 +240,7 @@ def test_killed_run_is_marked_abandoned_by_the_next_and_its_articles_linked(db_p
     assert (original, BUDGET) in related and (BUDGET, original) in related
     # The run that tidied up closed normally; the one after finds nothing to tidy.
     assert _rows(db_path, "SELECT status FROM runs WHERE id = ?", [report.run_id]) == [("completed",)]
-    assert enrich_feeds(db_path=str(db_path)).abandoned_runs == ()
+    assert enrich_feeds(None, Settings(db_path=db_path)).abandoned_runs == ()
 
 
 def test_a_run_is_abandoned_only_when_no_live_process_holds_it(db_path):
@@ -274,7 +274,7 @@ def test_an_article_the_database_refuses_costs_only_itself(db_path):
     with open_store(db_path) as store:
         run_id = store.begin_run()
     refused = store_batch(Settings(db_path=db_path), run_id, [good[0], bad, good[1]])
-    assert [(stage, url, reason) for stage, _feed, url, reason, _message in refused] == [
+    assert [(f.stage, f.article_url, f.reason) for f in refused] == [
         ("store", "https://gazette.example/bad", "store.failed")]
     assert sorted(u for (u,) in _rows(db_path, "SELECT url FROM articles")) == sorted(a.url for a in good)
 

@@ -61,6 +61,7 @@ def test_healthy_feed_waits_its_interval_and_gone_feed_never_returns():
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_flow_schedules_each_feed_by_its_own_rate(db_path, monkeypatch):
+    from enrich.settings import Settings
     from enrich.store import open_store
     from flows.enrich_feeds import enrich_feeds
     from tests.sites import MisbehavingSite, ok
@@ -82,9 +83,9 @@ def test_flow_schedules_each_feed_by_its_own_rate(db_path, monkeypatch):
             "/busy.xml": ok(feed(28, hours(6)), "application/rss+xml"),  # 28 a week: every 6 h
             "/ttl.xml": ok(feed(28, hours(6), "<ttl>720</ttl>"), "application/rss+xml"),  # asks for 12 h
         })
-        enrich_feeds([site.url("/busy.xml"), site.url("/ttl.xml")], str(db_path))
-        second = enrich_feeds([site.url("/busy.xml"), site.url("/ttl.xml")], str(db_path))
-        forced = enrich_feeds([site.url("/busy.xml")], str(db_path), poll_all=True)
+        enrich_feeds([site.url("/busy.xml"), site.url("/ttl.xml")], Settings(db_path=db_path))
+        second = enrich_feeds([site.url("/busy.xml"), site.url("/ttl.xml")], Settings(db_path=db_path))
+        forced = enrich_feeds([site.url("/busy.xml")], Settings(db_path=db_path), poll_all=True)
     assert (second.feeds_polled, second.feeds_skipped) == (0, 2)
     assert forced.feeds_polled == 1
     with open_store(db_path, read_only=True) as store:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from enrich.demo import DEMO_SITE
+from enrich.settings import Settings
 from enrich.store import open_store
 from flows.enrich_feeds import enrich_feeds
 from tests.sites import MisbehavingSite, ok
@@ -78,7 +79,7 @@ def test_a_poisoned_feed_costs_only_its_bad_entries_twice_in_a_row(wild_site, db
     site = wild_site
     feeds = [site.url("/poisoned.xml"), site.url("/healthy.xml")]
 
-    first = enrich_feeds(feeds, str(db_path), poll_all=True)
+    first = enrich_feeds(feeds, Settings(db_path=db_path), poll_all=True)
 
     assert (first.feeds_polled, first.feeds_failed) == (2, 0)
     stored = dict(_rows(db_path, "SELECT url, status FROM articles"))
@@ -107,7 +108,7 @@ def test_a_poisoned_feed_costs_only_its_bad_entries_twice_in_a_row(wild_site, db
     assert polled == {site.url("/poisoned.xml"): "ok", site.url("/healthy.xml"): "ok"}
     assert _rows(db_path, "SELECT count(*) FROM feeds WHERE next_poll_at IS NULL") == [(0,)]
 
-    second = enrich_feeds(feeds, str(db_path), poll_all=True)
+    second = enrich_feeds(feeds, Settings(db_path=db_path), poll_all=True)
     assert second.new_articles == 0 and second.feeds_failed == 0
     assert _rows(db_path, "SELECT status FROM runs") == [("completed",), ("completed",)]
     assert _rows(db_path, "SELECT count(*) FROM articles") == [(6,)]
@@ -119,7 +120,6 @@ def test_record_polls_schedules_a_feed_it_cannot_reason_about_and_records_the_on
     from datetime import UTC, datetime, timedelta
 
     from enrich.models import FeedEntry, FeedPoll
-    from enrich.settings import Settings
     from flows.enrich_feeds import record_polls
 
     def entry(feed: str, n: int, published: datetime) -> FeedEntry:
