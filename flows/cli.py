@@ -20,12 +20,12 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -66,18 +66,21 @@ def _usage_error(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+# The settings of this invocation: read from the environment once, by the callback below.
+_SETTINGS: ContextVar[Settings] = ContextVar("enrich_settings")
+
+
 @app.callback()
-def _read_settings(ctx: typer.Context) -> None:
+def _read_settings() -> None:
     """Read and check the ENRICH_ settings once, before any command; every command uses these."""
     try:
-        ctx.obj = Settings()
+        _SETTINGS.set(Settings())
     except ValidationError as exc:
         raise _usage_error(Settings.explain(exc)) from None
 
 
 def _settings() -> Settings:
-    """The settings :func:`_read_settings` built for this invocation."""
-    return click.get_current_context().find_root().obj
+    return _SETTINGS.get()
 
 
 def _db(path: Path | None) -> Path:
