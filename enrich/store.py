@@ -252,6 +252,27 @@ MIGRATIONS: tuple[str, ...] = (
     COMMENT ON COLUMN feeds.paused IS 'Paused by the user (enrich feeds pause): not polled until resumed.';
     COMMENT ON COLUMN feeds.title_from_user IS 'The title was given by the user (feeds rename, OPML); polls keep it.';
     """,
+    # 11 (after 10, the Prefect flow-run id): one outcome vocabulary (enrich/reasons.py). Every article
+    # stored without text has a reason, and its failure is in failures: older runs never recorded
+    # their enrich_failed articles there.
+    """
+    UPDATE articles SET reason = CASE status WHEN 'no_text' THEN 'extract.empty' WHEN 'not_html' THEN 'fetch.not_html'
+                                             WHEN 'enrich_failed' THEN 'enrich.failed' END
+    WHERE status <> 'ok' AND reason IS NULL;
+    INSERT INTO failures (run_id, failed_at, stage, feed_url, article_url, reason, message)
+    SELECT a.run_id, coalesce(a.enriched_at, a.first_seen_at),
+           CASE a.status WHEN 'no_text' THEN 'extract' WHEN 'enrich_failed' THEN 'enrich' ELSE 'fetch' END,
+           a.feed_url, a.url, a.reason, a.error
+    FROM articles a
+    WHERE a.status <> 'ok' AND a.reason IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM failures f WHERE f.article_url = a.url AND f.reason = a.reason
+                      AND f.run_id IS NOT DISTINCT FROM a.run_id);
+    COMMENT ON COLUMN articles.status IS 'ok, or the family of reason: fetch_failed (fetch.*), not_html (fetch.not_html), no_text (extract.empty), enrich_failed (enrich.failed, enrich.crashed).';
+    COMMENT ON COLUMN articles.reason IS 'Stable reason key (enrich/reasons.py) of a status other than ok, e.g. fetch.http_404, enrich.crashed.';
+    COMMENT ON COLUMN failures.reason IS 'Stable reason key (enrich/reasons.py), e.g. fetch.timeout, entry.bad_date, enrich.summary.';
+    COMMENT ON COLUMN failures.stage IS 'poll, fetch, extract, enrich, store, link, or the enrichment stage that raised (summary, quotes, ...).';
+    COMMENT ON TABLE failures IS 'Every failure of a feed, entry, header, page fetch, extraction, enrichment stage, store or link step, per run.';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A failed article is tried again on later runs, but not forever: a 404 stays a 404.
