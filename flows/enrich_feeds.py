@@ -1,7 +1,8 @@
 """The Prefect flow: poll feeds, fetch pages, enrich, store. Orchestration only; stages live in enrich/."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: Prefect validates a served run's parameters
+# against the flow's annotations after loading this file by its path, where a string annotation
+# ("Settings") no longer resolves and every run failed its parameter validation.
 import logging
 import time
 from collections import Counter

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from conftest import SHARED_CORPORA, shared_or_skip
+from conftest import SHARED_CORPORA
 
 from enrich.extract import ArticleMetadata, choose_metadata, clean_text, extract_article, html_lang
 from enrich.models import ExtractedPage
@@ -483,33 +483,7 @@ def test_page_metadata_gives_what_trafilatura_extract_metadata_gives():
             assert getattr(ours, name) == getattr(theirs, name), (name, getattr(theirs, "url", None))
 
 
-# -- the quality gate: the benchmark's metric on a slice of its pages ---------------------------------
-
-# On every 6th benchmark page (31 pages) plain trafilatura.extract scores F1 0.962 and
-# extract_article 0.982 (bench/extraction.py: 0.953 and 0.975 on all 181). The floor sits above
-# plain trafilatura, so removing the project's own settings, clean-up or peeling fails it.
-EXTRACTION_F1_FLOOR = 0.975
-EXTRACTION_MIN_GAIN_OVER_PLAIN = 0.01
-
-
-def test_extraction_f1_floor_on_benchmark_pages():
-    import gzip
-    import sys
-
-    import trafilatura
-
-    root = shared_or_skip("article-extraction-benchmark")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from _scoring import page_tp_fp_fn, prf
-
-    truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
-    ours, plain = [], []
-    for key in sorted(truth)[::6]:
-        html = gzip.decompress((root / "html" / f"{key}.html.gz").read_bytes())
-        ours.append(page_tp_fp_fn(truth[key]["articleBody"], extract_article(html).text))
-        plain.append(page_tp_fp_fn(truth[key]["articleBody"], trafilatura.extract(html) or ""))
-    assert prf(ours).f1 >= EXTRACTION_F1_FLOOR, prf(ours)
-    assert prf(ours).f1 - prf(plain).f1 >= EXTRACTION_MIN_GAIN_OVER_PLAIN, (prf(ours), prf(plain))
+# The extraction quality floor (above plain trafilatura) is in tests/test_quality_floors.py.
 
 
 # -- inline words: trafilatura's section filters must not take words out of a sentence --------------
