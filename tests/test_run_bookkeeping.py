@@ -19,7 +19,7 @@ import pytest
 import flows.enrich_feeds as flow_module
 from enrich import pipeline
 from enrich.models import EnrichJob, EnrichOptions, FeedEntry, StageFailure
-from enrich.reasons import ENRICH_CRASHED
+from enrich.reasons import ENRICH_CRASHED, is_registered
 from enrich.settings import Settings
 from enrich.store import open_store, release_run
 from flows.enrich_feeds import enrich_feeds, store_batch
@@ -131,6 +131,7 @@ def test_crashed_batch_and_failing_stage_reach_failures_and_are_retried(gazette,
     assert {stage for stage, _url, reason, _message in failures if reason == "enrich.crashed"} == {"enrich"}
     assert all("MemoryError: the batch ran out of memory" in message for _, message in crash_rows)
     assert report.failed == len(crashed) and report.reasons["enrich.crashed"] == len(crashed)
+    assert all(is_registered(reason) for _stage, _url, reason, _message in failures)
 
     # 2. The stage that failed cost its article the summary only.
     quarry = _url(gazette, "quarry")

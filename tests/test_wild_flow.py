@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from enrich.demo import DEMO_SITE
+from enrich.reasons import is_registered
 from enrich.settings import Settings
 from enrich.store import open_store
 from flows.enrich_feeds import enrich_feeds
@@ -100,6 +101,7 @@ def test_a_poisoned_feed_costs_only_its_bad_entries_twice_in_a_row(wild_site, db
     reasons = {r[3] for r in failures}
     assert {"entry.bad_url", "entry.bad_date", "feed.bad_ttl", "header.bad_max_age", "header.bad_retry_after",
             "feed.invalid_chars"} <= reasons
+    assert all(is_registered(r) for r in reasons), reasons
     assert ("poll", site.url("/poisoned.xml"), "http://127.0.0.1:99999999/x.html", "entry.bad_url") in failures
     assert all(r[1] == site.url("/poisoned.xml") for r in failures)  # the healthy feed has none
 
