@@ -11,15 +11,22 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # (bench/throughput.py), and the run failed outright. Users may still set their own.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
+import concurrent.futures  # noqa: E402
 import logging  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from contextvars import ContextVar  # noqa: E402
 from dataclasses import dataclass, field, replace  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
-from prefect import flow, task  # noqa: E402
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.context import get_run_context  # noqa: E402
 from prefect.futures import as_completed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
@@ -99,25 +106,14 @@ class BatchOutcome:
 @task(name="fetch-and-enrich", cache_policy=NO_CACHE)
 def fetch_and_enrich_task(
     batch: EnrichBatch, fetch_options: FetchOptions, options: EnrichOptions, retries: int, retry_delay: float,
-    processes: int,
+    processes: int, on_fetched: Callable[[int], None] | None = None,
 ) -> BatchOutcome:
     """Fetch a batch's pages (concurrently, politely, transient failures retried), then enrich them.
 
     One task per batch, not per page: a Prefect task costs ~6 ms of bookkeeping in this process
     and more in its server, which at 1,000 pages was a fifth of the run (bench/throughput.py).
     """
-    return fetch_and_enrich(batch.jobs, fetch_options, options, retries, retry_delay, processes)
-
-
-def _settled_poll(future) -> FeedPoll | None:
-    """The poll's result; for one that failed after its retries, the last failure it saw."""
-    value = future.result(raise_on_failure=False)
-    if isinstance(value, TransientFetchError):
-        return value.result
-    if isinstance(value, BaseException):  # a bug: record it, keep the run going
-        log.exception("poll task crashed", exc_info=value)
-        return None
-    return value
+    return fetch_and_enrich(batch.jobs, fetch_options, options, retries, retry_delay, processes, on_fetched)
 
 
 def _round_robin_by_host(entries: list[FeedEntry]) -> list[FeedEntry]:
@@ -136,8 +132,7 @@ def _needs_enrichment(entry: FeedEntry, known) -> bool:
     return known.content_hash != entry.content_hash
 
 
-# -- the steps the flow takes between its tasks (plain functions: bench/throughput.py runs them
-#    without Prefect to measure what Prefect costs) ------------------------------------------------
+# -- the steps the story takes between its concurrent ones (plain functions) ------------------------
 def fetch_options_for(settings: Settings) -> FetchOptions:
     return FetchOptions(
         user_agent=settings.user_agent,
@@ -205,10 +200,13 @@ def enrich_batches(settings: Settings, stored, polls: list[FeedPoll], fresh: lis
 
 def fetch_and_enrich(
     jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, retries: int, retry_delay: float,
-    processes: int,
+    processes: int, on_fetched: Callable[[int], None] | None = None,
 ) -> BatchOutcome:
+    """Fetch the jobs' pages, telling ``on_fetched`` how many, then enrich them."""
     linked = [i for i, job in enumerate(jobs) if job.entry.link]
     pages = fetch_pages([jobs[i].entry.link for i in linked], fetch_options, retries=retries, retry_delay=retry_delay)
+    if on_fetched is not None:
+        on_fetched(len(pages))
     jobs = list(jobs)
     for i, page in zip(linked, pages):
         jobs[i] = replace(jobs[i], page=page)
@@ -353,7 +351,255 @@ def close_run(
         store.finish_run(report.run_id, report.counts(), report.status)
 
 
-# -- the flow ----------------------------------------------------------------------------------
+# -- what a run shows while it runs --------------------------------------------------------------
+@dataclass(frozen=True)
+class RunProgress:
+    """Where a run is, for a live display: a new one each time a step begins or a count moves."""
+
+    step: str  # what the run is doing, or waiting for, now: "polling 12 feeds", "linking related articles"
+    feeds_due: int = 0
+    feeds_polled: int = 0
+    articles: int = 0  # new or changed articles to fetch and enrich, known once the feeds are polled
+    pages_fetched: int = 0
+    articles_enriched: int = 0  # enriched (even if a stage failed on them) and stored
+    failures: int = 0  # feeds and articles that failed so far
+
+
+class ProgressTracker:
+    """The run's counts, moved from the story's thread and its batches' threads; every change is
+    passed to ``callback`` as a :class:`RunProgress`, in order."""
+
+    def __init__(self, callback: Callable[[RunProgress], None] | None) -> None:
+        self._callback = callback
+        self._lock = threading.Lock()
+        self.current = RunProgress("opening the run")
+
+    def step(self, step: str, **counts: int) -> None:
+        with self._lock:
+            self._emit(replace(self.current, step=step, **counts))
+
+    def add(self, **increments: int) -> None:
+        with self._lock:
+            self._emit(replace(self.current, **{k: getattr(self.current, k) + n for k, n in increments.items()}))
+
+    def _emit(self, progress: RunProgress) -> None:
+        self.current = progress
+        if self._callback is None:
+            return
+        try:
+            self._callback(progress)
+        except Exception:  # a display's bug must not cost the run: it goes on, unseen
+            log.exception("the progress display failed; the run goes on without it")
+            self._callback = None
+
+
+# -- who runs the story's concurrent steps: Prefect's tasks, or a plain pool -----------------------
+class PrefectSteps:
+    """The story's concurrent steps as Prefect tasks on the flow's task runner: polls retried by
+    Prefect, every poll and batch a task run in Prefect's UI."""
+
+    def __init__(self, settings: Settings, in_process: bool) -> None:
+        self.retrying = dict(
+            retries=settings.fetch_retries,
+            retry_delay_seconds=exponential_backoff(backoff_factor=settings.fetch_retry_delay),
+            retry_jitter_factor=0.5,
+        )
+        self.retries, self.retry_delay = settings.fetch_retries, settings.fetch_retry_delay
+        # A batch on another machine (Dask) cannot call back into this process's display.
+        self.in_process = in_process
+
+    def poll(self, feed, options: FetchOptions):
+        return poll_task.with_options(**self.retrying).submit(feed.url, options, feed.etag, feed.last_modified)
+
+    def batch(self, jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, processes: int,
+              on_fetched: Callable[[int], None]):
+        return fetch_and_enrich_task.submit(EnrichBatch(jobs), fetch_options, options, self.retries, self.retry_delay,
+                                            processes, on_fetched if self.in_process else None)
+
+    as_completed = staticmethod(as_completed)
+
+    @staticmethod
+    def outcome(future):
+        """The step's result, or the exception it ended with."""
+        return future.result(raise_on_failure=False)
+
+
+class PoolSteps:
+    """The story's concurrent steps on a plain ``concurrent.futures`` pool: the run without Prefect."""
+
+    def __init__(self, settings: Settings, pool: concurrent.futures.Executor) -> None:
+        self.pool = pool
+        self.retries, self.retry_delay = settings.fetch_retries, settings.fetch_retry_delay
+
+    def poll(self, feed, options: FetchOptions):
+        return self.pool.submit(poll_retrying, feed.url, options, feed.etag, feed.last_modified, self.retries,
+                                self.retry_delay)
+
+    def batch(self, jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, processes: int,
+              on_fetched: Callable[[int], None]):
+        return self.pool.submit(fetch_and_enrich, jobs, fetch_options, options, self.retries, self.retry_delay,
+                                processes, on_fetched)
+
+    as_completed = staticmethod(concurrent.futures.as_completed)
+
+    @staticmethod
+    def outcome(future):
+        """The step's result, or the exception it ended with."""
+        try:
+            return future.result()
+        except Exception as exc:  # noqa: BLE001 - handed to the story, which records it as Prefect's would be
+            return exc
+
+
+def poll_retrying(feed_url: str, options: FetchOptions, etag: str | None, last_modified: str | None, retries: int,
+                  retry_delay: float) -> FeedPoll:
+    """A poll whose transient failures are tried again after growing delays, as Prefect retries
+    the poll task (without its jitter)."""
+    for attempt in range(retries + 1):
+        poll, retryable = poll_feed(feed_url, options, etag=etag, last_modified=last_modified)
+        if not retryable or attempt == retries:
+            return poll
+        time.sleep(retry_delay * 2**attempt)
+    raise AssertionError("unreachable: the last attempt returns")
+
+
+# -- the run's story: the same function with Prefect or without ------------------------------------
+def run_story(
+    settings: Settings, steps: PrefectSteps | PoolSteps, *, feed_urls: list[str] | None = None,
+    poll_all: bool = False, flow_run_id: str | None = None, progress: Callable[[RunProgress], None] | None = None,
+) -> RunReport:
+    """Poll the due feeds, fetch and enrich the new articles in batches, store them, link them, and
+    close the run; ``steps`` runs the polls and batches (Prefect tasks, or a plain pool)."""
+    started = time.monotonic()
+    tracker = ProgressTracker(progress)
+
+    # 1. Open the run. Which feeds: the ones given (and remember them), else the ones stored.
+    now = datetime.now(UTC)
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        run_id = store.begin_run(now, flow_run_id=flow_run_id)
+        if feed_urls:
+            store.add_feeds(feed_urls)
+        stored = store.feeds(feed_urls or None)
+    try:
+        # 2. Runs a kill left running are closed first, and their articles linked.
+        tracker.step("closing runs left unfinished")
+        abandoned = recover_abandoned_runs(settings, run_id)
+
+        # 3. Of the feeds, the ones due (failing feeds back off, gone ones are never polled again),
+        #    polled conditionally: a 304 costs no parsing and no enrichment.
+        due = [f for f in stored if f.due(now) or (poll_all and not f.gone and not f.paused)]
+        report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due),
+                           abandoned_runs=tuple(abandoned))
+        log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)
+        fetch_options = fetch_options_for(settings)
+        polls = poll_due_feeds(steps, due, fetch_options, report, tracker)
+
+        # 4. Keep the entries we have not enriched yet (or whose content changed).
+        tracker.step("storing what the feeds listed")
+        fresh = record_polls(settings, run_id, due, polls)
+        report.new_articles = len(fresh)
+        log_polls(polls, fresh)
+
+        # 5. Fetch and enrich them in batches, each stored as it completes.
+        articles, fetch_failures, bookkeeping = enrich_in_batches(settings, steps, run_id, stored, polls, fresh,
+                                                                   fetch_options, report, tracker)
+
+        # 6. Fold duplicate stories and update related lists: new articles against the stored window.
+        #    Failing here (a bug, a date out of range) must not cost the run its failures or its close.
+        tracker.step("linking related articles")
+        try:
+            report.duplicates = link_new_articles(settings, run_id, articles)
+        except Exception as exc:  # recorded, and the run still closes
+            log.exception("linking the run's articles failed")
+            bookkeeping.append(("link", None, None, LINK_FAILED, f"{type(exc).__name__}: {exc}"))
+
+        # 7. Record every failure and close the run.
+        tracker.step("closing the run")
+        close_run(settings, report, polls, fresh, articles, fetch_failures, started, bookkeeping)
+        log.info("run %s %s in %.1fs: %d enriched, %d failed", run_id, report.status, report.seconds,
+                 report.enriched, report.failed)
+        tracker.step("done")
+        return report
+    finally:
+        release_run(run_id)  # closed, or crashed: either way no longer held by this process
+
+
+def poll_due_feeds(steps, due, fetch_options: FetchOptions, report: RunReport,
+                   tracker: ProgressTracker) -> list[FeedPoll]:
+    """Poll the due feeds concurrently, in their order; a poll that crashed is a failed poll."""
+    tracker.step(f"polling {len(due)} feeds", feeds_due=len(due))
+    futures = [steps.poll(feed, fetch_options) for feed in due]
+    settled = {}
+    for future in steps.as_completed(futures):
+        poll = _settled_poll(steps.outcome(future))
+        settled[future] = poll
+        tracker.add(feeds_polled=1, failures=int(poll is None or not poll.ok))
+    polls = [settled[future] or FeedPoll(feed.url, ok=False, error_key="poll.crashed", error="poll task crashed")
+             for feed, future in zip(due, futures)]
+    report.feeds_polled = len(polls)
+    report.feeds_failed = sum(not p.ok for p in polls)
+    report.feeds_not_modified = sum(p.not_modified for p in polls)
+    return polls
+
+
+def _settled_poll(value) -> FeedPoll | None:
+    """A poll's outcome; for one that failed after its retries, the last failure it saw."""
+    if isinstance(value, TransientFetchError):
+        return value.result
+    if isinstance(value, BaseException):  # a bug: record it, keep the run going
+        log.exception("poll task crashed", exc_info=value)
+        return None
+    return value
+
+
+def log_polls(polls: list[FeedPoll], fresh: list[FeedEntry]) -> None:
+    new_by_feed = Counter(e.feed_url for e in fresh)
+    for poll in polls:
+        if poll.not_modified:
+            log.info("feed %s: not modified", poll.feed_url)
+        elif poll.ok:
+            log.info("feed %s: %d entries, %d new%s", poll.title or poll.feed_url, len(poll.entries),
+                     new_by_feed[poll.feed_url],
+                     f" (malformed: {poll.bozo_reason})" if poll.bozo_reason else "")
+        else:
+            log.warning("feed %s failed: %s", poll.feed_url, poll.error)
+
+
+def enrich_in_batches(
+    settings: Settings, steps, run_id: str, stored, polls: list[FeedPoll], fresh: list[FeedEntry],
+    fetch_options: FetchOptions, report: RunReport, tracker: ProgressTracker,
+) -> tuple[list[Article], dict[str, tuple[str | None, str | None]], list[tuple]]:
+    """Fetch and enrich ``fresh`` in batches; returns the stored articles, the fetch failures by
+    article URL, and the failures of the run's own steps (articles the database refused).
+
+    Batches overlap: while one is being enriched in the worker processes the next ones are
+    fetching, so the network and every core stay busy. Each batch is stored as it completes, in
+    its own short transaction: a crash loses at most the batches in flight. A batch whose step
+    crashed is stored as enrich_failed, for later runs.
+    """
+    tracker.step(f"fetching and enriching {len(fresh)} articles", articles=len(fresh))
+    options = EnrichOptions.from_settings(settings)
+    # On Dask the tasks already run in the cluster's worker processes; locally, in ours.
+    processes = processes_for(settings)
+    on_fetched = lambda count: tracker.add(pages_fetched=count)  # noqa: E731 - called from the batches' threads
+    futures = {steps.batch(batch, fetch_options, options, processes, on_fetched): batch
+               for batch in enrich_batches(settings, stored, polls, fresh)}
+    articles: list[Article] = []
+    fetch_failures: dict[str, tuple[str | None, str | None]] = {}
+    bookkeeping: list[tuple] = []
+    for future in steps.as_completed(futures):
+        outcome, refused = settle_batch(settings, run_id, futures[future], steps.outcome(future))
+        bookkeeping += refused
+        report.failed += len(refused)
+        articles.extend(outcome.articles)
+        fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
+        enriched = sum(a.status == "ok" for a in outcome.articles)
+        tracker.add(articles_enriched=enriched, failures=len(futures[future]) - enriched)
+        log.info("enriched %d/%d articles", len(articles), len(fresh))
+    return articles, fetch_failures, bookkeeping
+
+
+# -- the Prefect flow: the story on Prefect's task runner, its summary in Prefect's UI ------------
 class RunTaskRunner(ThreadPoolTaskRunner):
     """Threads for the run's tasks (they wait on the network or on the worker processes: one per
     fetch in flight); the run's worker processes end with them.
@@ -366,6 +612,20 @@ class RunTaskRunner(ThreadPoolTaskRunner):
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         with winding_down(interrupted=exc_type is not None):
             super().__exit__(exc_type, exc_value, traceback)
+
+
+# A flow's parameters go to Prefect's API, so a display cannot be one: the CLI sets it here.
+_progress_display: ContextVar[Callable[[RunProgress], None] | None] = ContextVar("progress_display", default=None)
+
+
+@contextmanager
+def showing_progress(callback: Callable[[RunProgress], None]) -> Iterator[None]:
+    """Runs of ``enrich_feeds`` in this block (in this thread) report their progress to ``callback``."""
+    token = _progress_display.set(callback)
+    try:
+        yield
+    finally:
+        _progress_display.reset(token)
 
 
 @flow(name="enrich_feeds", task_runner=RunTaskRunner(max_workers=Settings().fetch_concurrency))
@@ -381,102 +641,52 @@ def enrich_feeds(
     due, unless ``poll_all`` (gone or paused feeds never). Parameters left at None take their value from
     the ``ENRICH_`` settings.
     """
-    started = time.monotonic()
     overrides = {"db_path": db_path, "allow_private_networks": allow_private_networks}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    context = get_run_context()
+    steps = PrefectSteps(settings, in_process=isinstance(context.task_runner, ThreadPoolTaskRunner))
+    report = run_story(settings, steps, feed_urls=feed_urls, poll_all=poll_all,
+                       flow_run_id=str(context.flow_run.id), progress=_progress_display.get())
+    publish_report(report)
+    return report
 
-    # 1. Which feeds: the ones given (and remember them), else the ones stored; of those, the
-    #    ones due (failing feeds back off, gone ones are never polled again). Runs a kill left
-    #    running are closed first, and their articles linked.
-    now = datetime.now(UTC)
-    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
-        run_id = store.begin_run(now)
-        if feed_urls:
-            store.add_feeds(feed_urls)
-        stored = store.feeds(feed_urls or None)
+
+SUMMARY_ARTIFACT = "enrich-run-summary"  # one key: Prefect keeps every run's table as a version of it
+
+
+def publish_report(report: RunReport) -> None:
+    """The run's summary and its failures by reason in Prefect: the flow run's log and a table artifact."""
+    logger = get_run_logger()
+    logger.info("run %s %s: %d feeds polled (%d failed, %d not modified), %d new articles, %d enriched "
+                "(%d with a stage that failed), %d failed, %d duplicates -> %s", report.run_id,
+                report.status.replace("_", " "), report.feeds_polled, report.feeds_failed, report.feeds_not_modified,
+                report.new_articles, report.enriched, report.degraded, report.failed, report.duplicates,
+                report.db_path)
+    for reason, count in report.reasons.most_common():
+        logger.warning("%d failed: %s", count, reason)
+    rows = [{"outcome": name.replace("_", " "), "count": getattr(report, name)}
+            for name in ("feeds_polled", "feeds_failed", "feeds_not_modified", "feeds_skipped", "new_articles",
+                         "duplicates", "enriched", "degraded", "failed")]
+    rows += [{"outcome": f"failed: {reason}", "count": count} for reason, count in report.reasons.most_common()]
+    create_table_artifact(rows, key=SUMMARY_ARTIFACT,
+                          description=f"enrich run {report.run_id} ({report.status.replace('_', ' ')}) "
+                                      f"-> {report.db_path}")
+
+
+def run_without_prefect(settings: Settings, feed_urls: list[str] | None = None, poll_all: bool = False,
+                        progress: Callable[[RunProgress], None] | None = None) -> RunReport:
+    """The flow's run on a plain thread pool, without Prefect (no server, no task runs): what
+    bench/throughput.py compares the flow with. The run's worker processes end with it, as in the flow."""
+    pool = concurrent.futures.ThreadPoolExecutor(settings.fetch_concurrency, thread_name_prefix="enrich-run")
     try:
-        return _run(settings, run_id, stored, now, poll_all, started)
-    finally:
-        release_run(run_id)  # closed, or crashed: either way no longer held by this process
-
-
-def _run(settings: Settings, run_id: str, stored, now: datetime, poll_all: bool, started: float) -> RunReport:
-    """The flow's steps after the run is opened (so a crash in them releases the run)."""
-    fetch_options = fetch_options_for(settings)
-    retrying = dict(
-        retries=settings.fetch_retries,
-        retry_delay_seconds=exponential_backoff(backoff_factor=settings.fetch_retry_delay),
-        retry_jitter_factor=0.5,
-    )
-    abandoned = recover_abandoned_runs(settings, run_id)
-    due = [f for f in stored if f.due(now) or (poll_all and not f.gone and not f.paused)]
-    report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due),
-                       abandoned_runs=tuple(abandoned))
-    log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)
-
-    # 2. Poll the due feeds, conditionally: a 304 costs no parsing and no enrichment.
-    poll_futures = [
-        poll_task.with_options(**retrying).submit(f.url, fetch_options, f.etag, f.last_modified) for f in due
-    ]
-    polls: list[FeedPoll] = []
-    for feed, future in zip(due, poll_futures):
-        poll = _settled_poll(future) or FeedPoll(feed.url, ok=False, error_key="poll.crashed", error="poll task crashed")
-        polls.append(poll)
-    report.feeds_polled = len(polls)
-    report.feeds_failed = sum(not p.ok for p in polls)
-    report.feeds_not_modified = sum(p.not_modified for p in polls)
-
-    # 3. Keep the entries we have not enriched yet (or whose content changed).
-    fresh = record_polls(settings, run_id, due, polls)
-    report.new_articles = len(fresh)
-    new_by_feed = Counter(e.feed_url for e in fresh)
-    for poll in polls:
-        if poll.not_modified:
-            log.info("feed %s: not modified", poll.feed_url)
-        elif poll.ok:
-            log.info("feed %s: %d entries, %d new%s", poll.title or poll.feed_url, len(poll.entries),
-                     new_by_feed[poll.feed_url],
-                     f" (malformed: {poll.bozo_reason})" if poll.bozo_reason else "")
-        else:
-            log.warning("feed %s failed: %s", poll.feed_url, poll.error)
-
-    # 4. Fetch and enrich in batches. Batches overlap: while one is being enriched in the worker
-    #    processes the next ones are fetching, so the network and every core stay busy. Each batch
-    #    is stored as it completes, in its own short transaction: a crash loses at most the
-    #    batches in flight. A batch whose task crashed is stored as enrich_failed, for later runs.
-    options = EnrichOptions.from_settings(settings)
-    batches = enrich_batches(settings, stored, polls, fresh)
-    # On Dask the tasks already run in the cluster's worker processes; locally, in ours.
-    processes = processes_for(settings)
-    batch_futures = {
-        fetch_and_enrich_task.submit(
-            EnrichBatch(batch), fetch_options, options, settings.fetch_retries, settings.fetch_retry_delay, processes,
-        ): batch
-        for batch in batches
-    }
-    articles: list[Article] = []
-    fetch_failures: dict[str, tuple[str | None, str | None]] = {}
-    bookkeeping: list[tuple] = []
-    for future in as_completed(batch_futures):
-        outcome, refused = settle_batch(settings, run_id, batch_futures[future], future.result(raise_on_failure=False))
-        bookkeeping += refused
-        report.failed += len(refused)
-        articles.extend(outcome.articles)
-        fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
-        log.info("enriched %d/%d articles", len(articles), len(fresh))
-
-    # 5. Fold duplicate stories and update related lists: new articles against the stored window.
-    #    Failing here (a bug, a date out of range) must not cost the run its failures or its close.
-    try:
-        report.duplicates = link_new_articles(settings, run_id, articles)
-    except Exception as exc:  # recorded, and the run still closes
-        log.exception("linking the run's articles failed")
-        bookkeeping.append(("link", None, None, LINK_FAILED, f"{type(exc).__name__}: {exc}"))
-
-    # 6. Record every failure and close the run.
-    close_run(settings, report, polls, fresh, articles, fetch_failures, started, bookkeeping)
-    log.info("run %s %s in %.1fs: %d enriched, %d failed", run_id, report.status, report.seconds, report.enriched,
-             report.failed)
+        report = run_story(settings, PoolSteps(settings, pool), feed_urls=feed_urls, poll_all=poll_all,
+                           progress=progress)
+    except BaseException:
+        with winding_down(interrupted=True):
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    with winding_down(interrupted=False):
+        pool.shutdown(wait=True)
     return report
 
 
