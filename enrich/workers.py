@@ -26,7 +26,7 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -174,12 +174,19 @@ def _enrich_in_worker(job: EnrichJob, options: EnrichOptions) -> Article:
     return enrich_job(job, options)
 
 
-def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -> list[Article]:
-    """Enrich ``jobs`` in order; in ``processes`` worker processes, or in this thread when 0."""
+def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int,
+                on_done: Callable[[Article], None] | None = None) -> list[Article]:
+    """Enrich ``jobs`` in order; in ``processes`` worker processes, or in this thread when 0.
+    ``on_done`` is told of each article as it is done (for a run's progress display)."""
+    done = on_done or (lambda _article: None)
     if processes <= 0:
         from enrich.pipeline import enrich_job
 
-        return [enrich_job(job, options) for job in jobs]
+        articles = []
+        for job in jobs:
+            articles.append(enrich_job(job, options))
+            done(articles[-1])
+        return articles
     results: list[Article | None] = [None] * len(jobs)
     pending = list(range(len(jobs)))
     for _ in range(ATTEMPTS):
@@ -197,8 +204,10 @@ def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -
                 results[i] = future.result()
             except (BrokenProcessPool, CancelledError):  # a worker died, or the pool was stopped before the job ran
                 _discard(pool)
+                continue
             except Exception as exc:  # noqa: BLE001 - e.g. a result that would not pickle: that job's failure
                 results[i] = jobs[i].failed(f"{type(exc).__name__}: {exc}", datetime.now(UTC))
+            done(results[i])
         pending = [i for i in pending if results[i] is None]
         if not pending:
             break
@@ -207,4 +216,5 @@ def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -
              else "WorkerDied: the enrichment process stopped abruptly")
     for i in pending:
         results[i] = jobs[i].failed(error, now)
+        done(results[i])
     return results  # type: ignore[return-value] - every slot is filled above

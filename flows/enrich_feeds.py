@@ -106,14 +106,14 @@ class BatchOutcome:
 @task(name="fetch-and-enrich", cache_policy=NO_CACHE)
 def fetch_and_enrich_task(
     batch: EnrichBatch, fetch_options: FetchOptions, options: EnrichOptions, retries: int, retry_delay: float,
-    processes: int, on_fetched: Callable[[int], None] | None = None,
+    processes: int, on_progress: Callable[..., None] | None = None,
 ) -> BatchOutcome:
     """Fetch a batch's pages (concurrently, politely, transient failures retried), then enrich them.
 
     One task per batch, not per page: a Prefect task costs ~6 ms of bookkeeping in this process
     and more in its server, which at 1,000 pages was a fifth of the run (bench/throughput.py).
     """
-    return fetch_and_enrich(batch.jobs, fetch_options, options, retries, retry_delay, processes, on_fetched)
+    return fetch_and_enrich(batch.jobs, fetch_options, options, retries, retry_delay, processes, on_progress)
 
 
 def _round_robin_by_host(entries: list[FeedEntry]) -> list[FeedEntry]:
@@ -200,18 +200,21 @@ def enrich_batches(settings: Settings, stored, polls: list[FeedPoll], fresh: lis
 
 def fetch_and_enrich(
     jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, retries: int, retry_delay: float,
-    processes: int, on_fetched: Callable[[int], None] | None = None,
+    processes: int, on_progress: Callable[..., None] | None = None,
 ) -> BatchOutcome:
-    """Fetch the jobs' pages, telling ``on_fetched`` how many, then enrich them."""
+    """Fetch the jobs' pages, then enrich them; ``on_progress`` (:meth:`ProgressTracker.add`) is
+    told how many pages were fetched, then of each article enriched or failed."""
+    progress = on_progress or (lambda **_counts: None)
     linked = [i for i, job in enumerate(jobs) if job.entry.link]
     pages = fetch_pages([jobs[i].entry.link for i in linked], fetch_options, retries=retries, retry_delay=retry_delay)
-    if on_fetched is not None:
-        on_fetched(len(pages))
+    progress(pages_fetched=len(pages))
     jobs = list(jobs)
     for i, page in zip(linked, pages):
         jobs[i] = replace(jobs[i], page=page)
     failures = [(jobs[i].entry.url, page.error_key, page.error) for i, page in zip(linked, pages) if not page.ok]
-    return BatchOutcome(enrich_jobs(jobs, options, processes), failures)
+    done = lambda article: progress(articles_enriched=int(article.status == "ok"),  # noqa: E731
+                                    failures=int(article.status != "ok"))
+    return BatchOutcome(enrich_jobs(jobs, options, processes, done), failures)
 
 
 def link_new_articles(settings: Settings, run_id: str, articles: list[Article]) -> int:
@@ -405,16 +408,17 @@ class PrefectSteps:
             retry_jitter_factor=0.5,
         )
         self.retries, self.retry_delay = settings.fetch_retries, settings.fetch_retry_delay
-        # A batch on another machine (Dask) cannot call back into this process's display.
-        self.in_process = in_process
+        # A batch on another machine (Dask) cannot call back into this process's display: the
+        # story counts its articles when it completes instead.
+        self.reports_progress = in_process
 
     def poll(self, feed, options: FetchOptions):
         return poll_task.with_options(**self.retrying).submit(feed.url, options, feed.etag, feed.last_modified)
 
     def batch(self, jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, processes: int,
-              on_fetched: Callable[[int], None]):
+              on_progress: Callable[..., None]):
         return fetch_and_enrich_task.submit(EnrichBatch(jobs), fetch_options, options, self.retries, self.retry_delay,
-                                            processes, on_fetched if self.in_process else None)
+                                            processes, on_progress if self.reports_progress else None)
 
     as_completed = staticmethod(as_completed)
 
@@ -435,10 +439,12 @@ class PoolSteps:
         return self.pool.submit(poll_retrying, feed.url, options, feed.etag, feed.last_modified, self.retries,
                                 self.retry_delay)
 
+    reports_progress = True
+
     def batch(self, jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, processes: int,
-              on_fetched: Callable[[int], None]):
+              on_progress: Callable[..., None]):
         return self.pool.submit(fetch_and_enrich, jobs, fetch_options, options, self.retries, self.retry_delay,
-                                processes, on_fetched)
+                                processes, on_progress)
 
     as_completed = staticmethod(concurrent.futures.as_completed)
 
@@ -581,20 +587,24 @@ def enrich_in_batches(
     options = EnrichOptions.from_settings(settings)
     # On Dask the tasks already run in the cluster's worker processes; locally, in ours.
     processes = processes_for(settings)
-    on_fetched = lambda count: tracker.add(pages_fetched=count)  # noqa: E731 - called from the batches' threads
-    futures = {steps.batch(batch, fetch_options, options, processes, on_fetched): batch
+    futures = {steps.batch(batch, fetch_options, options, processes, tracker.add): batch
                for batch in enrich_batches(settings, stored, polls, fresh)}
     articles: list[Article] = []
     fetch_failures: dict[str, tuple[str | None, str | None]] = {}
     bookkeeping: list[tuple] = []
     for future in steps.as_completed(futures):
-        outcome, refused = settle_batch(settings, run_id, futures[future], steps.outcome(future))
+        result = steps.outcome(future)
+        outcome, refused = settle_batch(settings, run_id, futures[future], result)
         bookkeeping += refused
         report.failed += len(refused)
         articles.extend(outcome.articles)
         fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
-        enriched = sum(a.status == "ok" for a in outcome.articles)
-        tracker.add(articles_enriched=enriched, failures=len(futures[future]) - enriched)
+        if isinstance(result, BaseException) or not steps.reports_progress:  # its articles were not counted yet
+            enriched = sum(a.status == "ok" for a in outcome.articles)
+            tracker.add(pages_fetched=0 if steps.reports_progress else len(futures[future]),
+                        articles_enriched=enriched, failures=len(futures[future]) - enriched)
+        elif refused:  # counted as enriched by the batch, then refused by the database
+            tracker.add(articles_enriched=-len(refused), failures=len(refused))
         log.info("enriched %d/%d articles", len(articles), len(fresh))
     return articles, fetch_failures, bookkeeping
 
