@@ -168,6 +168,23 @@ def _stop_fork_server() -> None:
             pass
 
 
+def start_workers(processes: int) -> None:
+    """Start the worker processes now, without waiting for them: the fork server's import of the
+    stages (seconds of CPU) then overlaps the fetching of the first pages instead of following it."""
+    pool = _shared_pool(processes) if processes > 0 else None
+    if pool is None:
+        return
+    try:
+        for _ in range(processes):  # a pool starts a process per job submitted while none is idle
+            pool.submit(_ready)
+    except (BrokenProcessPool, RuntimeError, OSError, EOFError):  # the first batch starts them, or records why not
+        _discard(pool)
+
+
+def _ready() -> None:
+    """A worker's first job: nothing, once it has started."""
+
+
 def _enrich_in_worker(job: EnrichJob, options: EnrichOptions) -> Article:
     from enrich.pipeline import enrich_job
 

@@ -40,7 +40,7 @@ from enrich.related import window_start  # noqa: E402
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval  # noqa: E402
 from enrich.settings import Settings  # noqa: E402
 from enrich.store import MAX_ATTEMPTS, StoreError, open_store, release_run  # noqa: E402
-from enrich.workers import enrich_jobs, processes_for, winding_down  # noqa: E402
+from enrich.workers import enrich_jobs, processes_for, start_workers, winding_down  # noqa: E402
 
 log = logging.getLogger("enrich.flow")
 
@@ -585,8 +585,11 @@ def enrich_in_batches(
     """
     tracker.step(f"fetching and enriching {len(fresh)} articles", articles=len(fresh))
     options = EnrichOptions.from_settings(settings)
-    # On Dask the tasks already run in the cluster's worker processes; locally, in ours.
+    # On Dask the tasks already run in the cluster's worker processes; locally, in ours, started
+    # now (only now: a run with nothing new must not wait for them to start and stop).
     processes = processes_for(settings)
+    if fresh:
+        start_workers(processes)
     futures = {steps.batch(batch, fetch_options, options, processes, tracker.add): batch
                for batch in enrich_batches(settings, stored, polls, fresh)}
     articles: list[Article] = []
