@@ -364,8 +364,8 @@ class RunProgress:
     feeds_polled: int = 0
     articles: int = 0  # new or changed articles to fetch and enrich, known once the feeds are polled
     pages_fetched: int = 0
-    articles_enriched: int = 0  # enriched (even if a stage failed on them) and stored
-    failures: int = 0  # feeds and articles that failed so far
+    articles_enriched: int = 0  # status ok (a stage may have failed on them)
+    failures: int = 0  # feeds and articles that failed so far, articles the database refused included
 
 
 class ProgressTracker:
@@ -431,6 +431,8 @@ class PrefectSteps:
 class PoolSteps:
     """The story's concurrent steps on a plain ``concurrent.futures`` pool: the run without Prefect."""
 
+    reports_progress = True  # the batches run in this process's threads
+
     def __init__(self, settings: Settings, pool: concurrent.futures.Executor) -> None:
         self.pool = pool
         self.retries, self.retry_delay = settings.fetch_retries, settings.fetch_retry_delay
@@ -438,8 +440,6 @@ class PoolSteps:
     def poll(self, feed, options: FetchOptions):
         return self.pool.submit(poll_retrying, feed.url, options, feed.etag, feed.last_modified, self.retries,
                                 self.retry_delay)
-
-    reports_progress = True
 
     def batch(self, jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, processes: int,
               on_progress: Callable[..., None]):
@@ -461,12 +461,13 @@ def poll_retrying(feed_url: str, options: FetchOptions, etag: str | None, last_m
                   retry_delay: float) -> FeedPoll:
     """A poll whose transient failures are tried again after growing delays, as Prefect retries
     the poll task (without its jitter)."""
-    for attempt in range(retries + 1):
+    attempt = 0
+    while True:
         poll, retryable = poll_feed(feed_url, options, etag=etag, last_modified=last_modified)
-        if not retryable or attempt == retries:
+        if not retryable or attempt >= retries:
             return poll
         time.sleep(retry_delay * 2**attempt)
-    raise AssertionError("unreachable: the last attempt returns")
+        attempt += 1
 
 
 # -- the run's story: the same function with Prefect or without ------------------------------------
