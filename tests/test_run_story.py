@@ -152,3 +152,16 @@ def test_the_closing_table_times_the_whole_command(town, db_path, monkeypatch):
     assert inner + before_flow <= taken + 0.1 <= outside + 0.2  # the table rounds to 0.1 s
     # Not a terminal: the progress went out as plain lines, one per step at least.
     assert re.search(r"\]\s*polling 1 feeds", result.output) and "linking related articles" in result.output
+
+
+def test_without_prefect_a_feed_that_failed_for_a_moment_is_polled_again(town, db_path, monkeypatch):
+    """The plain pool retries a transient poll failure as Prefect retries the poll task."""
+    monkeypatch.setenv("ENRICH_FETCH_RETRIES", "1")
+    monkeypatch.setenv("ENRICH_FETCH_RETRY_DELAY", "0.01")
+    healthy = town.routes["/feed.xml"]
+    answers = iter([status(503), healthy])
+    town.routes["/feed.xml"] = lambda request: next(answers)(request)
+
+    report = run_without_prefect(Settings(db_path=db_path, allow_private_networks=True), [town.url("/feed.xml")])
+    assert town.hits["/feed.xml"] == 2
+    assert (report.feeds_failed, report.enriched) == (0, len(TOPICS))
