@@ -28,7 +28,7 @@ def describe(progress) -> str:
     if progress.feeds_due:
         parts.append(f"feeds polled {progress.feeds_polled}/{progress.feeds_due}")
     if progress.articles:
-        parts.append(f"pages fetched {progress.pages_fetched}/{progress.articles}")
+        parts.append(f"pages fetched {progress.pages_fetched}/{progress.pages}")
         parts.append(f"articles enriched {progress.articles_enriched}/{progress.articles}")
     if progress.feeds_due or progress.articles:
         parts.append(f"failures {progress.failures}")
@@ -47,7 +47,7 @@ class RunDisplay:
         self.started = started
         self.live = console.is_terminal
         self._lock = threading.Lock()
-        self._step = ""
+        self._step = "starting"
         self._counts = ""
         self._printed = ("", "")
         self._printed_at = 0.0

@@ -363,6 +363,7 @@ class RunProgress:
     feeds_due: int = 0
     feeds_polled: int = 0
     articles: int = 0  # new or changed articles to fetch and enrich, known once the feeds are polled
+    pages: int = 0  # of which have a page to fetch (the others have only the feed's text)
     pages_fetched: int = 0
     articles_enriched: int = 0  # status ok (a stage may have failed on them)
     failures: int = 0  # feeds and articles that failed so far, articles the database refused included
@@ -584,7 +585,8 @@ def enrich_in_batches(
     its own short transaction: a crash loses at most the batches in flight. A batch whose step
     crashed is stored as enrich_failed, for later runs.
     """
-    tracker.step(f"fetching and enriching {len(fresh)} articles", articles=len(fresh))
+    tracker.step(f"fetching and enriching {len(fresh)} articles", articles=len(fresh),
+                 pages=sum(bool(e.link) for e in fresh))
     options = EnrichOptions.from_settings(settings)
     # On Dask the tasks already run in the cluster's worker processes; locally, in ours, started
     # now (only now: a run with nothing new must not wait for them to start and stop).
@@ -605,7 +607,7 @@ def enrich_in_batches(
         fetch_failures.update({url: (key, message) for url, key, message in outcome.fetch_failures})
         if isinstance(result, BaseException) or not steps.reports_progress:  # its articles were not counted yet
             enriched = sum(a.status == "ok" for a in outcome.articles)
-            tracker.add(pages_fetched=0 if steps.reports_progress else len(futures[future]),
+            tracker.add(pages_fetched=0 if steps.reports_progress else sum(bool(job.entry.link) for job in futures[future]),
                         articles_enriched=enriched, failures=len(futures[future]) - enriched)
         elif refused:  # counted as enriched by the batch, then refused by the database
             tracker.add(articles_enriched=-len(refused), failures=len(refused))

@@ -66,7 +66,7 @@ def _check_progress(events: list[RunProgress], report) -> None:
             assert getattr(later, count) >= getattr(earlier, count), (count, earlier, later)
     last = events[-1]
     assert (last.feeds_due, last.feeds_polled) == (1, 1)
-    assert last.articles == last.pages_fetched == report.new_articles == len(TOPICS) + 1
+    assert last.articles == last.pages == last.pages_fetched == report.new_articles == len(TOPICS) + 1
     assert last.articles_enriched == report.enriched == len(TOPICS)
     assert last.failures == report.failed + report.feeds_failed == 1
 
