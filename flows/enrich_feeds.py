@@ -644,6 +644,15 @@ def showing_progress(callback: Callable[[RunProgress], None]) -> Iterator[None]:
         _progress_display.reset(token)
 
 
+def progress_display() -> Callable[[RunProgress], None] | None:
+    """The callback :func:`showing_progress` set for this thread, if any.
+
+    The flow reads it through this function, never the variable itself: a Dask task runner pickles
+    the flow's function by value, with the globals it names, and a context variable does not pickle.
+    """
+    return _progress_display.get()
+
+
 @flow(name="enrich_feeds", task_runner=RunTaskRunner(max_workers=Settings().fetch_concurrency))
 def enrich_feeds(
     feed_urls: list[str] | None = None,
@@ -662,7 +671,7 @@ def enrich_feeds(
     context = get_run_context()
     steps = PrefectSteps(settings, in_process=isinstance(context.task_runner, ThreadPoolTaskRunner))
     report = run_story(settings, steps, feed_urls=feed_urls, poll_all=poll_all,
-                       flow_run_id=str(context.flow_run.id), progress=_progress_display.get())
+                       flow_run_id=str(context.flow_run.id), progress=progress_display())
     publish_report(report)
     return report
 
