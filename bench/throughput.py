@@ -40,11 +40,10 @@ What it measures (issue 7, "Speed on one machine"):
     link_articles, and the ``open_store`` blocks; batches in flight on average = (fetch_pages +
     enrich_jobs) / (first fetch -> last enrichment).
 - The plain driver, for each N: the same work without Prefect, on the same feeds and pages under
-  other URLs, into a fresh DuckDB file: poll the feeds (``enrich.feeds.poll_feed``) on a
-  ``concurrent.futures.ThreadPoolExecutor(ENRICH_FETCH_CONCURRENCY)``, the same store calls, the
-  same batches (round-robin by host, the flow's ``_round_robin_by_host``) each running
-  fetch_pages then enrich_jobs (the same worker pool) on that executor, stored by the main thread
-  as each completes, then linking. Measured as the flow is. Prefect's overhead =
+  other URLs, into a fresh DuckDB file: ``flows.enrich_feeds.run_without_prefect``, the flow's own
+  ``run_story`` with its polls and batches on a
+  ``concurrent.futures.ThreadPoolExecutor(ENRICH_FETCH_CONCURRENCY)`` instead of Prefect tasks
+  (the same steps, batches and worker pool). Measured as the flow is. Prefect's overhead =
   (flow wall - plain wall) / flow wall (target < 10% at 1,000), the walls summed over
   ``--rounds`` (default 2) rounds whose order alternates (flow then plain, plain then flow), each
   run on fresh URLs and a fresh DuckDB file; the table details the first round's runs. A run of
@@ -103,7 +102,6 @@ run enriched its articles, 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import gc
 import gzip
 import html as htmlmod
@@ -645,69 +643,17 @@ def run_flow(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) 
         return measured(servers, result, lambda: flow_module.enrich_feeds(feed_urls, settings))
 
 
-def plain_enrich_feeds(feed_urls: list[str], db_path: str):
-    """What ``enrich_feeds`` does, without Prefect: the flow module's own steps, its polls and
-    batches on a plain thread pool of the same size instead of Prefect tasks."""
-    import flows.enrich_feeds as steps
-    from enrich.models import EnrichOptions
-    from enrich.settings import Settings
-    from enrich.workers import processes_for
-
-    started = time.monotonic()
-    settings = Settings(db_path=db_path, allow_private_networks=True)
-    fetch_options = steps.fetch_options_for(settings)
-    wait = settings.lock_wait_seconds
-
-    now = datetime.now(UTC)
-    with steps.open_store(settings.db_path, wait_seconds=wait) as store:
-        run_id = store.begin_run(now)
-        store.add_feeds(feed_urls)
-        stored = store.feeds(feed_urls)
-    due = [f for f in stored if f.due(now)]
-    report = steps.RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due))
-
-    threads = concurrent.futures.ThreadPoolExecutor(max_workers=settings.fetch_concurrency, thread_name_prefix="plain")
-    with threads as pool:
-        # Polls without retries: nothing fails on loopback.
-        polls = list(pool.map(
-            lambda f: steps.poll_feed(f.url, fetch_options, etag=f.etag, last_modified=f.last_modified)[0], due))
-        report.feeds_polled = len(polls)
-        report.feeds_failed = sum(not p.ok for p in polls)
-        fresh = steps.record_polls(settings, run_id, due, polls)
-        report.new_articles = len(fresh)
-
-        options = EnrichOptions.from_settings(settings)
-        processes = processes_for(settings)
-        futures = {
-            pool.submit(steps.fetch_and_enrich, batch, fetch_options, options, settings.fetch_retries,
-                        settings.fetch_retry_delay, processes): batch
-            for batch in steps.enrich_batches(settings, stored, polls, fresh)
-        }
-        articles = []
-        fetch_failures = []
-        refused = []
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                outcome = future.result()
-            except Exception as exc:  # noqa: BLE001 - stored and counted as the flow does
-                outcome = exc
-            outcome, refused_here = steps.settle_batch(settings, run_id, futures[future], outcome)
-            refused += refused_here
-            report.failed += len(refused_here)
-            articles.extend(outcome.articles)
-            fetch_failures += outcome.fetch_failures
-
-    report.duplicates = steps.link_new_articles(settings, run_id, articles)
-    steps.close_run(settings, report, polls, articles, fetch_failures, started, refused)
-    return report
-
-
 def run_plain(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) -> Run:
-    """The plain driver, measured as the flow is."""
+    """The flow's story without Prefect (``flows.enrich_feeds.run_without_prefect``: the same
+    ``run_story`` on a plain thread pool), measured as the flow is."""
+    import flows.enrich_feeds as flow_module
+    from enrich.settings import Settings
+
     result = Run("plain", n)
     feed_urls = servers.feed_urls(tag, n, feeds)
+    settings = Settings(db_path=db_path, allow_private_networks=True)
     with timed_steps(result.work):
-        return measured(servers, result, lambda: plain_enrich_feeds(feed_urls, str(db_path)))
+        return measured(servers, result, lambda: flow_module.run_without_prefect(settings, feed_urls))
 
 
 # Stage functions enrich_entry calls, by the row they are reported under.

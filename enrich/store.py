@@ -252,6 +252,11 @@ MIGRATIONS: tuple[str, ...] = (
     COMMENT ON COLUMN feeds.paused IS 'Paused by the user (enrich feeds pause): not polled until resumed.';
     COMMENT ON COLUMN feeds.title_from_user IS 'The title was given by the user (feeds rename, OPML); polls keep it.';
     """,
+    # 10: the Prefect flow run behind each run, to find its logs and artifacts in Prefect's UI
+    """
+    ALTER TABLE runs ADD COLUMN flow_run_id VARCHAR;
+    COMMENT ON COLUMN runs.flow_run_id IS 'Prefect flow-run id of the run (NULL when run without Prefect).';
+    """,
     # 11 (after 10, the Prefect flow-run id): one outcome vocabulary (enrich/reasons.py). Every article
     # stored without text has a reason, and its failure is in failures: older runs never recorded
     # their enrich_failed articles there.
@@ -599,12 +604,13 @@ class Store:
             )
 
     # -- runs -----------------------------------------------------------------------------
-    def begin_run(self, at: datetime | None = None) -> str:
-        """Open a run held by this process; :meth:`finish_run` closes it."""
+    def begin_run(self, at: datetime | None = None, flow_run_id: str | None = None) -> str:
+        """Open a run held by this process; :meth:`finish_run` closes it. ``flow_run_id`` is
+        Prefect's id of the flow run doing it, if any."""
         run_id = uuid.uuid4().hex[:12]
         self.con.execute(
-            "INSERT INTO runs (id, started_at, status, host, pid) VALUES (?, ?, 'running', ?, ?)",
-            [run_id, at or datetime.now(UTC), socket.gethostname(), os.getpid()],
+            "INSERT INTO runs (id, started_at, status, host, pid, flow_run_id) VALUES (?, ?, 'running', ?, ?, ?)",
+            [run_id, at or datetime.now(UTC), socket.gethostname(), os.getpid(), flow_run_id],
         )
         _RUNS_HELD_HERE.add(run_id)
         return run_id

@@ -26,7 +26,7 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -168,18 +168,42 @@ def _stop_fork_server() -> None:
             pass
 
 
+def start_workers(processes: int) -> None:
+    """Start the worker processes now, without waiting for them: the fork server's import of the
+    stages (seconds of CPU) then overlaps the fetching of the first pages instead of following it."""
+    pool = _shared_pool(processes) if processes > 0 else None
+    if pool is None:
+        return
+    try:
+        for _ in range(processes):  # a pool starts a process per job submitted while none is idle
+            pool.submit(_ready)
+    except (BrokenProcessPool, RuntimeError, OSError, EOFError):  # the first batch starts them, or records why not
+        _discard(pool)
+
+
+def _ready() -> None:
+    """A worker's first job: nothing, once it has started."""
+
+
 def _enrich_in_worker(job: EnrichJob, options: EnrichOptions) -> Article:
     from enrich.pipeline import enrich_job
 
     return enrich_job(job, options)
 
 
-def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -> list[Article]:
-    """Enrich ``jobs`` in order; in ``processes`` worker processes, or in this thread when 0."""
+def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int,
+                on_done: Callable[[Article], None] | None = None) -> list[Article]:
+    """Enrich ``jobs`` in order; in ``processes`` worker processes, or in this thread when 0.
+    ``on_done`` is told of each article as it is done (for a run's progress display)."""
+    done = on_done or (lambda _article: None)
     if processes <= 0:
         from enrich.pipeline import enrich_job
 
-        return [enrich_job(job, options) for job in jobs]
+        articles = []
+        for job in jobs:
+            articles.append(enrich_job(job, options))
+            done(articles[-1])
+        return articles
     results: list[Article | None] = [None] * len(jobs)
     pending = list(range(len(jobs)))
     for _ in range(ATTEMPTS):
@@ -197,8 +221,10 @@ def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -
                 results[i] = future.result()
             except (BrokenProcessPool, CancelledError):  # a worker died, or the pool was stopped before the job ran
                 _discard(pool)
+                continue
             except Exception as exc:  # noqa: BLE001 - e.g. a result that would not pickle: that job's failure
                 results[i] = jobs[i].failed(f"{type(exc).__name__}: {exc}", datetime.now(UTC))
+            done(results[i])
         pending = [i for i in pending if results[i] is None]
         if not pending:
             break
@@ -207,4 +233,5 @@ def enrich_jobs(jobs: list[EnrichJob], options: EnrichOptions, processes: int) -
              else "WorkerDied: the enrichment process stopped abruptly")
     for i in pending:
         results[i] = jobs[i].failed(error, now)
+        done(results[i])
     return results  # type: ignore[return-value] - every slot is filled above

@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from time import monotonic
 from typing import Annotated
 
 import typer
@@ -68,11 +69,28 @@ def _usage_error(message: str) -> typer.Exit:
 
 # The settings of this invocation: read from the environment once, by the callback below.
 _SETTINGS: ContextVar[Settings] = ContextVar("enrich_settings")
+# When this command began, on the monotonic clock: the closing table's time is the command's.
+_started_by_main: float | None = None  # set by main(): the process's own start
+_command_started = 0.0
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux), so Python's start and imports count; 0 elsewhere."""
+    import time as clock  # (``time`` here is datetime's)
+
+    try:
+        with open("/proc/self/stat", "rb") as stat:
+            ticks = int(stat.read().rsplit(b")", 1)[1].split()[19])  # field 22, starttime, after the name
+        return max(0.0, clock.clock_gettime(clock.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK"))
+    except (AttributeError, OSError, ValueError, IndexError):  # no /proc, no CLOCK_BOOTTIME
+        return 0.0
 
 
 @app.callback()
 def _read_settings() -> None:
     """Read and check the ENRICH_ settings once, before any command; every command uses these."""
+    global _command_started
+    _command_started = _started_by_main if _started_by_main is not None else monotonic()
     try:
         _SETTINGS.set(Settings())
     except ValidationError as exc:
@@ -135,7 +153,7 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
     flow_log = logging.getLogger("enrich")
     if not any(getattr(h, "_enrich_cli", False) for h in flow_log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _ConsoleLines()
         handler.setFormatter(logging.Formatter("  %(message)s"))
         handler._enrich_cli = True
         flow_log.addHandler(handler)
@@ -147,17 +165,45 @@ def _quiet_prefect() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+class _ConsoleLines(logging.Handler):
+    """The flow's log lines through the command's console: printed above the live progress line,
+    never through it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            console.print(Text(self.format(record)))
+        except Exception:  # noqa: BLE001 - logging's own convention: report, never raise
+            self.handleError(record)
+
+
+def _run_logs_to_prefect_only() -> None:
+    """The run's summary and failures (its run logger) reach Prefect's API for its UI; the terminal
+    shows the progress line and the closing table instead, and only Prefect's warnings."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    logging.getLogger("prefect.flow_runs").setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            handler.setLevel(logging.WARNING)
+
+
 # Prefect raises this (a RuntimeError) when its temporary server does not answer in time.
 EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
 
 
 def _run_flow(feed_urls: list[str] | None, settings: Settings, poll_all: bool = False):
-    _quiet_prefect()
-    console.print("[dim]starting Prefect (a temporary local server unless PREFECT_API_URL is set)...[/]")
-    try:
-        from flows.enrich_feeds import configured_flow
+    from flows.display import RunDisplay
 
-        return configured_flow(settings)(feed_urls, settings, poll_all)
+    _quiet_prefect()
+    try:
+        with RunDisplay(console, _command_started) as display:
+            display.waiting("loading the pipeline (Prefect and the enrichment stages)...")
+            from flows.enrich_feeds import configured_flow, showing_progress
+
+            _run_logs_to_prefect_only()
+            display.waiting("starting Prefect (a temporary local server unless PREFECT_API_URL is set)...")
+            with showing_progress(display):
+                return configured_flow(settings)(feed_urls, settings, poll_all)
     except ValidationError as exc:  # Prefect validates its PREFECT_ settings when first imported
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in exc.errors())
         raise _usage_error(f"invalid setting ({exc.title}): {problems}") from None
@@ -195,7 +241,8 @@ def _report_table(report) -> Table:
         table.add_row("killed runs closed (abandoned)", str(len(report.abandoned_runs)))
     if report.status != "completed":
         table.add_row("run", report.status.replace("_", " "))
-    table.add_row("time taken", f"{report.seconds:.1f} s")
+    table.add_row("time taken", f"{monotonic() - _command_started:.1f} s")
+    table.add_row("  of which the run itself", f"{report.seconds:.1f} s")
     return table
 
 
@@ -666,6 +713,8 @@ def _csv_cell(value) -> str:
 
 
 def main() -> None:
+    global _started_by_main
+    _started_by_main = monotonic() - _process_age()
     app()
 
 

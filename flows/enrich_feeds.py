@@ -3,15 +3,22 @@
 # No ``from __future__ import annotations`` here: Prefect validates a served run's parameters
 # against the flow's annotations after loading this file by its path, where a string annotation
 # ("Settings") no longer resolves and every run failed its parameter validation.
+import concurrent.futures
 import logging
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
@@ -41,7 +48,7 @@ from enrich.related import window_start
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval
 from enrich.settings import Settings
 from enrich.store import MAX_ATTEMPTS, StoreError, open_store, release_run
-from enrich.workers import enrich_jobs, processes_for, winding_down
+from enrich.workers import enrich_jobs, processes_for, start_workers, winding_down
 
 log = logging.getLogger("enrich.flow")
 
@@ -107,25 +114,14 @@ class BatchOutcome:
 @task(name="fetch-and-enrich", cache_policy=NO_CACHE)
 def fetch_and_enrich_task(
     batch: EnrichBatch, fetch_options: FetchOptions, options: EnrichOptions, retries: int, retry_delay: float,
-    processes: int,
+    processes: int, on_progress: Callable[..., None] | None = None,
 ) -> BatchOutcome:
     """Fetch a batch's pages (concurrently, politely, transient failures retried), then enrich them.
 
     One task per batch, not per page: a Prefect task costs ~6 ms of bookkeeping in this process
     and more in its server, which at 1,000 pages was a fifth of the run (bench/throughput.py).
     """
-    return fetch_and_enrich(batch.jobs, fetch_options, options, retries, retry_delay, processes)
-
-
-def _settled_poll(future) -> FeedPoll | None:
-    """The poll's result; for one that failed after its retries, the last failure it saw."""
-    value = future.result(raise_on_failure=False)
-    if isinstance(value, TransientFetchError):
-        return value.result
-    if isinstance(value, BaseException):  # a bug: record it, keep the run going
-        log.exception("poll task crashed", exc_info=value)
-        return None
-    return value
+    return fetch_and_enrich(batch.jobs, fetch_options, options, retries, retry_delay, processes, on_progress)
 
 
 def _round_robin_by_host(entries: list[FeedEntry]) -> list[FeedEntry]:
@@ -144,8 +140,7 @@ def _needs_enrichment(entry: FeedEntry, known) -> bool:
     return known.content_hash != entry.content_hash
 
 
-# -- the steps the flow takes between its tasks (plain functions: bench/throughput.py runs them
-#    without Prefect to measure what Prefect costs) ------------------------------------------------
+# -- the steps the story takes between its concurrent ones (plain functions) ------------------------
 def fetch_options_for(settings: Settings) -> FetchOptions:
     return FetchOptions(
         user_agent=settings.user_agent,
@@ -213,16 +208,22 @@ def enrich_batches(settings: Settings, stored, polls: list[FeedPoll], fresh: lis
 
 def fetch_and_enrich(
     jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, retries: int, retry_delay: float,
-    processes: int,
+    processes: int, on_progress: Callable[..., None] | None = None,
 ) -> BatchOutcome:
+    """Fetch the jobs' pages, then enrich them; ``on_progress`` (:meth:`ProgressTracker.add`) is
+    told how many pages were fetched, then of each article enriched or failed."""
+    progress = on_progress or (lambda **_counts: None)
     linked = [i for i, job in enumerate(jobs) if job.entry.link]
     pages = fetch_pages([jobs[i].entry.link for i in linked], fetch_options, retries=retries, retry_delay=retry_delay)
+    progress(pages_fetched=len(pages))
     jobs = list(jobs)
     for i, page in zip(linked, pages):
         jobs[i] = replace(jobs[i], page=page)
     failures = [Failure("fetch", page.error_key, page.error, jobs[i].entry.feed_url, jobs[i].entry.url)
                 for i, page in zip(linked, pages) if not page.ok]
-    return BatchOutcome(enrich_jobs(jobs, options, processes), failures)
+    done = lambda article: progress(articles_enriched=int(article.status == STATUS_OK),  # noqa: E731
+                                    failures=int(article.status != STATUS_OK))
+    return BatchOutcome(enrich_jobs(jobs, options, processes, done), failures)
 
 
 def link_new_articles(settings: Settings, run_id: str, articles: list[Article]) -> int:
@@ -360,7 +361,267 @@ def close_run(
         store.finish_run(report.run_id, report.counts(), report.status)
 
 
-# -- the flow ----------------------------------------------------------------------------------
+# -- what a run shows while it runs --------------------------------------------------------------
+@dataclass(frozen=True)
+class RunProgress:
+    """Where a run is, for a live display: a new one each time a step begins or a count moves."""
+
+    step: str  # what the run is doing, or waiting for, now: "polling 12 feeds", "linking related articles"
+    feeds_due: int = 0
+    feeds_polled: int = 0
+    articles: int = 0  # new or changed articles to fetch and enrich, known once the feeds are polled
+    pages: int = 0  # of which have a page to fetch (the others have only the feed's text)
+    pages_fetched: int = 0
+    articles_enriched: int = 0  # status ok (a stage may have failed on them)
+    failures: int = 0  # feeds and articles that failed so far, articles the database refused included
+
+
+class ProgressTracker:
+    """The run's counts, moved from the story's thread and its batches' threads; every change is
+    passed to ``callback`` as a :class:`RunProgress`, in order."""
+
+    def __init__(self, callback: Callable[[RunProgress], None] | None) -> None:
+        self._callback = callback
+        self._lock = threading.Lock()
+        self.current = RunProgress("opening the run")
+
+    def step(self, step: str, **counts: int) -> None:
+        with self._lock:
+            self._emit(replace(self.current, step=step, **counts))
+
+    def add(self, **increments: int) -> None:
+        with self._lock:
+            self._emit(replace(self.current, **{k: getattr(self.current, k) + n for k, n in increments.items()}))
+
+    def _emit(self, progress: RunProgress) -> None:
+        self.current = progress
+        if self._callback is None:
+            return
+        try:
+            self._callback(progress)
+        except Exception:  # a display's bug must not cost the run: it goes on, unseen
+            log.exception("the progress display failed; the run goes on without it")
+            self._callback = None
+
+
+# -- who runs the story's concurrent steps: Prefect's tasks, or a plain pool -----------------------
+class PrefectSteps:
+    """The story's concurrent steps as Prefect tasks on the flow's task runner: polls retried by
+    Prefect, every poll and batch a task run in Prefect's UI."""
+
+    def __init__(self, settings: Settings, in_process: bool) -> None:
+        self.retrying = dict(
+            retries=settings.fetch_retries,
+            retry_delay_seconds=exponential_backoff(backoff_factor=settings.fetch_retry_delay),
+            retry_jitter_factor=0.5,
+        )
+        self.retries, self.retry_delay = settings.fetch_retries, settings.fetch_retry_delay
+        # A batch on another machine (Dask) cannot call back into this process's display: the
+        # story counts its articles when it completes instead.
+        self.reports_progress = in_process
+
+    def poll(self, feed, options: FetchOptions):
+        return poll_task.with_options(**self.retrying).submit(feed.url, options, feed.etag, feed.last_modified)
+
+    def batch(self, jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, processes: int,
+              on_progress: Callable[..., None]):
+        return fetch_and_enrich_task.submit(EnrichBatch(jobs), fetch_options, options, self.retries, self.retry_delay,
+                                            processes, on_progress if self.reports_progress else None)
+
+    as_completed = staticmethod(as_completed)
+
+    @staticmethod
+    def outcome(future):
+        """The step's result, or the exception it ended with."""
+        return future.result(raise_on_failure=False)
+
+
+class PoolSteps:
+    """The story's concurrent steps on a plain ``concurrent.futures`` pool: the run without Prefect."""
+
+    reports_progress = True  # the batches run in this process's threads
+
+    def __init__(self, settings: Settings, pool: concurrent.futures.Executor) -> None:
+        self.pool = pool
+        self.retries, self.retry_delay = settings.fetch_retries, settings.fetch_retry_delay
+
+    def poll(self, feed, options: FetchOptions):
+        return self.pool.submit(poll_retrying, feed.url, options, feed.etag, feed.last_modified, self.retries,
+                                self.retry_delay)
+
+    def batch(self, jobs: list[EnrichJob], fetch_options: FetchOptions, options: EnrichOptions, processes: int,
+              on_progress: Callable[..., None]):
+        return self.pool.submit(fetch_and_enrich, jobs, fetch_options, options, self.retries, self.retry_delay,
+                                processes, on_progress)
+
+    as_completed = staticmethod(concurrent.futures.as_completed)
+
+    @staticmethod
+    def outcome(future):
+        """The step's result, or the exception it ended with."""
+        try:
+            return future.result()
+        except Exception as exc:  # noqa: BLE001 - handed to the story, which records it as Prefect's would be
+            return exc
+
+
+def poll_retrying(feed_url: str, options: FetchOptions, etag: str | None, last_modified: str | None, retries: int,
+                  retry_delay: float) -> FeedPoll:
+    """A poll whose transient failures are tried again after growing delays, as Prefect retries
+    the poll task (without its jitter)."""
+    attempt = 0
+    while True:
+        poll, retryable = poll_feed(feed_url, options, etag=etag, last_modified=last_modified)
+        if not retryable or attempt >= retries:
+            return poll
+        time.sleep(retry_delay * 2**attempt)
+        attempt += 1
+
+
+# -- the run's story: the same function with Prefect or without ------------------------------------
+def run_story(
+    settings: Settings, steps: PrefectSteps | PoolSteps, *, feed_urls: list[str] | None = None,
+    poll_all: bool = False, flow_run_id: str | None = None, progress: Callable[[RunProgress], None] | None = None,
+) -> RunReport:
+    """Poll the due feeds, fetch and enrich the new articles in batches, store them, link them, and
+    close the run; ``steps`` runs the polls and batches (Prefect tasks, or a plain pool)."""
+    started = time.monotonic()
+    tracker = ProgressTracker(progress)
+
+    # 1. Open the run. Which feeds: the ones given (and remember them), else the ones stored.
+    now = datetime.now(UTC)
+    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        run_id = store.begin_run(now, flow_run_id=flow_run_id)
+        if feed_urls:
+            store.add_feeds(feed_urls)
+        stored = store.feeds(feed_urls or None)
+    try:
+        # 2. Runs a kill left running are closed first, and their articles linked.
+        tracker.step("closing runs left unfinished")
+        abandoned = recover_abandoned_runs(settings, run_id)
+
+        # 3. Of the feeds, the ones due (failing feeds back off, gone ones are never polled again),
+        #    polled conditionally: a 304 costs no parsing and no enrichment.
+        due = [f for f in stored if f.due(now) or (poll_all and not f.gone and not f.paused)]
+        report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due),
+                           abandoned_runs=tuple(abandoned))
+        log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)
+        fetch_options = fetch_options_for(settings)
+        polls = poll_due_feeds(steps, due, fetch_options, report, tracker)
+
+        # 4. Keep the entries we have not enriched yet (or whose content changed).
+        tracker.step("storing what the feeds listed")
+        fresh = record_polls(settings, run_id, due, polls)
+        report.new_articles = len(fresh)
+        log_polls(polls, fresh)
+
+        # 5. Fetch and enrich them in batches, each stored as it completes.
+        articles, fetch_failures, bookkeeping = enrich_in_batches(settings, steps, run_id, stored, polls, fresh,
+                                                                   fetch_options, report, tracker)
+
+        # 6. Fold duplicate stories and update related lists: new articles against the stored window.
+        #    Failing here (a bug, a date out of range) must not cost the run its failures or its close.
+        tracker.step("linking related articles")
+        try:
+            report.duplicates = link_new_articles(settings, run_id, articles)
+        except Exception as exc:  # recorded, and the run still closes
+            log.exception("linking the run's articles failed")
+            bookkeeping.append(Failure("link", LINK_FAILED, f"{type(exc).__name__}: {exc}"))
+
+        # 7. Record every failure and close the run.
+        tracker.step("closing the run")
+        close_run(settings, report, polls, articles, fetch_failures, started, bookkeeping)
+        log.info("run %s %s in %.1fs: %d enriched, %d failed", run_id, report.status, report.seconds,
+                 report.enriched, report.failed)
+        tracker.step("done")
+        return report
+    finally:
+        release_run(run_id)  # closed, or crashed: either way no longer held by this process
+
+
+def poll_due_feeds(steps, due, fetch_options: FetchOptions, report: RunReport,
+                   tracker: ProgressTracker) -> list[FeedPoll]:
+    """Poll the due feeds concurrently, in their order; a poll that crashed is a failed poll."""
+    tracker.step(f"polling {len(due)} feeds", feeds_due=len(due))
+    futures = [steps.poll(feed, fetch_options) for feed in due]
+    settled = {}
+    for future in steps.as_completed(futures):
+        poll = _settled_poll(steps.outcome(future))
+        settled[future] = poll
+        tracker.add(feeds_polled=1, failures=int(poll is None or not poll.ok))
+    polls = [settled[future] or FeedPoll(feed.url, ok=False, error_key=POLL_CRASHED, error="poll task crashed")
+             for feed, future in zip(due, futures)]
+    report.feeds_polled = len(polls)
+    report.feeds_failed = sum(not p.ok for p in polls)
+    report.feeds_not_modified = sum(p.not_modified for p in polls)
+    return polls
+
+
+def _settled_poll(value) -> FeedPoll | None:
+    """A poll's outcome; for one that failed after its retries, the last failure it saw."""
+    if isinstance(value, TransientFetchError):
+        return value.result
+    if isinstance(value, BaseException):  # a bug: record it, keep the run going
+        log.exception("poll task crashed", exc_info=value)
+        return None
+    return value
+
+
+def log_polls(polls: list[FeedPoll], fresh: list[FeedEntry]) -> None:
+    new_by_feed = Counter(e.feed_url for e in fresh)
+    for poll in polls:
+        if poll.not_modified:
+            log.info("feed %s: not modified", poll.feed_url)
+        elif poll.ok:
+            log.info("feed %s: %d entries, %d new%s", poll.title or poll.feed_url, len(poll.entries),
+                     new_by_feed[poll.feed_url],
+                     f" (malformed: {poll.bozo_reason})" if poll.bozo_reason else "")
+        else:
+            log.warning("feed %s failed: %s", poll.feed_url, poll.error)
+
+
+def enrich_in_batches(
+    settings: Settings, steps, run_id: str, stored, polls: list[FeedPoll], fresh: list[FeedEntry],
+    fetch_options: FetchOptions, report: RunReport, tracker: ProgressTracker,
+) -> tuple[list[Article], list[Failure], list[Failure]]:
+    """Fetch and enrich ``fresh`` in batches; returns the stored articles, the fetch failures, and the failures of the run's own steps (articles the database refused).
+
+    Batches overlap: while one is being enriched in the worker processes the next ones are
+    fetching, so the network and every core stay busy. Each batch is stored as it completes, in
+    its own short transaction: a crash loses at most the batches in flight. A batch whose step
+    crashed is stored as enrich_failed, for later runs.
+    """
+    tracker.step(f"fetching and enriching {len(fresh)} articles", articles=len(fresh),
+                 pages=sum(bool(e.link) for e in fresh))
+    options = EnrichOptions.from_settings(settings)
+    # On Dask the tasks already run in the cluster's worker processes; locally, in ours, started
+    # now (only now: a run with nothing new must not wait for them to start and stop).
+    processes = processes_for(settings)
+    if fresh:
+        start_workers(processes)
+    futures = {steps.batch(batch, fetch_options, options, processes, tracker.add): batch
+               for batch in enrich_batches(settings, stored, polls, fresh)}
+    articles: list[Article] = []
+    fetch_failures: list[Failure] = []
+    bookkeeping: list[Failure] = []
+    for future in steps.as_completed(futures):
+        result = steps.outcome(future)
+        outcome, refused = settle_batch(settings, run_id, futures[future], result)
+        bookkeeping += refused
+        report.failed += len(refused)
+        articles.extend(outcome.articles)
+        fetch_failures += outcome.fetch_failures
+        if isinstance(result, BaseException) or not steps.reports_progress:  # its articles were not counted yet
+            enriched = sum(a.status == STATUS_OK for a in outcome.articles)
+            tracker.add(pages_fetched=0 if steps.reports_progress else sum(bool(job.entry.link) for job in futures[future]),
+                        articles_enriched=enriched, failures=len(futures[future]) - enriched)
+        elif refused:  # counted as enriched by the batch, then refused by the database
+            tracker.add(articles_enriched=-len(refused), failures=len(refused))
+        log.info("enriched %d/%d articles", len(articles), len(fresh))
+    return articles, fetch_failures, bookkeeping
+
+
+# -- the Prefect flow: the story on Prefect's task runner, its summary in Prefect's UI ------------
 class RunTaskRunner(ThreadPoolTaskRunner):
     """Threads for the run's tasks (they wait on the network or on the worker processes: one per
     fetch in flight); the run's worker processes end with them.
@@ -373,6 +634,29 @@ class RunTaskRunner(ThreadPoolTaskRunner):
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         with winding_down(interrupted=exc_type is not None):
             super().__exit__(exc_type, exc_value, traceback)
+
+
+# A flow's parameters go to Prefect's API, so a display cannot be one: the CLI sets it here.
+_progress_display: ContextVar[Callable[[RunProgress], None] | None] = ContextVar("progress_display", default=None)
+
+
+@contextmanager
+def showing_progress(callback: Callable[[RunProgress], None]) -> Iterator[None]:
+    """Runs of ``enrich_feeds`` in this block (in this thread) report their progress to ``callback``."""
+    token = _progress_display.set(callback)
+    try:
+        yield
+    finally:
+        _progress_display.reset(token)
+
+
+def progress_display() -> Callable[[RunProgress], None] | None:
+    """The callback :func:`showing_progress` set for this thread, if any.
+
+    The flow reads it through this function, never the variable itself: a Dask task runner pickles
+    the flow's function by value, with the globals it names, and a context variable does not pickle.
+    """
+    return _progress_display.get()
 
 
 # The task runner's size until configured_flow gives it the run's own (fetch_concurrency).
@@ -388,100 +672,50 @@ def enrich_feeds(feed_urls: list[str] | None, settings: Settings, poll_all: bool
     ``feed_urls`` the feeds stored in the database are polled; of those, only the ones due,
     unless ``poll_all`` (gone or paused feeds never).
     """
-    started = time.monotonic()
+    context = get_run_context()
+    steps = PrefectSteps(settings, in_process=isinstance(context.task_runner, ThreadPoolTaskRunner))
+    report = run_story(settings, steps, feed_urls=feed_urls, poll_all=poll_all,
+                       flow_run_id=str(context.flow_run.id), progress=progress_display())
+    publish_report(report)
+    return report
 
-    # 1. Which feeds: the ones given (and remember them), else the ones stored; of those, the
-    #    ones due (failing feeds back off, gone ones are never polled again). Runs a kill left
-    #    running are closed first, and their articles linked.
-    now = datetime.now(UTC)
-    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
-        run_id = store.begin_run(now)
-        if feed_urls:
-            store.add_feeds(feed_urls)
-        stored = store.feeds(feed_urls or None)
+
+SUMMARY_ARTIFACT = "enrich-run-summary"  # one key: Prefect keeps every run's table as a version of it
+
+
+def publish_report(report: RunReport) -> None:
+    """The run's summary and its failures by reason in Prefect: the flow run's log and a table artifact."""
+    logger = get_run_logger()
+    logger.info("run %s %s: %d feeds polled (%d failed, %d not modified), %d new articles, %d enriched "
+                "(%d with a stage that failed), %d failed, %d duplicates -> %s", report.run_id,
+                report.status.replace("_", " "), report.feeds_polled, report.feeds_failed, report.feeds_not_modified,
+                report.new_articles, report.enriched, report.degraded, report.failed, report.duplicates,
+                report.db_path)
+    for reason, count in report.reasons.most_common():
+        logger.warning("%d failed: %s", count, reason)
+    rows = [{"outcome": name.replace("_", " "), "count": getattr(report, name)}
+            for name in ("feeds_polled", "feeds_failed", "feeds_not_modified", "feeds_skipped", "new_articles",
+                         "duplicates", "enriched", "degraded", "failed")]
+    rows += [{"outcome": f"failed: {reason}", "count": count} for reason, count in report.reasons.most_common()]
+    create_table_artifact(rows, key=SUMMARY_ARTIFACT,
+                          description=f"enrich run {report.run_id} ({report.status.replace('_', ' ')}) "
+                                      f"-> {report.db_path}")
+
+
+def run_without_prefect(settings: Settings, feed_urls: list[str] | None = None, poll_all: bool = False,
+                        progress: Callable[[RunProgress], None] | None = None) -> RunReport:
+    """The flow's run on a plain thread pool, without Prefect (no server, no task runs): what
+    bench/throughput.py compares the flow with. The run's worker processes end with it, as in the flow."""
+    pool = concurrent.futures.ThreadPoolExecutor(settings.fetch_concurrency, thread_name_prefix="enrich-run")
     try:
-        return _run(settings, run_id, stored, now, poll_all, started)
-    finally:
-        release_run(run_id)  # closed, or crashed: either way no longer held by this process
-
-
-def _run(settings: Settings, run_id: str, stored, now: datetime, poll_all: bool, started: float) -> RunReport:
-    """The flow's steps after the run is opened (so a crash in them releases the run)."""
-    fetch_options = fetch_options_for(settings)
-    retrying = dict(
-        retries=settings.fetch_retries,
-        retry_delay_seconds=exponential_backoff(backoff_factor=settings.fetch_retry_delay),
-        retry_jitter_factor=0.5,
-    )
-    abandoned = recover_abandoned_runs(settings, run_id)
-    due = [f for f in stored if f.due(now) or (poll_all and not f.gone and not f.paused)]
-    report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due),
-                       abandoned_runs=tuple(abandoned))
-    log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)
-
-    # 2. Poll the due feeds, conditionally: a 304 costs no parsing and no enrichment.
-    poll_futures = [
-        poll_task.with_options(**retrying).submit(f.url, fetch_options, f.etag, f.last_modified) for f in due
-    ]
-    polls: list[FeedPoll] = []
-    for feed, future in zip(due, poll_futures):
-        poll = _settled_poll(future) or FeedPoll(feed.url, ok=False, error_key=POLL_CRASHED, error="poll task crashed")
-        polls.append(poll)
-    report.feeds_polled = len(polls)
-    report.feeds_failed = sum(not p.ok for p in polls)
-    report.feeds_not_modified = sum(p.not_modified for p in polls)
-
-    # 3. Keep the entries we have not enriched yet (or whose content changed).
-    fresh = record_polls(settings, run_id, due, polls)
-    report.new_articles = len(fresh)
-    new_by_feed = Counter(e.feed_url for e in fresh)
-    for poll in polls:
-        if poll.not_modified:
-            log.info("feed %s: not modified", poll.feed_url)
-        elif poll.ok:
-            log.info("feed %s: %d entries, %d new%s", poll.title or poll.feed_url, len(poll.entries),
-                     new_by_feed[poll.feed_url],
-                     f" (malformed: {poll.bozo_reason})" if poll.bozo_reason else "")
-        else:
-            log.warning("feed %s failed: %s", poll.feed_url, poll.error)
-
-    # 4. Fetch and enrich in batches. Batches overlap: while one is being enriched in the worker
-    #    processes the next ones are fetching, so the network and every core stay busy. Each batch
-    #    is stored as it completes, in its own short transaction: a crash loses at most the
-    #    batches in flight. A batch whose task crashed is stored as enrich_failed, for later runs.
-    options = EnrichOptions.from_settings(settings)
-    batches = enrich_batches(settings, stored, polls, fresh)
-    # On Dask the tasks already run in the cluster's worker processes; locally, in ours.
-    processes = processes_for(settings)
-    batch_futures = {
-        fetch_and_enrich_task.submit(
-            EnrichBatch(batch), fetch_options, options, settings.fetch_retries, settings.fetch_retry_delay, processes,
-        ): batch
-        for batch in batches
-    }
-    articles: list[Article] = []
-    fetch_failures: list[Failure] = []
-    bookkeeping: list[Failure] = []
-    for future in as_completed(batch_futures):
-        outcome, refused = settle_batch(settings, run_id, batch_futures[future], future.result(raise_on_failure=False))
-        bookkeeping += refused
-        report.failed += len(refused)
-        articles.extend(outcome.articles)
-        fetch_failures += outcome.fetch_failures
-        log.info("enriched %d/%d articles", len(articles), len(fresh))
-
-    # 5. Fold duplicate stories and update related lists: new articles against the stored window.
-    #    Failing here (a bug, a date out of range) must not cost the run its failures or its close.
-    try:
-        report.duplicates = link_new_articles(settings, run_id, articles)
-    except Exception as exc:  # recorded, and the run still closes
-        log.exception("linking the run's articles failed")
-        bookkeeping.append(Failure("link", LINK_FAILED, f"{type(exc).__name__}: {exc}"))
-
-    # 6. Record every failure and close the run.
-    close_run(settings, report, polls, articles, fetch_failures, started, bookkeeping)
-    log.info("run %s %s in %.1fs: %d enriched, %d failed", run_id, report.status, report.seconds, report.enriched,
-             report.failed)
+        report = run_story(settings, PoolSteps(settings, pool), feed_urls=feed_urls, poll_all=poll_all,
+                           progress=progress)
+    except BaseException:
+        with winding_down(interrupted=True):
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    with winding_down(interrupted=False):
+        pool.shutdown(wait=True)
     return report
 
 

@@ -44,6 +44,16 @@ def test_workers_enrich_exactly_what_the_flow_process_would(demo_jobs):
     assert [comparable(a) for a in in_workers] == [comparable(a) for a in in_process]
 
 
+def test_workers_started_ahead_report_each_article_and_then_enrich_in_the_started_pool(demo_jobs):
+    workers.start_workers(2)
+    started = workers._pool
+    done = []
+    articles = workers.enrich_jobs(demo_jobs[:4], OPTIONS, processes=2, on_done=done.append)
+    assert workers._pool is started, "the run's batches use the workers started for it"
+    assert done == articles and [a.status for a in articles] == ["ok"] * 4
+    workers.shutdown()
+
+
 def test_the_flow_process_does_not_import_the_text_stages():
     # They load in the workers; in the flow's process they would only cost start-up time and memory.
     import subprocess
