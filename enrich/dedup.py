@@ -18,7 +18,6 @@ matches a new article against many stored ones in one vectorised pass.
 from __future__ import annotations
 
 import hashlib
-import re
 import struct
 import unicodedata
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from enrich.text import is_unspaced, letters_and_digits, words
 from enrich.urls import canonical_link
 
 NUM_PERM = 128  # signature length: the Jaccard estimate's standard error is <= 0.045
@@ -40,9 +40,6 @@ MIN_SHINGLES = 25  # shorter texts (a teaser, a caption) never match on text alo
 MIN_SIZE_RATIO = 0.2  # a text under a fifth of the other's size is an excerpt, not a copy
 
 _MAGIC = b"MH1\x00"
-_WORD = re.compile(r"\w+", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_ALNUM = re.compile(r"[^\W_]")  # exactly the characters str.isalnum() accepts
 
 
 @lru_cache(maxsize=1)
@@ -61,14 +58,12 @@ def shingles(text: str) -> set[int]:
 def _shingle_hashes(text: str) -> np.ndarray:
     """The distinct shingle hashes, sorted (uint64): each distinct shingle is hashed once."""
     text = unicodedata.normalize("NFKC", text or "").lower()
-    sample = text[:2000]
-    letters = len(_ALNUM.findall(sample)) if _CJK.search(sample) else 0  # no CJK: no count needed
-    if letters and len(_CJK.findall(sample)) > 0.3 * letters:
-        chars = "".join(_ALNUM.findall(text))
+    if is_unspaced(text):
+        chars = "".join(letters_and_digits(text))
         grams = {chars[i : i + SHINGLE_CHARS] for i in range(max(len(chars) - SHINGLE_CHARS + 1, 0))}
     else:
-        words = _WORD.findall(text)
-        grams = set(map(" ".join, zip(*(words[k:] for k in range(SHINGLE_WORDS)))))
+        tokens = words(text)
+        grams = set(map(" ".join, zip(*(tokens[k:] for k in range(SHINGLE_WORDS)))))
     blake2b = hashlib.blake2b
     digests = b"".join([blake2b(g.encode(), digest_size=4).digest() for g in grams])
     return np.unique(np.frombuffer(digests, dtype="<u4")).astype(np.uint64)

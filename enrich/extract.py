@@ -41,6 +41,7 @@ from enrich.jsonld import json_ld_objects
 from enrich.limits import capped_author, capped_title, plausible_datetime
 from enrich.models import ExtractedPage
 from enrich.pagesignals import read_page_signals
+from enrich.text import mixed_script_word_count, words
 from enrich.titles import cut_off, page_title
 
 _OG_SITE_NAME = "//meta[@property='og:site_name']/@content"
@@ -121,8 +122,6 @@ _HIDDEN = re.compile(
     r"hidden|sr-only|screen-reader|visually-hidden|display:\s*none|visibility:\s*hidden", re.IGNORECASE
 )
 _RUNNING_TEXT_MIN_WORDS = 8
-_WORD = re.compile(r"\w+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def _date(value: str | None) -> datetime | None:
@@ -148,14 +147,8 @@ def _declared(tree, xpath: str) -> str | None:
     return next((value for value in values if value), None)
 
 
-def _words(text: str) -> int:
-    """Words for the rescue threshold; unspaced scripts count two characters as a word."""
-    cjk = len(_CJK.findall(text))
-    return len(_WORD.findall(_CJK.sub(" ", text))) + cjk // 2
-
-
 def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(words(text.lower()))
 
 
 def _is_furniture(line: str) -> bool:
@@ -398,10 +391,10 @@ def extract_article(html: bytes | str, url: str | None = None) -> ExtractedPage:
     doc = _page_metadata(tree) if precise is not None else None
     text = clean_text(precise, doc.title) if doc is not None else ""
     # 3. Rescue a page the precise pass found (almost) nothing in.
-    if _words(text) < RESCUE_BELOW_WORDS and (recalled := _extract_text(tree, recall=True)) is not None:
+    if mixed_script_word_count(text) < RESCUE_BELOW_WORDS and (recalled := _extract_text(tree, recall=True)) is not None:
         rescue = doc if doc is not None else _page_metadata(tree)
         rescued = clean_text(recalled, rescue.title) if rescue is not None else ""
-        if _words(rescued) > RESCUE_GAIN * _words(text):
+        if mixed_script_word_count(rescued) > RESCUE_GAIN * mixed_script_word_count(text):
             doc, text = rescue, rescued
     if doc is None:
         return ExtractedPage(text="", html_lang=html_lang(html))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from enrich.models import PageSignals
 from enrich.pagesignals import COLUMNIST_WORDS, site_name_of
+from enrich.text import WORD
 from enrich.topics import personal_evidence
 
 KINDS = ("News", "Insight", "Opinion", "Guide", "Review", "Announcement", "Personal")
@@ -508,11 +509,10 @@ FIRST_PERSON_PLURAL = {
 _RELEASE_NOTES = re.compile(
     r"^\s*(?:what['’]?s new in\b|release notes\b|changelog\b|novedades (?:de|en) (?:la )?(?:versión|v?\d)"
     r"|neu in (?:version )?v?\d|nouveautés de la version|novità (?:della versione|in)\b)", re.IGNORECASE | re.MULTILINE)
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _density(pattern: re.Pattern[str], text: str) -> tuple[int, float]:
-    words = len(_WORD.findall(text))
+    words = len(WORD.findall(text))
     count = len(pattern.findall(text))
     return count, (100.0 * count / words if words else 0.0)
 
@@ -529,7 +529,7 @@ def _names_itself(own_voice: str, site: str | None) -> int:
 def _we_density(own_voice: str, language: str) -> float:
     """First-person plural words per 100 words of the writer's own voice."""
     pronouns = FIRST_PERSON_PLURAL.get(language)
-    tokens = _WORD.findall(own_voice.lower())
+    tokens = WORD.findall(own_voice.lower())
     if not pronouns or not tokens:
         return 0.0
     return 100.0 * sum(1 for t in tokens if t in pronouns) / len(tokens)
@@ -545,7 +545,7 @@ def _kind_from_voice(text: str, language: str, *, blog: bool, site: str | None) 
     if blog and we >= PERSONAL_MIN_WE_DENSITY_BLOG:
         return "Personal", "text.first_person_plural_blog"
     attribution = _ATTRIBUTION.get(language)
-    words = len(_WORD.findall(own_voice))
+    words = len(WORD.findall(own_voice))
     if attribution and words >= ESSAY_MIN_WORDS:
         _, density = _density(attribution, own_voice)
         if density <= ESSAY_MAX_ATTRIBUTION:

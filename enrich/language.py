@@ -32,6 +32,7 @@ from langdetect.utils.ngram import NGram
 from langdetect.utils.unicode_block import unicode_block
 
 from enrich.models import LanguageGuess
+from enrich.text import words
 
 # langdetect samples n-grams at random; a fixed seed makes the same text give the same answer.
 DetectorFactory.seed = 0
@@ -160,7 +161,6 @@ def _detect_langs(text: str) -> list:
 UNDETERMINED = LanguageGuess("und", 0.0)
 # langdetect speaks in regional codes for Chinese; the reader wants ISO 639-1.
 _CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
-_WORD = re.compile(r"\w+")
 
 # -- 1. scripts ---------------------------------------------------------------------------------
 # Scripts that belong to one language (prefix of the Unicode character name -> ISO 639-1).
@@ -302,8 +302,8 @@ def _allowed(language: str, letters: set[str], text: str = "") -> bool:
 
 def _by_words(text: str, candidates: set[str]) -> str | None:
     """The candidate whose marker words the text uses most, if one clearly leads."""
-    words = {w.lower() for w in _WORD.findall(text)}
-    hits = sorted(((len(words & MARK_WORDS[c]), c) for c in candidates if c in MARK_WORDS), reverse=True)
+    found = {w.lower() for w in words(text)}
+    hits = sorted(((len(found & MARK_WORDS[c]), c) for c in candidates if c in MARK_WORDS), reverse=True)
     if hits and hits[0][0] and (len(hits) == 1 or hits[0][0] > hits[1][0]):
         return hits[0][1]
     return None
@@ -361,7 +361,7 @@ def detect_language(text: str, *, min_confidence: float = 0.70, max_chars: int =
             lang, prob = relaxed[0]
     # 3. Short texts need a letter that confirms the guess; longer ones the caller's floor.
     confirmed = bool(marked) or by_words == lang or _confirmed_by_letters(lang, letters, lowered)
-    if len(_WORD.findall(sample)) < SHORT_WORDS and not confirmed:
+    if len(words(sample)) < SHORT_WORDS and not confirmed:
         return UNDETERMINED  # langdetect's probability means nothing here (measured)
     if prob < min_confidence:
         return LanguageGuess("und", prob)

@@ -28,9 +28,10 @@ from enrich.quotes import pick_quotes
 from enrich.readingtime import estimate_reading_time
 from enrich.reasons import ENRICH_FAILED, EXTRACT_EMPTY, STAGE_REASONS, article_status
 from enrich.related import article_vector
-from enrich.sentences import split_sentences, word_count
+from enrich.sentences import split_sentences
 from enrich.snippet import html_to_text, make_snippet
 from enrich.summarize import summarize
+from enrich.text import word_count
 from enrich.topics import TopicResult, classify_topics
 
 log = logging.getLogger(__name__)

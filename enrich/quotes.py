@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from spacy.attrs import IS_QUOTE, LIKE_NUM
 from spacy.tokens import Doc, Span
 
-from enrich.sentences import nlp_for, word_count, words_of
+from enrich.sentences import nlp_for
+from enrich.text import word_count, words_of
 
 MIN_WORDS, MAX_WORDS = 8, 60
 

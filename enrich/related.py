@@ -13,7 +13,6 @@ The same tokenisation (``content_words``) feeds the topic classifier in ``enrich
 
 from __future__ import annotations
 
-import re
 import struct
 import unicodedata
 import zlib
@@ -26,14 +25,13 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse
 
-from enrich.sentences import is_unspaced, words_of
+from enrich.text import is_unspaced, is_unspaced_language, words, words_of
 
 # sumy (stop words, Snowball stemmers) is imported where a vector is made: the flow's process
 # only links stored vectors, and sumy pulls in NLTK, ~3 s of imports it never needs.
 
 # --- tokenisation ---------------------------------------------------------------------------
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 # Shorter tokens are mostly initials and unit letters; they carry no topic.
 MIN_WORD_CHARS = 2
 
@@ -85,16 +83,11 @@ def _verdict(word: str, language: str) -> str | None:
     return stemmer(word) if stemmer is not None else word
 
 
-def is_unspaced_language(language: str) -> bool:
-    """Languages written without spaces between words: Snowball has no stemmer for them."""
-    return language in {"ja", "zh", "th"}
-
-
 def content_words(text: str, language: str) -> list[str]:
     """Stemmed, lower-cased content words of ``text``: no stop words, no numbers, no 1-letter tokens.
 
-    Scripts without spaces (Chinese, Japanese) give overlapping character bigrams instead, as
-    ``enrich.sentences.words_of`` does for the summariser.
+    Scripts without spaces (Chinese, Japanese) give overlapping character bigrams instead
+    (``enrich.text.words_of``, as the summariser reads them).
     """
     return list(_content_words(text, language)) if text else []
 
@@ -109,7 +102,7 @@ def _content_words(text: str, language: str) -> tuple[str, ...]:
         return tuple(w for w in words_of(text) if not w.isdigit())
     verdicts = _verdicts(language)
     out = []
-    for word in _WORD.findall(text):
+    for word in words(text):
         stem = verdicts.get(word, _UNSEEN)
         if stem is _UNSEEN:
             if len(verdicts) >= MAX_KNOWN_WORDS:

@@ -7,23 +7,19 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from enrich.text import WORD, word_count
+
 if TYPE_CHECKING:
     from spacy.language import Language
 
-# spaCy is imported where a pipeline is built: the flow's own process uses the regex helpers
-# below (through enrich.related) but never splits sentences, and importing spaCy costs ~2 s.
+# spaCy is imported where a pipeline is built: importing it costs ~2 s, and the regex helpers below
+# (is_complete_sentence, dangling_opener) never need it.
 
 log = logging.getLogger(__name__)
 
 # Japanese needs SudachiPy for spacy.blank("ja"); the Chinese pipeline segments by character
 # and splits on 。！？ just as well, with nothing to install.
 _PIPELINE_FOR = {"ja": "zh"}
-_WORD = re.compile(r"\w+", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-# Exactly the characters for which str.isalnum() is true (\w is isalnum() or "_"; the tests check
-# every code point). Counting them with findall instead of a generator took pick_quotes from
-# 7.6 to 6.9 ms an article and the summary from 2.5 to 2.1 ms.
-_ALNUM = re.compile(r"[^\W_]")
 
 
 @lru_cache(maxsize=8)
@@ -194,30 +190,6 @@ def is_complete_sentence(sentence: str, min_words: int = 5) -> bool:
     return bool(_TERMINAL.search(sentence)) and word_count(sentence) >= min_words
 
 
-def is_unspaced(text: str) -> bool:
-    """Mostly written in a script without spaces between words (Chinese, Japanese)?"""
-    sample = text[:2000]
-    if _CJK.search(sample) is None:  # the usual case, and no count needed: 0 is never > 0.3 x letters
-        return False
-    letters = len(_ALNUM.findall(sample))
-    return letters > 0 and len(_CJK.findall(sample)) > 0.3 * letters
-
-
-def words_of(sentence: str) -> list[str]:
-    """Word tokens for similarity: ``\\w+`` runs, or character bigrams in unspaced scripts."""
-    if is_unspaced(sentence):
-        chars = _ALNUM.findall(sentence)
-        return [a + b for a, b in zip(chars, chars[1:])] or chars
-    return _WORD.findall(sentence)
-
-
-def word_count(sentence: str) -> int:
-    """Words a reader sees; unspaced scripts count two characters as a word."""
-    if is_unspaced(sentence):
-        return len(_ALNUM.findall(sentence)) // 2
-    return len(_WORD.findall(sentence))
-
-
 # Words that make a sentence lean on the one before it ("This former third-round pick", "But",
 # "However,", "He"), per language, lower case, and phrases that do the same. Existential "there"
 # and articles that double as pronouns ("das", "het") are left out: they open self-contained
@@ -257,7 +229,7 @@ def dangling_opener(sentence: str, language: str) -> str | None:
     openers = DANGLING_OPENERS.get(language)
     if not openers:
         return None
-    first = list(_WORD.finditer(sentence[:80]))[:4]
+    first = list(WORD.finditer(sentence[:80]))[:4]
     for size in range(1, len(first) + 1):
         opener = " ".join(m.group().lower() for m in first[:size])
         if opener in openers:

@@ -43,8 +43,9 @@ from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from enrich.sentences import dangling_opener, is_complete_sentence, words_of
+from enrich.sentences import dangling_opener, is_complete_sentence
 from enrich.stemmers import stemmer_for
+from enrich.text import words_of
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from enrich.sitenames import names_site, site_keys
+from enrich.text import words
 
 _TRUNCATION_MARKS = ("…", "...", "[…]", "[...]")
 # Between a headline and the site's name: a bar, a dash, a bullet or a colon with spaces around.
@@ -27,11 +28,10 @@ MAX_SITE_WORDS = 4
 # Set on the tuned labelled pages (page title exact 87.6% -> 94.2%; held back 88.3% -> 91.7%).
 MIN_HEADLINE_WORDS = 3
 MIN_HEADLINE_OVERLAP = 0.5
-_WORD = re.compile(r"\w+")
 
 
 def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text.casefold()))
+    return " ".join(words(text.casefold()))
 
 
 def _parts(title: str) -> tuple[list[str], list[str]]:

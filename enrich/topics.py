@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from enrich.sentences import is_unspaced, word_count
+from enrich.text import WORD, is_unspaced, word_count
 
 TOPICS: tuple[str, ...] = (
     "Technology", "Design", "Programming", "Science", "News", "Gaming", "Entertainment", "Business",
@@ -102,7 +102,6 @@ FIRST_PERSON = {
 FIRST_PERSON_UNSPACED = ("私", "僕", "俺", "わたし", "あたし", "ぼく", "我")
 # Paired quotation marks, including Japanese brackets; quoted spans are at most a paragraph.
 _QUOTED = re.compile(r"“[^”\n]{0,600}”|„[^“”\n]{0,600}[“”]|«[^»\n]{0,600}»|「[^」\n]{0,600}」|『[^』\n]{0,600}』|\"[^\"\n]{0,600}\"")
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +165,7 @@ def text_features(text: str) -> tuple[np.ndarray, np.ndarray]:
     model weighs them by inverse document frequency and scales them to unit length.
     """
     text = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).lower()
-    words = _WORD.findall(text)
+    words = WORD.findall(text)
     keys = [zlib.crc32(w.encode()) for w in words]
     keys += [zlib.crc32(f"{a} {b}".encode()) for a, b in itertools.pairwise(words)]
     buckets = [np.array(keys, dtype=np.uint64) % N_FEATURES]
@@ -312,7 +311,7 @@ def personal_evidence(text: str, language: str) -> PersonalEvidence:
         threshold = PERSONAL_MIN_DENSITY_UNSPACED
     else:
         pronouns = FIRST_PERSON.get(language, FIRST_PERSON["en"])
-        tokens = _WORD.findall(own_voice.lower())
+        tokens = WORD.findall(own_voice.lower())
         count = sum(1 for t in tokens if t in pronouns)
         words = len(tokens)
         threshold = PERSONAL_MIN_DENSITY

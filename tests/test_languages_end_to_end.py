@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from enrich.sentences import is_unspaced
 from enrich.settings import Settings
 from enrich.store import open_store
+from enrich.text import is_unspaced
 from flows.enrich_feeds import enrich_feeds
 from tests.conftest import FIXTURES, SHARED_CORPORA
 from tests.sites import MisbehavingSite, ok

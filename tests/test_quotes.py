@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from enrich.extract import extract_article
 from enrich.quotes import MAX_CANDIDATES, MIN_SCORE, attribute_speaker, pick_quotes, rejection
-from enrich.sentences import split_sentences, word_count, words_of
+from enrich.sentences import split_sentences
 from enrich.summarize import summarize
+from enrich.text import word_count, words_of
 
 DEMO_SITE = Path(__file__).resolve().parents[1] / "data" / "demo" / "site"
 DEMO_PAGES = sorted(DEMO_SITE.rglob("*.html"))

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrich.readingtime import count_chars, count_words, estimate_reading_time, image_seconds
+from enrich.readingtime import estimate_reading_time, image_seconds
+from enrich.text import char_count, compound_word_count
 
 
 def words(n: int) -> str:
@@ -59,7 +60,7 @@ def test_punctuation_and_spaces_are_not_read_as_characters():
     text = "コーヒーを飲む。" * 125  # 7 letters and a full stop, 125 times
     result = estimate_reading_time(text, "ja")
     assert result.units == 7 * 125
-    assert count_chars("焙煎、 二百度！ 12") == 7  # 2 + 3 + 2
+    assert char_count("焙煎、 二百度！ 12") == 7  # 2 + 3 + 2
 
 
 @pytest.mark.parametrize("language", ["ja", "zh", "ko", "th"])
@@ -73,8 +74,8 @@ def test_spaced_languages_count_words(language):
 
 
 def test_words_with_hyphens_and_apostrophes_count_once():
-    assert count_words("state-of-the-art don't rock’n’roll") == 3
-    assert count_words("Straße, café; naïve — 2026!") == 4
+    assert compound_word_count("state-of-the-art don't rock’n’roll") == 3
+    assert compound_word_count("Straße, café; naïve — 2026!") == 4
 
 
 @settings(max_examples=150, deadline=None)

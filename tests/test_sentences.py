@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from enrich.extract import extract_article
-from enrich.sentences import is_complete_sentence, split_sentences, word_count, words_of
+from enrich.sentences import is_complete_sentence, split_sentences
 
 DEMO_SITE = Path(__file__).resolve().parents[1] / "data" / "demo" / "site"
 DEMO_PAGES = sorted(DEMO_SITE.rglob("*.html"))
@@ -257,37 +256,3 @@ def test_real_sentences_are_complete(sentence):
 def test_min_words_is_a_parameter():
     assert is_complete_sentence("Go home now.", min_words=3)
     assert not is_complete_sentence("Go home now.")
-
-
-def test_words_of_spaced_text_are_word_runs():
-    assert words_of("Rust's build-time budget, 2026!") == ["Rust", "s", "build", "time", "budget", "2026"]
-
-
-def test_words_of_unspaced_text_are_character_bigrams():
-    assert words_of("焙煎機を") == ["焙煎", "煎機", "機を"]
-    assert words_of("猫") == ["猫"]
-    assert words_of("、。") == []
-
-
-def test_word_count():
-    assert word_count("The team split the crate.") == 5
-    assert word_count("焙煎機を買った。") == 3  # seven characters, two a word
-    assert word_count("") == 0
-
-
-def test_letters_and_digits_are_what_isalnum_says_for_every_code_point():
-    from enrich.sentences import _ALNUM
-
-    everything = "".join(map(chr, range(sys.maxunicode + 1)))
-    assert _ALNUM.findall(everything) == [c for c in everything if c.isalnum()]
-
-
-@pytest.mark.parametrize(
-    ("text", "unspaced"),
-    [("焙煎機を買った。", True), ("The team split the crate.", False), ("", False), ("。、「」", False),
-     ("Tokyo 東京 is big and busy and full of people", False), ("東京は大きい, big", True)],
-)
-def test_is_unspaced(text, unspaced):
-    from enrich.sentences import is_unspaced
-
-    assert is_unspaced(text) is unspaced

@@ -1,0 +1,123 @@
+"""What every stage means by a word: tokens, counts, scripts without spaces, quoted speech, and the
+per-language tables (sumy's names, stop words, stemmers) the stages share.
+
+1. tokens: ``WORD`` (``\\w+`` runs) and ``words``; ``words_of`` gives similarity tokens, character
+   bigrams in scripts without spaces;
+2. the one rule for scripts without spaces: by language code (``UNSPACED_LANGUAGES``) when the
+   language is known, by the text's share of CJK characters (``is_unspaced``) when it is not;
+3. counts: ``word_count`` (words a reader sees), and reading time's units (``compound_word_count``,
+   ``char_count``);
+4. quoted speech: ``own_voice`` removes paired quotations, leaving the writer's own words;
+5. languages: ``SUMY_LANGUAGES``, ``stop_words_for`` and ``stemmer_for`` by ISO 639-1 code.
+
+Stemmers come from sumy: NLTK's Snowball for most languages, sumy's own wrappers for Czech/Slovak
+and Ukrainian, and two that need optional packages, Greek (greek-stemmer-pos) and Polish
+(pystempel). The stated fallback: when a stemmer's package is missing or the stemmer raises on a
+probe word, that language is read without stemming (lower-cased words), and the reason is logged
+once per process. A stemmer that raises on one word later gives that word back lower-cased, so one
+odd token costs nothing but its own stem.
+
+Polish: pystempel builds its ~11 MB stemming trie from a gzip stream byte by byte, behind a tqdm
+progress bar on stderr. Read through sumy it cost 5.4 s of CPU per process and printed the bar;
+decompressed in one go and parsed from memory without the bar it costs 3.1 s, and the trie holds
+~160 MiB (bench/stemmers.py). It is loaded once per process, on the first Polish word, so a run
+without Polish articles pays nothing. Greek loads in 0.1 s but tries 49 part-of-speech tags per
+word (~0.5 ms a word); the callers remember every word's stem, so that is paid once per word.
+
+sumy is imported only where a stemmer or a stop-word list is first asked for: it pulls in NLTK,
+~3 s of imports a process that only counts words never needs.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- 1. tokens ------------------------------------------------------------------------------------
+
+# A word token: a run of letters, digits (and "_", which \w includes; callers that care drop it).
+WORD = re.compile(r"\w+")
+# Exactly the characters for which str.isalnum() is true (\w is isalnum() or "_"; tests/test_text.py
+# checks every code point). Counting them with findall instead of a generator took pick_quotes from
+# 7.6 to 6.9 ms an article and the summary from 2.5 to 2.1 ms.
+_ALNUM = re.compile(r"[^\W_]")
+
+
+def words(text: str) -> list[str]:
+    """The text's ``\\w+`` runs, in order, as written."""
+    return WORD.findall(text)
+
+
+def letters_and_digits(text: str) -> list[str]:
+    """The text's characters for which ``str.isalnum()`` is true, in order."""
+    return _ALNUM.findall(text)
+
+
+# --- 2. scripts without spaces --------------------------------------------------------------------
+
+# Languages whose words are not separated by spaces: Chinese, Japanese, Thai, Lao, Khmer, Burmese.
+# Korean does separate words, but its syllable blocks are read and counted like Chinese characters
+# (Medium and Miniflux rate all three CJK languages in characters per minute), and the text rule
+# below counts Hangul with Han and kana, so Korean is read the same way here too.
+UNSPACED_LANGUAGES = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my"})
+# Han, kana and Hangul: the characters the text rule counts.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# A text is unspaced when more than this share of its letters and digits are CJK, judged on its
+# opening: a Japanese article quoting an English name is still Japanese, an English one quoting a
+# Japanese title is still English.
+UNSPACED_MIN_SHARE = 0.3
+UNSPACED_SAMPLE_CHARS = 2000
+
+
+def is_unspaced_language(language: str) -> bool:
+    """Is ``language`` (ISO 639-1) written without spaces between words?"""
+    return language in UNSPACED_LANGUAGES
+
+
+def is_unspaced(text: str) -> bool:
+    """Mostly written in a script without spaces between words (Chinese, Japanese, Korean)?"""
+    sample = text[:UNSPACED_SAMPLE_CHARS]
+    if _CJK.search(sample) is None:  # the usual case, and no count needed: 0 is never > 0.3 x letters
+        return False
+    letters = len(_ALNUM.findall(sample))
+    return letters > 0 and len(_CJK.findall(sample)) > UNSPACED_MIN_SHARE * letters
+
+
+def words_of(sentence: str) -> list[str]:
+    """Word tokens for similarity: ``\\w+`` runs, or character bigrams in unspaced scripts."""
+    if is_unspaced(sentence):
+        chars = _ALNUM.findall(sentence)
+        return [a + b for a, b in zip(chars, chars[1:])] or chars
+    return WORD.findall(sentence)
+
+
+# --- 3. counts ------------------------------------------------------------------------------------
+
+# Reading time's word: a hyphenated or apostrophed compound ("state-of-the-art", "don't") is one.
+_COMPOUND_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+
+
+def word_count(text: str) -> int:
+    """Words a reader sees; unspaced scripts count two characters as a word."""
+    if is_unspaced(text):
+        return len(_ALNUM.findall(text)) // 2
+    return len(WORD.findall(text))
+
+
+def mixed_script_word_count(text: str) -> int:
+    """Words of a text that may mix scripts: two CJK characters make a word, other words count whole.
+
+    Unlike ``word_count``, which reads a mostly-CJK text wholly by characters, this counts the
+    Latin words inside Japanese text ("iPhone") as one each. Only extraction's rescue threshold
+    uses it; on the 181 benchmark pages swapping it for ``word_count`` changes no page's text.
+    """
+    return len(WORD.findall(_CJK.sub(" ", text))) + len(_CJK.findall(text)) // 2
+
+
+def compound_word_count(text: str) -> int:
+    """Words as reading time counts them: a hyphenated or apostrophed compound is one word."""
+    return len(_COMPOUND_WORD.findall(text))
+
+
+def char_count(text: str) -> int:
+    """Characters a reader actually reads: letters and digits, not spaces or punctuation."""
+    return len(_ALNUM.findall(text))

@@ -1,0 +1,130 @@
+"""The text toolkit (enrich/text.py): tokens, the one rule for scripts without spaces, word counts
+across languages, quoted speech, and the per-language tables with the stemmers' stated fallback."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from enrich import related
+from enrich.dedup import shingles
+from enrich.readingtime import estimate_reading_time
+from enrich.text import (
+    UNSPACED_LANGUAGES,
+    compound_word_count,
+    is_unspaced,
+    is_unspaced_language,
+    letters_and_digits,
+    mixed_script_word_count,
+    word_count,
+    words_of,
+)
+
+ENRICH = Path(__file__).resolve().parents[1] / "enrich"
+
+# --- tokens -----------------------------------------------------------------------------------------
+
+
+def test_words_of_spaced_text_are_word_runs():
+    assert words_of("Rust's build-time budget, 2026!") == ["Rust", "s", "build", "time", "budget", "2026"]
+
+
+def test_words_of_unspaced_text_are_character_bigrams():
+    assert words_of("焙煎機を") == ["焙煎", "煎機", "機を"]
+    assert words_of("猫") == ["猫"]
+    assert words_of("、。") == []
+
+
+def test_letters_and_digits_are_what_isalnum_says_for_every_code_point():
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    assert letters_and_digits(everything) == [c for c in everything if c.isalnum()]
+
+
+@pytest.mark.parametrize(
+    ("sample", "unspaced"),
+    [("焙煎機を買った。", True), ("The team split the crate.", False), ("", False), ("。、「」", False),
+     ("Tokyo 東京 is big and busy and full of people", False), ("東京は大きい, big", True)],
+)
+def test_is_unspaced(sample, unspaced):
+    assert is_unspaced(sample) is unspaced
+
+
+# One sentence per language of the language table the text rule covers (Han, kana, Hangul).
+UNSPACED_SAMPLES = {
+    "zh": "研究人员在北京发布了新的气候报告。",
+    "ja": "研究者たちは東京で新しい気候報告書を発表した。",
+    "ko": "연구자들은 서울에서 새로운 기후 보고서를 발표했다.",
+}
+
+
+@pytest.mark.parametrize("language", sorted(UNSPACED_SAMPLES))
+def test_the_language_rule_and_the_text_rule_agree_on_chinese_japanese_and_korean(language):
+    sample = UNSPACED_SAMPLES[language]
+    assert is_unspaced_language(language) and is_unspaced(sample)
+    assert word_count(sample) == len(letters_and_digits(sample)) // 2
+    assert estimate_reading_time(sample, language).unit == "chars"
+    assert all(len(w) == 2 for w in related.content_words(sample, language))  # character bigrams
+
+
+def test_unspaced_languages_are_the_cjk_and_southeast_asian_ones():
+    assert {"zh", "ja", "ko", "th", "lo", "km", "my"} == UNSPACED_LANGUAGES
+    assert not any(is_unspaced_language(code) for code in ("en", "de", "ru", "ar", "hi", "vi", "und"))
+
+
+def test_dedup_reads_unspaced_text_by_characters():
+    sample = UNSPACED_SAMPLES["ja"] * 3
+    spaced = "The researchers published a new climate report in Tokyo on Monday."
+    assert len(shingles(sample)) > len(shingles(spaced)) > 0
+
+
+def test_no_stage_defines_its_own_tokens_unspaced_rule_or_quotation_pattern():
+    """What enrich/text.py owns is written once: a second copy would drift (issue 16)."""
+    owned = {
+        "the \\w+ token": re.compile(r"""re\.compile\(r["']\\w\+["']"""),
+        "the CJK ranges of the unspaced rule": re.compile(re.escape(r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900")),
+        "the isalnum() class": re.compile(re.escape(r"[^\W_]")),
+    }
+    found = [
+        f"{path.name}: {name}"
+        for path in sorted(ENRICH.rglob("*.py")) if path.name != "text.py"
+        for name, pattern in owned.items() if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("language", "sample", "count"),
+    [
+        ("en", "The council approved the new budget on Tuesday.", 8),
+        ("de", "Der Stadtrat hat den neuen Haushalt am Dienstag beschlossen.", 9),
+        ("fr", "Le conseil a approuvé le nouveau budget mardi.", 8),
+        ("ru", "Городской совет утвердил новый бюджет во вторник.", 7),
+        ("el", "Το δημοτικό συμβούλιο ενέκρινε τον νέο προϋπολογισμό.", 7),
+        ("ar", "وافق المجلس البلدي على الميزانية الجديدة يوم الثلاثاء.", 8),
+        ("he", "מועצת העיר אישרה את התקציב החדש ביום שלישי.", 8),
+        ("vi", "Hội đồng thành phố đã thông qua ngân sách mới.", 10),
+    ],
+)
+def test_words_are_counted_as_a_reader_counts_them(language, sample, count):
+    assert word_count(sample) == count
+    assert mixed_script_word_count(sample) == count
+    assert estimate_reading_time(sample, language).units == count
+
+
+def test_word_count():
+    assert word_count("The team split the crate.") == 5
+    assert word_count("焙煎機を買った。") == 3  # seven characters, two a word
+    assert word_count("") == 0
+
+
+def test_mixed_script_count_reads_latin_words_inside_japanese_whole():
+    sample = "新しいiPhoneを買った"  # 7 CJK characters and one Latin word
+    assert mixed_script_word_count(sample) == 7 // 2 + 1
+    assert word_count(sample) == len(letters_and_digits(sample)) // 2  # the text rule: all by characters
+
+
+def test_compound_words_count_once_for_reading_time():
+    assert compound_word_count("state-of-the-art don't rock’n’roll") == 3
