@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from enrich.models import PageSignals
 from enrich.pagesignals import COLUMNIST_WORDS, site_name_of
-from enrich.text import WORD
+from enrich.text import WORD, own_voice
 from enrich.topics import personal_evidence
 
 KINDS = ("News", "Insight", "Opinion", "Guide", "Review", "Announcement", "Personal")
@@ -76,11 +76,6 @@ SELF_MIN_WE_DENSITY = 1.0
 PERSONAL_MIN_WE_DENSITY_BLOG = 3.0
 GUIDE_MIN_STEPS = 3  # numbered or "Step N" lines
 REVIEW_MIN_MARKERS = 2  # "verdict", "pros", "cons", "score: 8", "4 out of 5", stars
-
-_QUOTED = re.compile(
-    r"“[^”\n]{0,600}”|„[^“”\n]{0,600}[“”]|«[^»\n]{0,600}»|「[^」\n]{0,600}」|『[^』\n]{0,600}』|\"[^\"\n]{0,600}\""
-)
-
 
 @dataclass(frozen=True, slots=True)
 class KindDecision:
@@ -517,19 +512,19 @@ def _density(pattern: re.Pattern[str], text: str) -> tuple[int, float]:
     return count, (100.0 * count / words if words else 0.0)
 
 
-def _names_itself(own_voice: str, site: str | None) -> int:
+def _names_itself(voice: str, site: str | None) -> int:
     """How often the text names the site it is on ("GiveWell" on blog.givewell.org, "Jeongdong
     Theater" on jeongdongtheater.com): the host's name, spaces or hyphens allowed between letters."""
     if not site or len(site) < 4 or not site.isalpha():
         return 0
     pattern = r"[\s-]?".join(re.escape(ch) for ch in site)
-    return len(re.findall(rf"(?<!\w){pattern}(?!\w)", own_voice, re.IGNORECASE))
+    return len(re.findall(rf"(?<!\w){pattern}(?!\w)", voice, re.IGNORECASE))
 
 
-def _we_density(own_voice: str, language: str) -> float:
+def _we_density(voice: str, language: str) -> float:
     """First-person plural words per 100 words of the writer's own voice."""
     pronouns = FIRST_PERSON_PLURAL.get(language)
-    tokens = WORD.findall(own_voice.lower())
+    tokens = WORD.findall(voice.lower())
     if not pronouns or not tokens:
         return 0.0
     return 100.0 * sum(1 for t in tokens if t in pronouns) / len(tokens)
@@ -538,16 +533,16 @@ def _we_density(own_voice: str, language: str) -> float:
 def _kind_from_voice(text: str, language: str, *, blog: bool, site: str | None) -> tuple[str, str] | None:
     """Who is speaking: an organisation about itself, a family blog as "we", an essayist citing no
     one, a long read citing few."""
-    own_voice = _QUOTED.sub(" ", text)
-    we = _we_density(own_voice, language)
-    if we >= SELF_MIN_WE_DENSITY and _names_itself(own_voice, site) >= SELF_MIN_NAMES:
+    voice = own_voice(text)
+    we = _we_density(voice, language)
+    if we >= SELF_MIN_WE_DENSITY and _names_itself(voice, site) >= SELF_MIN_NAMES:
         return "Announcement", "text.self_report"
     if blog and we >= PERSONAL_MIN_WE_DENSITY_BLOG:
         return "Personal", "text.first_person_plural_blog"
     attribution = _ATTRIBUTION.get(language)
-    words = len(WORD.findall(own_voice))
+    words = len(WORD.findall(voice))
     if attribution and words >= ESSAY_MIN_WORDS:
-        _, density = _density(attribution, own_voice)
+        _, density = _density(attribution, voice)
         if density <= ESSAY_MAX_ATTRIBUTION:
             return "Opinion", "text.unattributed_essay"
         if words >= LONG_READ_MIN_WORDS and density < LONG_READ_MAX_ATTRIBUTION:
@@ -584,7 +579,7 @@ def _kind_from_text(
     if found:
         return found
     if language in _OPINION:
-        count, density = _density(_OPINION[language], _QUOTED.sub(" ", text))
+        count, density = _density(_OPINION[language], own_voice(text))
         if count >= OPINION_MIN_COUNT and density >= OPINION_MIN_DENSITY:
             return "Opinion", "text.opinion_markers"
     if language in _ANALYSIS:

@@ -121,3 +121,16 @@ def compound_word_count(text: str) -> int:
 def char_count(text: str) -> int:
     """Characters a reader actually reads: letters and digits, not spaces or punctuation."""
     return len(_ALNUM.findall(text))
+
+
+# --- 4. quoted speech -----------------------------------------------------------------------------
+
+# Paired quotation marks (“…”, „…“, «…», 「…」, 『…』, "…"); a quoted span is at most a paragraph.
+QUOTED_SPEECH = re.compile(
+    r"“[^”\n]{0,600}”|„[^“”\n]{0,600}[“”]|«[^»\n]{0,600}»|「[^」\n]{0,600}」|『[^』\n]{0,600}』|\"[^\"\n]{0,600}\""
+)
+
+
+def own_voice(text: str) -> str:
+    """``text`` with quoted speech blanked out: what the writer says in their own voice."""
+    return QUOTED_SPEECH.sub(" ", text)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from enrich.text import WORD, is_unspaced, word_count
+from enrich.text import QUOTED_SPEECH, WORD, is_unspaced, word_count
 
 TOPICS: tuple[str, ...] = (
     "Technology", "Design", "Programming", "Science", "News", "Gaming", "Entertainment", "Business",
@@ -100,8 +100,6 @@ FIRST_PERSON = {
     "nl": {"ik", "mij", "me", "mijn"},
 }
 FIRST_PERSON_UNSPACED = ("私", "僕", "俺", "わたし", "あたし", "ぼく", "我")
-# Paired quotation marks, including Japanese brackets; quoted spans are at most a paragraph.
-_QUOTED = re.compile(r"“[^”\n]{0,600}”|„[^“”\n]{0,600}[“”]|«[^»\n]{0,600}»|「[^」\n]{0,600}」|『[^』\n]{0,600}』|\"[^\"\n]{0,600}\"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +302,7 @@ def text_topics(text: str, title: str | None, language: str) -> tuple[dict[str, 
 @lru_cache(maxsize=32)
 def personal_evidence(text: str, language: str) -> PersonalEvidence:
     """Count first-person singular pronouns in the writer's own voice (quotations removed)."""
-    own_voice = _QUOTED.sub(" ", text or "")
+    own_voice = QUOTED_SPEECH.sub(" ", text or "")
     if is_unspaced(own_voice):
         count = sum(own_voice.count(p) for p in FIRST_PERSON_UNSPACED)
         words = word_count(own_voice)

@@ -13,12 +13,14 @@ from enrich import related
 from enrich.dedup import shingles
 from enrich.readingtime import estimate_reading_time
 from enrich.text import (
+    QUOTED_SPEECH,
     UNSPACED_LANGUAGES,
     compound_word_count,
     is_unspaced,
     is_unspaced_language,
     letters_and_digits,
     mixed_script_word_count,
+    own_voice,
     word_count,
     words_of,
 )
@@ -86,6 +88,7 @@ def test_no_stage_defines_its_own_tokens_unspaced_rule_or_quotation_pattern():
         "the \\w+ token": re.compile(r"""re\.compile\(r["']\\w\+["']"""),
         "the CJK ranges of the unspaced rule": re.compile(re.escape(r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900")),
         "the isalnum() class": re.compile(re.escape(r"[^\W_]")),
+        "the own-voice quotation pattern": re.compile(re.escape("「[^」\\n]{0,600}」")),
     }
     found = [
         f"{path.name}: {name}"
@@ -128,3 +131,31 @@ def test_mixed_script_count_reads_latin_words_inside_japanese_whole():
 
 def test_compound_words_count_once_for_reading_time():
     assert compound_word_count("state-of-the-art don't rock’n’roll") == 3
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    ["“We will rebuild the bridge”", "„Wir bauen die Brücke wieder auf“", "„Wir bauen die Brücke”",
+     "«Nous reconstruirons le pont»", "「橋を再建します」", "『橋を再建します』", '"We will rebuild the bridge"'],
+)
+def test_own_voice_removes_quoted_speech_in_every_script(quoted):
+    sample = f"The mayor spoke. {quoted} The council listened."
+    assert own_voice(sample) == "The mayor spoke.   The council listened."
+    assert QUOTED_SPEECH.fullmatch(quoted)
+
+
+def test_own_voice_keeps_unpaired_marks_and_never_crosses_a_paragraph():
+    assert own_voice("He said “yes.\nThen he left.”") == "He said “yes.\nThen he left.”"
+
+
+def test_kind_and_topics_hear_the_writer_not_the_people_quoted_in_japanese():
+    from enrich.kind import classify_kind
+    from enrich.topics import personal_evidence
+
+    diary = "私は毎日コーヒーを飲みます。私は朝が好きです。私はよく歩きます。"
+    record = "町の記録が続く。" * 20
+    quoted = "町の人々は話した。「" + diary + "」と彼女は言った。"
+    assert personal_evidence(diary + record, "ja").count == 3
+    assert classify_kind(diary + record, title="町の記録", language="ja") == "Personal"
+    assert personal_evidence(quoted + record, "ja").count == 0  # all of them inside 「」
+    assert classify_kind(quoted + record, title="町の記録", language="ja") != "Personal"
