@@ -26,11 +26,11 @@ FALLBACK_WORDS = {
 CHILD = """
 import json, sys, time, psutil
 from sumy.nlp.stemmers import Stemmer  # imported before measuring: workers have it already
-from enrich.stemmers import stemmer_for
-way, name, words = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
+from enrich.text import SUMY_LANGUAGES, stemmer_for
+way, code, words = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
 process = psutil.Process()
 rss, cpu = process.memory_info().rss, time.process_time()
-stem = Stemmer(name) if way == "sumy" else stemmer_for(name)
+stem = Stemmer(SUMY_LANGUAGES[code]) if way == "sumy" else stemmer_for(code)
 stem(words[0])  # sumy's Polish wrapper loads its table on the first word
 load_cpu, load_rss = time.process_time() - cpu, process.memory_info().rss - rss
 cpu = time.process_time()
@@ -47,8 +47,8 @@ def words_for(language: str) -> list[str]:
     return [w.lower() for w in text.split() if w.isalpha()]
 
 
-def measure(way: str, name: str, words: list[str]) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, way, name], input=json.dumps(words), text=True,
+def measure(way: str, language: str, words: list[str]) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, way, language], input=json.dumps(words), text=True,
                           capture_output=True, check=True, cwd=ROOT)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -57,8 +57,8 @@ def main() -> None:
     print(f"{'stemmer':<28} {'load CPU s':>10} {'load MiB':>9} {'us/word':>8}  words")
     for language, name in (("el", "greek"), ("pl", "polish")):
         words = words_for(language)
-        for way, label in (("sumy", "sumy's own"), ("ours", "enrich.stemmers")):
-            figures = measure(way, name, words)
+        for way, label in (("sumy", "sumy's own"), ("ours", "enrich.text")):
+            figures = measure(way, language, words)
             print(f"{name + ', ' + label:<28} {figures['load_cpu']:>10.2f} {figures['load_mib']:>9.0f} "
                   f"{figures['us_per_word']:>8.1f}  {len(words)}")
 

@@ -8,7 +8,8 @@
    never all pairs), weighting both sides by the pool's IDF, and returns the top-k lists of the
    new articles and of the existing ones whose top-k changed because of them.
 
-The same tokenisation (``content_words``) feeds the topic classifier in ``enrich.topics``.
+Words, stop words and stemmers are ``enrich.text``'s (sumy's lists, imported when a vector is
+first made: the flow's process only links stored vectors).
 """
 
 from __future__ import annotations
@@ -25,40 +26,12 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse
 
-from enrich.text import is_unspaced, is_unspaced_language, words, words_of
-
-# sumy (stop words, Snowball stemmers) is imported where a vector is made: the flow's process
-# only links stored vectors, and sumy pulls in NLTK, ~3 s of imports it never needs.
+from enrich.text import is_unspaced, stemmer_for, stop_words_for, words, words_of
 
 # --- tokenisation ---------------------------------------------------------------------------
 
 # Shorter tokens are mostly initials and unit letters; they carry no topic.
 MIN_WORD_CHARS = 2
-
-
-@lru_cache(maxsize=64)
-def stop_words_for(language: str) -> frozenset[str]:
-    """sumy's stop words for ``language`` (ISO 639-1), or none when it has no list."""
-    from sumy.utils import get_stop_words
-
-    from enrich.summarize import SUMY_LANGUAGES
-
-    name = SUMY_LANGUAGES.get(language)
-    try:
-        return frozenset(w.lower() for w in get_stop_words(name)) if name else frozenset()
-    except LookupError:
-        return frozenset()
-
-
-@lru_cache(maxsize=64)
-def _stemmer(language: str):
-    from enrich.stemmers import stemmer_for
-    from enrich.summarize import SUMY_LANGUAGES
-
-    name = SUMY_LANGUAGES.get(language)
-    if not name or is_unspaced_language(language):
-        return None
-    return stemmer_for(name)
 
 
 # Snowball stemming is pure Python (~10 us a word); word frequencies are Zipfian, so remembering
@@ -79,7 +52,7 @@ def _verdict(word: str, language: str) -> str | None:
         return None
     if word[0].isdigit():  # 2026, 3d, 41st: numbers and measures, not content
         return None
-    stemmer = _stemmer(language)
+    stemmer = stemmer_for(language)
     return stemmer(word) if stemmer is not None else word
 
 

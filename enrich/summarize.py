@@ -41,22 +41,12 @@ from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import null_stemmer
 from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
-from sumy.utils import get_stop_words
 
 from enrich.sentences import dangling_opener, is_complete_sentence
-from enrich.stemmers import stemmer_for
-from enrich.text import words_of
+from enrich.text import SUMY_LANGUAGES, stemmer_for, stop_words_for, words_of
 
 log = logging.getLogger(__name__)
 
-# ISO 639-1 to the names sumy uses for its stop-word lists and NLTK's Snowball stemmers.
-SUMY_LANGUAGES = {
-    "ar": "arabic", "cs": "czech", "de": "german", "el": "greek", "en": "english", "es": "spanish",
-    "fr": "french", "he": "hebrew", "it": "italian", "ja": "japanese", "ko": "korean",
-    "pl": "polish", "pt": "portuguese", "sk": "slovak", "sv": "swedish", "uk": "ukrainian",
-    "zh": "chinese", "th": "thai", "nl": "dutch", "ru": "russian", "da": "danish", "fi": "finnish",
-    "hu": "hungarian", "no": "norwegian", "ro": "romanian", "tr": "turkish",
-}
 # Below this many sentences, centrality is noise: the summary is the lead.
 MIN_SENTENCES_FOR_RANKING = 5
 
@@ -210,19 +200,15 @@ class FastTextRankSummarizer(_CachedStems, TextRankSummarizer):
 @lru_cache(maxsize=64)
 def _summarizer(language: str, fast: bool = True, method: str = "lexrank"):
     """A sumy ranker set up for ``language``, or None when sumy has neither its stemmer nor stop words."""
-    name = SUMY_LANGUAGES.get(language)
-    if name is None:
+    if language not in SUMY_LANGUAGES:
         return None
-    stemmer = stemmer_for(name) or null_stemmer  # no stemmer, or its package is missing: words as they are
+    stemmer = stemmer_for(language) or null_stemmer  # no stemmer, or its package is missing: words as they are
     classes = {
         "lexrank": (FastLexRankSummarizer, LexRankSummarizer),
         "textrank": (FastTextRankSummarizer, TextRankSummarizer),
     }
     summarizer = classes[method][0 if fast else 1](stemmer)
-    try:
-        summarizer.stop_words = get_stop_words(name)
-    except LookupError:
-        summarizer.stop_words = ()
+    summarizer.stop_words = stop_words_for(language)
     return summarizer
 
 

@@ -30,7 +30,12 @@ sumy is imported only where a stemmer or a stop-word list is first asked for: it
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
+from functools import lru_cache
+
+log = logging.getLogger(__name__)
 
 # --- 1. tokens ------------------------------------------------------------------------------------
 
@@ -134,3 +139,105 @@ QUOTED_SPEECH = re.compile(
 def own_voice(text: str) -> str:
     """``text`` with quoted speech blanked out: what the writer says in their own voice."""
     return QUOTED_SPEECH.sub(" ", text)
+
+
+# --- 5. languages: sumy's names, stop words, stemmers ---------------------------------------------
+
+# ISO 639-1 to the names sumy uses for its stop-word lists and NLTK's Snowball stemmers.
+SUMY_LANGUAGES = {
+    "ar": "arabic", "cs": "czech", "de": "german", "el": "greek", "en": "english", "es": "spanish",
+    "fr": "french", "he": "hebrew", "it": "italian", "ja": "japanese", "ko": "korean",
+    "pl": "polish", "pt": "portuguese", "sk": "slovak", "sv": "swedish", "uk": "ukrainian",
+    "zh": "chinese", "th": "thai", "nl": "dutch", "ru": "russian", "da": "danish", "fi": "finnish",
+    "hu": "hungarian", "no": "norwegian", "ro": "romanian", "tr": "turkish",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def stop_words_for(language: str) -> frozenset[str]:
+    """sumy's stop words for ``language`` (ISO 639-1), lower-cased, or none when it has no list."""
+    name = SUMY_LANGUAGES.get(language)
+    if not name:
+        return frozenset()
+    from sumy.utils import get_stop_words
+
+    try:
+        return frozenset(w.lower() for w in get_stop_words(name))
+    except LookupError:
+        return frozenset()
+
+
+# A few ordinary words per language the stemmers are probed with when first asked for; any word
+# does, the probe only proves the stemmer's package is present and working.
+_PROBES = {"greek": "πολιτικής", "polish": "rozmowy"}
+_DEFAULT_PROBE = "running"
+
+
+def _polish() -> Callable[[str], str | None]:
+    """pystempel's Polimorf stemmer (the table sumy uses), loaded quietly from memory."""
+    import gzip
+    import io
+    from importlib import resources
+
+    from pystempel import Stemmer as Stempel
+    from pystempel.streams import DataInputStream
+
+    table = resources.files("pystempel.data.polimorf").joinpath("stemmer_polimorf.tbl.gz").read_bytes()
+    # Without a byte count DataInputStream reads directly, with no tqdm progress bar around it.
+    stempel = Stempel.from_stream(DataInputStream(io.BytesIO(gzip.decompress(table))))
+    return lambda word: stempel(word) or word  # pystempel gives None for words it has no rule for
+
+
+def _sumy(name: str) -> Callable[[str], str]:
+    from sumy.nlp.stemmers import Stemmer
+
+    return Stemmer(name)  # LookupError when sumy has no stemmer for the language
+
+
+_BUILDERS: dict[str, Callable[[], Callable[[str], str | None]]] = {"polish": _polish}
+
+
+class _Tolerant:
+    """A stemmer that gives a word back lower-cased when the stemmer raises on it (logged once)."""
+
+    __slots__ = ("language", "stem", "warned")
+
+    def __init__(self, language: str, stem: Callable[[str], str | None]) -> None:
+        self.language, self.stem, self.warned = language, stem, False
+
+    def __call__(self, word: str) -> str:
+        try:
+            return self.stem(word)
+        except Exception as exc:  # noqa: BLE001 - a stemmer's bug costs one word its stem
+            if not self.warned:
+                self.warned = True
+                log.warning("the %s stemmer failed on %r (%s: %s); such words stay unstemmed",
+                            self.language, word, type(exc).__name__, exc)
+            return word.lower()
+
+
+@lru_cache(maxsize=64)
+def stemmer_for(language: str) -> Callable[[str], str] | None:
+    """The stemmer for ``language`` (ISO 639-1), or None: read its words as they are.
+
+    None when sumy has no stemmer for the language, when the language is written without spaces
+    (sumy's stemmers for Chinese, Japanese and Korean only lower-case), or when the stemmer's
+    optional package is missing or broken: the stated fallback, logged once.
+    """
+    name = SUMY_LANGUAGES.get(language)
+    if not name or is_unspaced_language(language):
+        return None
+    try:
+        stem = _BUILDERS[name]() if name in _BUILDERS else _sumy(name)
+    except LookupError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - e.g. ImportError of an optional package: the stated fallback
+        log.warning("no %s stemmer (%s: %s); %s text is read without stemming", name, type(exc).__name__, exc, name)
+        return None
+    try:
+        stem(_PROBES.get(name, _DEFAULT_PROBE))
+    except Exception as exc:  # noqa: BLE001 - sumy's Greek wrapper raises only when a word is stemmed
+        log.warning("the %s stemmer does not work (%s: %s); %s text is read without stemming",
+                    name, type(exc).__name__, exc, name)
+        return None
+    return _Tolerant(name, stem)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from enrich import related, stemmers, summarize
+from enrich import related, summarize, text
 
 # Inflected forms that share a stem: what stemming is for.
 GREEK = ("πολιτική", "πολιτικής", "πολιτικές")
@@ -26,7 +26,7 @@ GREEK_SENTENCES = [
 @pytest.fixture
 def fresh_stemmers():
     """Forget the stemmers (and what was built on them) before and after a test that breaks one."""
-    caches = (stemmers.stemmer_for, related._stemmer, related._verdicts, related._content_words, summarize._summarizer)
+    caches = (text.stemmer_for, related._verdicts, related._content_words, summarize._summarizer)
     for cache in caches:
         cache.cache_clear()
     yield
@@ -35,30 +35,31 @@ def fresh_stemmers():
 
 
 def test_greek_inflections_share_a_stem():
-    stem = stemmers.stemmer_for("greek")
+    stem = text.stemmer_for("el")
     assert stem is not None
     assert len({stem(word) for word in GREEK}) == 1
 
 
 def test_polish_inflections_share_a_stem_and_loading_prints_nothing(capfd):
-    stemmers.stemmer_for.cache_clear()
-    stem = stemmers.stemmer_for("polish")  # loads pystempel's table: ~3 s of CPU, once per process
+    text.stemmer_for.cache_clear()
+    stem = text.stemmer_for("pl")  # loads pystempel's table: ~3 s of CPU, once per process
     assert stem is not None
     assert len({stem(word) for word in POLISH}) == 1
     out, err = capfd.readouterr()
     assert (out, err) == ("", ""), "no progress bar on stderr"
-    assert stemmers.stemmer_for("polish") is stem, "loaded once per process"
+    assert text.stemmer_for("pl") is stem, "loaded once per process"
 
 
 def test_languages_without_a_stemmer_get_none():
-    assert stemmers.stemmer_for("thai") is None
+    assert text.stemmer_for("th") is None  # sumy has none
+    assert text.stemmer_for("vi") is None  # sumy does not know the language
 
 
 def test_missing_greek_package_falls_back_to_no_stemming(fresh_stemmers, monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "greek_stemmer", None)  # what an uninstalled package looks like
-    with caplog.at_level(logging.WARNING, logger="enrich.stemmers"):
-        assert stemmers.stemmer_for("greek") is None
-        assert stemmers.stemmer_for("greek") is None
+    with caplog.at_level(logging.WARNING, logger="enrich.text"):
+        assert text.stemmer_for("el") is None
+        assert text.stemmer_for("el") is None
     assert len([r for r in caplog.records if "greek" in r.getMessage()]) == 1, "logged once"
 
     summary = summarize.summarize(GREEK_SENTENCES, "el", max_sentences=2)
@@ -69,8 +70,8 @@ def test_missing_greek_package_falls_back_to_no_stemming(fresh_stemmers, monkeyp
 
 def test_missing_polish_package_falls_back_to_no_stemming(fresh_stemmers, monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "pystempel", None)
-    with caplog.at_level(logging.WARNING, logger="enrich.stemmers"):
-        assert stemmers.stemmer_for("polish") is None
+    with caplog.at_level(logging.WARNING, logger="enrich.text"):
+        assert text.stemmer_for("pl") is None
     assert "polish" in caplog.text and "without stemming" in caplog.text
     assert related.content_words("Prezydenta prezydentem", "pl") == ["prezydenta", "prezydentem"]
 
@@ -81,8 +82,8 @@ def test_a_stemmer_that_raises_on_one_word_keeps_that_word(fresh_stemmers, monke
             raise IndexError("no rule")
         return word[:4]
 
-    monkeypatch.setattr(stemmers, "_sumy", lambda name: fussy)
-    stem = stemmers.stemmer_for("english")
-    with caplog.at_level(logging.WARNING, logger="enrich.stemmers"):
+    monkeypatch.setattr(text, "_sumy", lambda name: fussy)
+    stem = text.stemmer_for("en")
+    with caplog.at_level(logging.WARNING, logger="enrich.text"):
         assert [stem(w) for w in ("running", "Zebra".lower(), "zebra", "walking")] == ["runn", "zebra", "zebra", "walk"]
     assert len(caplog.records) == 1, "logged once per language"

@@ -3,17 +3,19 @@ across languages, quoted speech, and the per-language tables with the stemmers' 
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from pathlib import Path
 
 import pytest
 
-from enrich import related
+from enrich import related, summarize, text
 from enrich.dedup import shingles
 from enrich.readingtime import estimate_reading_time
 from enrich.text import (
     QUOTED_SPEECH,
+    SUMY_LANGUAGES,
     UNSPACED_LANGUAGES,
     compound_word_count,
     is_unspaced,
@@ -21,6 +23,8 @@ from enrich.text import (
     letters_and_digits,
     mixed_script_word_count,
     own_voice,
+    stemmer_for,
+    stop_words_for,
     word_count,
     words_of,
 )
@@ -69,6 +73,7 @@ def test_the_language_rule_and_the_text_rule_agree_on_chinese_japanese_and_korea
     assert word_count(sample) == len(letters_and_digits(sample)) // 2
     assert estimate_reading_time(sample, language).unit == "chars"
     assert all(len(w) == 2 for w in related.content_words(sample, language))  # character bigrams
+    assert stemmer_for(language) is None  # sumy's stemmers for these only lower-case
 
 
 def test_unspaced_languages_are_the_cjk_and_southeast_asian_ones():
@@ -89,6 +94,8 @@ def test_no_stage_defines_its_own_tokens_unspaced_rule_or_quotation_pattern():
         "the CJK ranges of the unspaced rule": re.compile(re.escape(r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900")),
         "the isalnum() class": re.compile(re.escape(r"[^\W_]")),
         "the own-voice quotation pattern": re.compile(re.escape("「[^」\\n]{0,600}」")),
+        "the sumy language names": re.compile(r'"ar": "arabic"'),
+        "a stemmer loader": re.compile(r"from sumy\.nlp\.stemmers import Stemmer|from pystempel"),
     }
     found = [
         f"{path.name}: {name}"
@@ -159,3 +166,41 @@ def test_kind_and_topics_hear_the_writer_not_the_people_quoted_in_japanese():
     assert classify_kind(diary + record, title="町の記録", language="ja") == "Personal"
     assert personal_evidence(quoted + record, "ja").count == 0  # all of them inside 「」
     assert classify_kind(quoted + record, title="町の記録", language="ja") != "Personal"
+
+
+def test_stop_words_by_language_code():
+    assert {"the", "and", "of"} <= stop_words_for("en")
+    assert {"und", "der"} <= stop_words_for("de")
+    assert all(w == w.lower() for w in stop_words_for("de"))
+    assert stop_words_for("vi") == frozenset()  # sumy has no list: nothing is a stop word
+    assert stop_words_for("da") == frozenset()  # a sumy name but no list: the same fallback
+
+
+def test_every_sumy_language_gets_a_stemmer_or_the_stated_none():
+    for code in SUMY_LANGUAGES:
+        if code == "pl":
+            continue  # pystempel's table costs ~3 s; tests/test_stemmers.py loads it once
+        stem = stemmer_for(code)
+        assert stem is None or isinstance(stem("running"), str), code
+
+
+@pytest.fixture
+def fresh_stemmers():
+    """Forget the stemmers (and what was built on them) before and after a test that breaks one."""
+    caches = (text.stemmer_for, related._verdicts, summarize._summarizer)
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    for cache in caches:
+        cache.cache_clear()
+
+
+def test_missing_snowball_falls_back_to_unstemmed_words(fresh_stemmers, monkeypatch, caplog):
+    """sumy's Snowball stemmers come from NLTK: without it, words are read as they are, logged once."""
+    monkeypatch.setitem(sys.modules, "sumy.nlp.stemmers", None)
+    with caplog.at_level(logging.WARNING, logger="enrich.text"):
+        assert stemmer_for("de") is None
+        assert stemmer_for("de") is None
+    assert len([r for r in caplog.records if "german" in r.getMessage()]) == 1, "logged once"
+    assert "without stemming" in caplog.text
+    assert related.content_words("Die Mannschaften gewannen die Spiele", "de") == ["mannschaften", "gewannen", "spiele"]
