@@ -57,8 +57,9 @@ from enrich.quotes import (
 )
 from enrich.readingtime import estimate_reading_time
 from enrich.related import article_vector
-from enrich.sentences import split_sentences, word_count, words_of
+from enrich.sentences import split_sentences
 from enrich.summarize import summarize
+from enrich.text import word_count, words_of
 from enrich.topics import classify_topics, topic_model
 
 QUOTED = re.compile(r"[\"“„«「][^\"“”„«»「」]{12,}[\"”“»」]")

@@ -46,7 +46,7 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 
 from enrich.extract import extract_article
 from enrich.pipeline import choose_language
-from enrich.sentences import dangling_opener, split_sentences, words_of
+from enrich.sentences import dangling_opener, split_sentences
 from enrich.summarize import (
     _TOKENIZER,
     DEFAULT_WEIGHTS,
@@ -62,6 +62,7 @@ from enrich.summarize import (
     strip_dateline,
     summarize,
 )
+from enrich.text import words_of
 
 COUNT = 3
 GOAL_RATIO = 1.3  # ROUGE-2 of the default over Lead-3's (issue 12)
