@@ -62,17 +62,11 @@ def content_words(text: str, language: str) -> list[str]:
     Scripts without spaces (Chinese, Japanese) give overlapping character bigrams instead
     (``enrich.text.words_of``, as the summariser reads them).
     """
-    return list(_content_words(text, language)) if text else []
-
-
-# The topic classifier and article_vector read the same text one after the other, so the second
-# reading of an article is a lookup. 32 entries cover the articles the threads of one process
-# enrich at the same time.
-@lru_cache(maxsize=32)
-def _content_words(text: str, language: str) -> tuple[str, ...]:
+    if not text:
+        return []
     text = unicodedata.normalize("NFKC", text).lower()
     if is_unspaced(text):
-        return tuple(w for w in words_of(text) if not w.isdigit())
+        return [w for w in words_of(text) if not w.isdigit()]
     verdicts = _verdicts(language)
     out = []
     for word in words(text):
@@ -83,7 +77,7 @@ def _content_words(text: str, language: str) -> tuple[str, ...]:
             stem = verdicts[word] = _verdict(word, language)
         if stem is not None:
             out.append(stem)
-    return tuple(out)
+    return out
 
 
 # --- vectors --------------------------------------------------------------------------------

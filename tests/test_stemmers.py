@@ -26,7 +26,7 @@ GREEK_SENTENCES = [
 @pytest.fixture
 def fresh_stemmers():
     """Forget the stemmers (and what was built on them) before and after a test that breaks one."""
-    caches = (text.stemmer_for, related._verdicts, related._content_words, summarize._summarizer)
+    caches = (text.stemmer_for, related._verdicts, summarize._summarizer)
     for cache in caches:
         cache.cache_clear()
     yield
