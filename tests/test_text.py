@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from enrich.text import (
     stemmer_for,
     stop_words_for,
     word_count,
+    words,
     words_of,
 )
 
@@ -47,6 +49,16 @@ def test_words_of_unspaced_text_are_character_bigrams():
 def test_letters_and_digits_are_what_isalnum_says_for_every_code_point():
     everything = "".join(map(chr, range(sys.maxunicode + 1)))
     assert letters_and_digits(everything) == [c for c in everything if c.isalnum()]
+
+
+def test_tokens_stay_backslash_w_runs_because_stored_fingerprints_are_made_of_them():
+    # A Hindi word is cut at its vowel signs, as it always was: a text fingerprinted before this
+    # module existed still matches the same text fingerprinted now.
+    assert words("नमस्ते") == ["नमस", "त"]
+    assert words("a_b 2026") == ["a_b", "2026"]
+
+
+# --- the one rule for scripts without spaces ------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -105,6 +117,9 @@ def test_no_stage_defines_its_own_tokens_unspaced_rule_or_quotation_pattern():
     assert found == []
 
 
+# --- word counts across languages -------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
     ("language", "sample", "count"),
     [
@@ -115,6 +130,10 @@ def test_no_stage_defines_its_own_tokens_unspaced_rule_or_quotation_pattern():
         ("el", "Το δημοτικό συμβούλιο ενέκρινε τον νέο προϋπολογισμό.", 7),
         ("ar", "وافق المجلس البلدي على الميزانية الجديدة يوم الثلاثاء.", 8),
         ("he", "מועצת העיר אישרה את התקציב החדש ביום שלישי.", 8),
+        # Vowel signs and viramas are combining marks: \w+ used to cut these words apart.
+        ("hi", "नगर परिषद ने मंगलवार को नया बजट मंज़ूर किया।", 9),
+        ("bn", "নগর পরিষদ মঙ্গলবার নতুন বাজেট অনুমোদন করেছে।", 7),
+        ("ta", "நகர சபை செவ்வாய்க்கிழமை புதிய வரவு செலவுத் திட்டத்தை அங்கீகரித்தது.", 8),
         ("vi", "Hội đồng thành phố đã thông qua ngân sách mới.", 10),
     ],
 )
@@ -122,6 +141,19 @@ def test_words_are_counted_as_a_reader_counts_them(language, sample, count):
     assert word_count(sample) == count
     assert mixed_script_word_count(sample) == count
     assert estimate_reading_time(sample, language).units == count
+
+
+def test_decomposed_accents_do_not_split_words():
+    composed = "Le café est naïf."
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    assert word_count(decomposed) == word_count(composed) == 4
+    assert compound_word_count(decomposed) == 4
+
+
+def test_a_mark_alone_is_no_word():
+    assert word_count("⬇️ go") == 1  # the emoji's variation selector is a mark, the arrow a symbol
+    assert word_count("\u0301\u0301") == 0
 
 
 def test_word_count():
@@ -138,6 +170,18 @@ def test_mixed_script_count_reads_latin_words_inside_japanese_whole():
 
 def test_compound_words_count_once_for_reading_time():
     assert compound_word_count("state-of-the-art don't rock’n’roll") == 3
+    assert compound_word_count("मंज़ूर-शुदा बजट") == 2
+
+
+def test_the_mark_table_holds_every_combining_mark():
+    marks = {chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)).startswith("M")}
+    listed = {chr(c) for plane in text._MARK_PLANES for c in plane}
+    assert marks <= listed
+    word = text._reader_words()[0]
+    assert all(word.fullmatch("a" + m) for m in marks)
+
+
+# --- quoted speech ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -166,6 +210,9 @@ def test_kind_and_topics_hear_the_writer_not_the_people_quoted_in_japanese():
     assert classify_kind(diary + record, title="町の記録", language="ja") == "Personal"
     assert personal_evidence(quoted + record, "ja").count == 0  # all of them inside 「」
     assert classify_kind(quoted + record, title="町の記録", language="ja") != "Personal"
+
+
+# --- languages: sumy's names, stop words, stemmers ----------------------------------------------------
 
 
 def test_stop_words_by_language_code():
