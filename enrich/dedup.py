@@ -50,13 +50,9 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return words[:, 0] | np.uint64(1), words[:, 1]  # odd multipliers
 
 
-def shingles(text: str) -> set[int]:
-    """32-bit hashes of the text's word 3-shingles (character 5-shingles for unspaced scripts)."""
-    return set(_shingle_hashes(text).tolist())
-
-
 def _shingle_hashes(text: str) -> np.ndarray:
-    """The distinct shingle hashes, sorted (uint64): each distinct shingle is hashed once."""
+    """The distinct 32-bit hashes of the text's word 3-shingles (character 5-shingles for unspaced
+    scripts), sorted, as uint64: each distinct shingle is hashed once."""
     text = unicodedata.normalize("NFKC", text or "").lower()
     if is_unspaced(text):
         chars = "".join(letters_and_digits(text))
@@ -103,16 +99,6 @@ def fingerprint_of(text: str) -> TextFingerprint:
 def text_fingerprint(text: str) -> bytes:
     """The bytes to store for an article's text (``4 + 4 + 4 * NUM_PERM`` = 520 bytes)."""
     return fingerprint_of(text).to_bytes()
-
-
-def similarity(a: TextFingerprint | bytes, b: TextFingerprint | bytes) -> tuple[float, float]:
-    """Estimated (Jaccard, containment of the smaller in the larger) of two texts."""
-    a = a if isinstance(a, TextFingerprint) else TextFingerprint.from_bytes(a)
-    b = b if isinstance(b, TextFingerprint) else TextFingerprint.from_bytes(b)
-    if not a.shingle_count or not b.shingle_count:
-        return 0.0, 0.0
-    jaccard = float(np.mean(a.signature == b.signature))
-    return jaccard, float(_containment(jaccard, a.shingle_count, b.shingle_count))
 
 
 def _containment(jaccard, size_a, size_b):
@@ -196,13 +182,3 @@ class DuplicateIndex:
             return None
         best = int(np.argmax(np.where(ok, containment, -1.0)))
         return DuplicateMatch(self._urls[best], "text", round(float(containment[best]), 4))
-
-
-def find_duplicate(
-    url: str,
-    canonical_url: str | None,
-    fingerprint: bytes | None,
-    candidates: Iterable[DedupCandidate],
-) -> DuplicateMatch | None:
-    """The candidate this article duplicates (same canonical URL, or near-identical text), or None."""
-    return DuplicateIndex(candidates).match(url, canonical_url, fingerprint)

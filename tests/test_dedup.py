@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import numpy as np
 import pytest
 
 from enrich.dedup import (
@@ -13,9 +14,8 @@ from enrich.dedup import (
     DedupCandidate,
     DuplicateIndex,
     TextFingerprint,
-    find_duplicate,
+    _containment,
     fingerprint_of,
-    similarity,
     story_key,
     text_fingerprint,
 )
@@ -23,6 +23,18 @@ from enrich.feeds import parse_feed
 from enrich.urls import canonical_link
 from tests.conftest import shared_or_skip
 from tests.test_topics import demo_articles
+
+
+def similarity(a: TextFingerprint | bytes, b: TextFingerprint | bytes) -> tuple[float, float]:
+    """Estimated (Jaccard, containment of the smaller in the larger) of two texts: what
+    DuplicateIndex.match computes for every stored article at once, for one pair."""
+    a = a if isinstance(a, TextFingerprint) else TextFingerprint.from_bytes(a)
+    b = b if isinstance(b, TextFingerprint) else TextFingerprint.from_bytes(b)
+    if not a.shingle_count or not b.shingle_count:
+        return 0.0, 0.0
+    jaccard = float(np.mean(a.signature == b.signature))
+    return jaccard, float(_containment(jaccard, a.shingle_count, b.shingle_count))
+
 
 STORY = demo_articles()["northwind/new-comet-catalogued.html"]["text"]
 SAME_SUBJECT = demo_articles()["northwind/battery-recycling-yields.html"]["text"]
@@ -127,13 +139,13 @@ def test_same_canonical_url_with_different_tracking_parameters():
     first = ORIGINAL + "?utm_source=rss&utm_medium=feed"
     second = ORIGINAL + "?utm_campaign=weekly#comments"
     assert story_key(first) == story_key(second) == canonical_link(ORIGINAL)
-    match = find_duplicate(second, None, None, [DedupCandidate(first, None, None)])
+    match = DuplicateIndex([DedupCandidate(first, None, None)]).match(second, None, None)
     assert match is not None and match.url == first and match.reason == "canonical_url"
 
 
 def test_syndicated_copy_naming_the_original_as_canonical():
     copy_url = "https://aggregator.example/stories/88123"
-    match = find_duplicate(copy_url, ORIGINAL, None, [DedupCandidate(ORIGINAL, None, text_fingerprint(STORY))])
+    match = DuplicateIndex([DedupCandidate(ORIGINAL, None, text_fingerprint(STORY))]).match(copy_url, ORIGINAL, None)
     assert match is not None and match.url == ORIGINAL and match.reason == "canonical_url"
 
 
@@ -143,14 +155,14 @@ def test_copy_under_another_url_matches_on_text(copy):
         DedupCandidate(ORIGINAL, None, text_fingerprint(STORY)),
         DedupCandidate("https://northwind.example/battery", None, text_fingerprint(SAME_SUBJECT)),
     ]
-    match = find_duplicate("https://aggregator.example/comet-copy", None, text_fingerprint(copy), candidates)
+    match = DuplicateIndex(candidates).match("https://aggregator.example/comet-copy", None, text_fingerprint(copy))
     assert match is not None and match.url == ORIGINAL and match.reason == "text"
     assert MIN_CONTAINMENT <= match.similarity <= 1.0
 
 
 def test_a_different_story_does_not_match():
     candidates = [DedupCandidate(ORIGINAL, None, text_fingerprint(STORY))]
-    assert find_duplicate("https://northwind.example/battery", None, text_fingerprint(SAME_SUBJECT), candidates) is None
+    assert DuplicateIndex(candidates).match("https://northwind.example/battery", None, text_fingerprint(SAME_SUBJECT)) is None
 
 
 def test_an_article_is_not_its_own_duplicate():
@@ -161,8 +173,9 @@ def test_an_article_is_not_its_own_duplicate():
 def test_short_texts_never_match_on_text():
     short = "Comet found. More soon."
     candidates = [DedupCandidate("https://a.example/1", None, text_fingerprint(short))]
-    assert find_duplicate("https://b.example/2", None, text_fingerprint(short), candidates) is None
-    assert find_duplicate("https://b.example/2", None, text_fingerprint(""), candidates) is None
+    index = DuplicateIndex(candidates)
+    assert index.match("https://b.example/2", None, text_fingerprint(short)) is None
+    assert index.match("https://b.example/2", None, text_fingerprint("")) is None
 
 
 def test_two_feeds_carrying_the_same_story_under_different_urls():
