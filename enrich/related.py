@@ -122,11 +122,6 @@ class SparseVector:
     def __hash__(self) -> int:
         return hash((self.indices.tobytes(), self.values.tobytes()))
 
-    def dot(self, other: SparseVector) -> float:
-        """Cosine similarity of two normalised vectors (unweighted by IDF)."""
-        common, ia, ib = np.intersect1d(self.indices, other.indices, assume_unique=True, return_indices=True)
-        return float(np.dot(self.values[ia], other.values[ib])) if common.size else 0.0
-
     def to_bytes(self) -> bytes:
         """``RV1\\0``, the entry count (uint32), then int32 indices and float32 values, little-endian."""
         return (
@@ -258,9 +253,6 @@ class RelatedIndex:
     def __len__(self) -> int:
         return self._alive_count
 
-    def __contains__(self, url: object) -> bool:
-        return url in self._position
-
     def related(self, url: str) -> Ranked:
         """The current list of ``url``, best first."""
         return list(self._lists.get(url, ()))
@@ -313,19 +305,6 @@ class RelatedIndex:
                     self._set_list(url, ranked)
                     changed[url] = ranked
         return changed
-
-    def rebuild(self, *, chunk: int = 256) -> dict[str, Ranked]:
-        """Recompute every list from scratch: a backfill over all pairs, not for every run."""
-        weighted = self._weighted_matrix()
-        positions = [p for p, alive in enumerate(self._alive) if alive]
-        result: dict[str, Ranked] = {}
-        for start in range(0, len(positions), chunk):
-            part = positions[start : start + chunk]
-            for row_scores, pos in zip(self._scores(weighted, part), part):
-                ranked = self._rank(pos, row_scores)
-                self._set_list(self._urls[pos], ranked)
-                result[self._urls[pos]] = ranked
-        return result
 
     # -- internals ---------------------------------------------------------------------------
 
