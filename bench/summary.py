@@ -56,13 +56,12 @@ from enrich.summarize import (
     FastTextRankSummarizer,
     SummaryWeights,
     _jaccard,
-    _summarizer,
     candidates,
     stands_apart,
     strip_dateline,
     summarize,
 )
-from enrich.text import words_of
+from enrich.text import stemmer_for, stop_words_for, words_of
 
 COUNT = 3
 GOAL_RATIO = 1.3  # ROUGE-2 of the default over Lead-3's (issue 12)
@@ -71,9 +70,8 @@ Article = tuple[dict, list[str], str]  # the record, its sentences, the referenc
 
 
 def sumy_method(cls) -> Callable[[dict, list[str]], tuple[str, ...]]:
-    reference = _summarizer("en", fast=False)
-    summarizer = cls(reference._stemmer)
-    summarizer.stop_words = reference.stop_words
+    summarizer = cls(stemmer_for("en"))
+    summarizer.stop_words = stop_words_for("en")
 
     def run(article: dict, sentences: list[str]) -> tuple[str, ...]:
         document = ObjectDocumentModel([Paragraph([Sentence(s, _TOKENIZER) for s in sentences])])

@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import numpy
 import scipy.sparse
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+from sumy.models.dom import Sentence
 from sumy.nlp.stemmers import null_stemmer
 from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
@@ -198,16 +198,12 @@ class FastTextRankSummarizer(_CachedStems, TextRankSummarizer):
 
 
 @lru_cache(maxsize=64)
-def _summarizer(language: str, fast: bool = True, method: str = "lexrank"):
-    """A sumy ranker set up for ``language``, or None when sumy has neither its stemmer nor stop words."""
+def _summarizer(language: str, method: str = "lexrank"):
+    """A ranker set up for ``language``, or None when sumy has neither its stemmer nor stop words."""
     if language not in SUMY_LANGUAGES:
         return None
     stemmer = stemmer_for(language) or null_stemmer  # no stemmer, or its package is missing: words as they are
-    classes = {
-        "lexrank": (FastLexRankSummarizer, LexRankSummarizer),
-        "textrank": (FastTextRankSummarizer, TextRankSummarizer),
-    }
-    summarizer = classes[method][0 if fast else 1](stemmer)
+    summarizer = {"lexrank": FastLexRankSummarizer, "textrank": FastTextRankSummarizer}[method](stemmer)
     summarizer.stop_words = stop_words_for(language)
     return summarizer
 
@@ -424,14 +420,3 @@ def summarize(
     else:
         picks = rank_sentences(unique, language, count, title=title, weights=weights)
     return tuple(unique[i].text for i in sorted(picks))
-
-
-def graph_rank(
-    sentences: Sequence[str], language: str, count: int, *, method: str = "lexrank", fast: bool = True
-) -> tuple[str, ...]:
-    """Plain sumy picks (LexRank or TextRank, sumy's own ranking), for comparison in tests and the bench."""
-    summarizer = _summarizer(language, fast, method)
-    if summarizer is None:
-        raise ValueError(f"sumy has no stemmer or stop words for {language!r}")
-    document = ObjectDocumentModel([Paragraph([Sentence(s, _TOKENIZER) for s in sentences])])
-    return tuple(str(s) for s in summarizer(document, count))

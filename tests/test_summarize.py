@@ -10,20 +10,25 @@ import pytest
 from conftest import shared_or_skip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+from sumy.nlp.stemmers import null_stemmer
+from sumy.summarizers.lex_rank import LexRankSummarizer
+from sumy.summarizers.text_rank import TextRankSummarizer
 
 from enrich.extract import extract_article
 from enrich.sentences import dangling_opener, is_complete_sentence, split_sentences
 from enrich.summarize import (
+    _TOKENIZER,
     MAX_RANKED,
     FastLexRankSummarizer,
     FastTextRankSummarizer,
     _summarizer,
     candidates,
-    graph_rank,
     strip_dateline,
     summarize,
     summary_length,
 )
+from enrich.text import stemmer_for, stop_words_for
 
 DEMO_SITE = Path(__file__).resolve().parents[1] / "data" / "demo" / "site"
 DEMO_PAGES = sorted(DEMO_SITE.rglob("*.html"))
@@ -208,6 +213,21 @@ def _real_articles() -> list[tuple[list[str], str]]:
     return out
 
 
+SUMY_RANKERS = {
+    ("lexrank", True): FastLexRankSummarizer, ("lexrank", False): LexRankSummarizer,
+    ("textrank", True): FastTextRankSummarizer, ("textrank", False): TextRankSummarizer,
+}
+
+
+def graph_rank(sentences: list[str], language: str, count: int, *, method: str, fast: bool) -> tuple[str, ...]:
+    """The ``count`` sentences sumy's own ranker (``fast=False``) or our vectorised one picks, set up
+    with the pipeline's stemmer and stop words."""
+    ranker = SUMY_RANKERS[method, fast](stemmer_for(language) or null_stemmer)
+    ranker.stop_words = stop_words_for(language)
+    document = ObjectDocumentModel([Paragraph([Sentence(s, _TOKENIZER) for s in sentences])])
+    return tuple(str(s) for s in ranker(document, count))
+
+
 @pytest.mark.parametrize("method", ["lexrank", "textrank"])
 def test_vectorised_rankers_pick_exactly_what_sumy_picks(method):
     articles = _real_articles()
@@ -221,13 +241,10 @@ def test_vectorised_rankers_pick_exactly_what_sumy_picks(method):
 
 def test_vectorised_lexrank_similarities_are_sumys_cosines():
     sentences = split_sentences(demo_text(DEMO_SITE / "northwind" / "rust-build-times.html"), "en")
-    sumy = _summarizer("en", fast=False, method="lexrank")
-    fast = _summarizer("en", fast=True, method="lexrank")
-    assert isinstance(fast, FastLexRankSummarizer) and type(sumy) is not FastLexRankSummarizer
-    from sumy.models.dom import Sentence
-
-    from enrich.summarize import _TOKENIZER
-
+    sumy = LexRankSummarizer(stemmer_for("en"))
+    sumy.stop_words = stop_words_for("en")
+    fast = _summarizer("en", method="lexrank")
+    assert isinstance(fast, FastLexRankSummarizer)
     words = [sumy._to_words_set(Sentence(s, _TOKENIZER)) for s in sentences]
     tf, idf = sumy._compute_tf(words), sumy._compute_idf(words)
     assert fast._compute_idf(words) == pytest.approx(idf)
