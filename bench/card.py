@@ -207,7 +207,7 @@ def ours(page, feed_title: str | None) -> Guess:
         language = choose_language(
             page.text, (page.html_lang,), LANGUAGE_MIN_CONFIDENCE, title=meta.title
         ).code
-        kind = classify_kind(page.text, title=meta.title, language=language, signals=page.signals)
+        kind = classify_kind(page.text, title=meta.title, language=language, signals=page.signals).kind
     return Guess(meta.title, split_authors(meta.author), _day(meta.published_at), kind)
 
 

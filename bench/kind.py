@@ -5,7 +5,7 @@ Labels: bench/labels/card_labels.jsonl (the 181 pages of the article-extraction 
 no rule of enrich/kind.py was tuned on them; they are reported apart.
 
 Each page goes through what the pipeline does: ``extract_article`` with the page's URL (its text
-and page signals), the pipeline's language choice, and ``explain_kind`` with the labelled title as
+and page signals), the pipeline's language choice, and ``classify_kind`` with the labelled title as
 the feed's title and no feed tags (the benchmark has no feed). Rows:
 
 - ours: page signals (schema.org type, section, kicker, URL path), then title and text rules;
@@ -26,7 +26,7 @@ from pathlib import Path
 from _scoring import EXTRACTION, ROOT, require
 
 from enrich.extract import extract_article
-from enrich.kind import KINDS, KindDecision, explain_kind
+from enrich.kind import KINDS, KindDecision, classify_kind
 from enrich.pipeline import choose_language
 
 LABELS = ROOT / "bench" / "labels" / "card_labels.jsonl"
@@ -57,8 +57,8 @@ def judge(row: dict) -> Judged:
         html = gzip.decompress((require(EXTRACTION) / "html" / f"{row['id']}.html.gz").read_bytes())
     page = extract_article(html, url)
     language = choose_language(page.text, (page.html_lang,), LANGUAGE_MIN_CONFIDENCE, title=row["title"]).code
-    ours = explain_kind(page.text, title=row["title"], language=language, signals=page.signals)
-    text_only = explain_kind(page.text, title=row["title"], language=language)
+    ours = classify_kind(page.text, title=row["title"], language=language, signals=page.signals)
+    text_only = classify_kind(page.text, title=row["title"], language=language)
     return Judged(row["id"], row["url"], row["kind"], row["held_back"], ours, text_only)
 
 

@@ -1,7 +1,7 @@
 """The kind of an article: News, Insight, Opinion, Guide, Review, Announcement or Personal.
 
 An ordered cascade of named rules; the first that matches decides, so every label can be
-explained by the rule that produced it (``explain_kind``). The publisher's own statements come
+explained by the rule that produced it (``KindDecision.rule``). The publisher's own statements come
 first, the reader's guesses last:
 
 1. the page's schema.org type (``OpinionNewsArticle``, ``Review``, ``HowTo``, ``ClaimReview`` ...);
@@ -592,7 +592,7 @@ def _kind_from_text(
 # --- the cascade ------------------------------------------------------------------------------
 
 
-def explain_kind(
+def classify_kind(
     text: str,
     *,
     title: str | None = None,
@@ -600,7 +600,7 @@ def explain_kind(
     language: str = "en",
     signals: PageSignals | None = None,
 ) -> KindDecision:
-    """The kind of an article and the rule that decided it."""
+    """The kind of an article (one of ``KINDS``, ``News`` when no rule applies) and the rule that decided it."""
     signals = signals or PageSignals()
     # 1. The page's schema.org type.
     kind = _kind_from_schema(signals.schema_types)
@@ -635,15 +635,3 @@ def explain_kind(
         return KindDecision(*found)
     # 7. Reporting.
     return KindDecision(DEFAULT_KIND, "default")
-
-
-def classify_kind(
-    text: str,
-    *,
-    title: str | None = None,
-    tags: Sequence[str] = (),
-    language: str = "en",
-    signals: PageSignals | None = None,
-) -> str:
-    """One of ``KINDS`` for an article (``News`` when no rule applies)."""
-    return explain_kind(text, title=title, tags=tags, language=language, signals=signals).kind

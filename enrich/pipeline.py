@@ -168,8 +168,10 @@ def enrich_entry(
     # 3. What it is about, what kind of piece, and what it resembles (for related and duplicates).
     topics = stages.run("topics", NO_TOPICS, lambda: classify_topics(
         text, title=title, language=lang, tags=entry.tags, feed_topic=feed_topic))
-    kind = stages.run("kind", None, lambda: classify_kind(
+    decision = stages.run("kind", None, lambda: classify_kind(
         text, title=title, tags=entry.tags, language=lang, signals=page and page.signals) if text else None)
+    if decision is not None:  # why this kind, for whoever asks why an article is "Opinion"
+        log.debug("article %s: kind %s by rule %s", entry.url, decision.kind, decision.rule)
     vector = stages.run("vector", None, lambda: article_vector(text, title, lang).to_bytes() if text else None)
     fingerprint = stages.run("fingerprint", None, lambda: text_fingerprint(text) if text else None)
     snippet = stages.run("snippet", "", lambda: make_snippet(
@@ -208,7 +210,7 @@ def enrich_entry(
         status=article_status(reason),
         error=fetch_error if fetch_error else (None if text else "no article text in the page or the feed"),
         topic_scores=tuple(round(x, 4) for x in topics.scores),
-        kind=kind,
+        kind=decision.kind if decision is not None else None,
         vector=vector,
         fingerprint=fingerprint,
         metadata_sources=json.dumps(meta_sources, sort_keys=True) if meta_sources is not None else None,

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from enrich.extract import extract_article
-from enrich.kind import KINDS, explain_kind
+from enrich.kind import KINDS, classify_kind
 from enrich.models import PageSignals
 
 REPORT = (
@@ -116,7 +116,7 @@ def test_each_signal_decides_the_kind(name):
     html, url, kind, rule = PAGES[name]
     extracted = extract_article(html, url)
     assert extracted.text, "the page must have an article"
-    decision = explain_kind(extracted.text, title=extracted.title, language="en", signals=extracted.signals)
+    decision = classify_kind(extracted.text, title=extracted.title, language="en", signals=extracted.signals)
     assert (decision.kind, decision.rule) == (kind, rule)
 
 
@@ -129,7 +129,7 @@ def test_the_same_pages_without_their_signals_are_news():
         if kind in ("Personal",) or "own_announcement" in PAGES[name][3] or "prefix" in name:
             continue  # decided by the text or title, which stay
         extracted = extract_article(html)
-        assert explain_kind(extracted.text, title=extracted.title).kind == "News", name
+        assert classify_kind(extracted.text, title=extracted.title).kind == "News", name
 
 
 def test_the_reader_collects_what_the_page_states():
@@ -161,4 +161,4 @@ def test_broken_or_missing_markup_gives_empty_signals():
     html = page(head="<script type='application/ld+json'>{not json</script>")
     signals = extract_article(html).signals
     assert signals.schema_types == () and signals.url_path is None
-    assert explain_kind("", signals=PageSignals()).kind == "News"
+    assert classify_kind("", signals=PageSignals()).kind == "News"

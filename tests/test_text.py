@@ -207,9 +207,9 @@ def test_kind_and_topics_hear_the_writer_not_the_people_quoted_in_japanese():
     record = "町の記録が続く。" * 20
     quoted = "町の人々は話した。「" + diary + "」と彼女は言った。"
     assert personal_evidence(diary + record, "ja").count == 3
-    assert classify_kind(diary + record, title="町の記録", language="ja") == "Personal"
+    assert classify_kind(diary + record, title="町の記録", language="ja").kind == "Personal"
     assert personal_evidence(quoted + record, "ja").count == 0  # all of them inside 「」
-    assert classify_kind(quoted + record, title="町の記録", language="ja") != "Personal"
+    assert classify_kind(quoted + record, title="町の記録", language="ja").kind != "Personal"
 
 
 # --- languages: sumy's names, stop words, stemmers ----------------------------------------------------
