@@ -5,8 +5,8 @@ per-language tables (sumy's names, stop words, stemmers) the stages share.
    bigrams in scripts without spaces;
 2. the one rule for scripts without spaces: by language code (``UNSPACED_LANGUAGES``) when the
    language is known, by the text's share of CJK characters (``is_unspaced``) when it is not;
-3. counts: ``word_count`` (words a reader sees), and reading time's units (``compound_word_count``,
-   ``char_count``);
+3. counts: ``word_count`` (words a reader sees, each with its combining marks), extraction's
+   ``mixed_script_word_count``, and reading time's units (``compound_word_count``, ``char_count``);
 4. quoted speech: ``own_voice`` removes paired quotations, leaving the writer's own words;
 5. languages: ``SUMY_LANGUAGES``, ``stop_words_for`` and ``stemmer_for`` by ISO 639-1 code.
 
