@@ -45,6 +45,7 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 
 from enrich.extract import extract_article
+from enrich.graphrank import FastLexRankSummarizer, FastTextRankSummarizer
 from enrich.pipeline import choose_language
 from enrich.sentences import dangling_opener, split_sentences
 from enrich.summarize import (
@@ -52,8 +53,6 @@ from enrich.summarize import (
     DEFAULT_WEIGHTS,
     MAX_RANKED,
     NEAR_DUPLICATE,
-    FastLexRankSummarizer,
-    FastTextRankSummarizer,
     SummaryWeights,
     _jaccard,
     candidates,

@@ -36,7 +36,7 @@ What it measures (issue 7, "Speed on one machine"):
     where (a) is compared (cores busy, Prefect's CPU). Peaks of each sum and of this process
     alone; the target is < 1 GiB at 1,000 articles, this process + workers.
   - Wall time inside the functions the flow module calls (wrapped in its namespace, in memory
-    only): poll_feed, fetch_pages and enrich_jobs (inside the batch tasks, summed over batches),
+    only): poll_feeds, fetch_pages and enrich_jobs (inside the batch tasks, summed over batches),
     link_articles, and the ``open_store`` blocks; batches in flight on average = (fetch_pages +
     enrich_jobs) / (first fetch -> last enrichment).
 - The plain driver, for each N: the same work without Prefect, on the same feeds and pages under
@@ -620,7 +620,7 @@ def timed_steps(meter: Meter):
     only); the flow and the plain driver both run those steps."""
     import flows.enrich_feeds as flow_module
 
-    names = ("poll_feed", "fetch_pages", "enrich_jobs", "link_articles", "open_store")
+    names = ("poll_feeds", "fetch_pages", "enrich_jobs", "link_articles", "open_store")
     if missing := [name for name in names if not hasattr(flow_module, name)]:
         print(f"  (the flow module no longer has {', '.join(missing)}: not timed)", flush=True)
     replacements = {
@@ -1116,8 +1116,8 @@ def report(args, results: list[SizeResult], cores: int, warm_up: str, prefect_st
         row(f"batch tasks of {size}", lambda r: str(r.flow.work.calls["enrich_jobs"])),
         row("wall in fetch_pages / enrich_jobs, summed", lambda r: batch_walls(r.flow)),
         row("  batches in flight, mean (of task threads)", lambda r: in_flight(r.flow)),
-        row("wall in poll_feed / link_articles / open_store", lambda r: (
-            f"{r.flow.work.wall['poll_feed']:.1f} / {r.flow.work.wall['link_articles']:.1f} / "
+        row("wall in poll_feeds / link_articles / open_store", lambda r: (
+            f"{r.flow.work.wall['poll_feeds']:.1f} / {r.flow.work.wall['link_articles']:.1f} / "
             f"{r.flow.work.wall['open_store']:.1f} s")),
         (f"CPU during the flow ({cores} cores; {processes} worker processes)",),
         row("cores busy: ((a) - sampler + (b)) / wall", lambda r: f"{r.flow.busy:.2f} of {cores}"),

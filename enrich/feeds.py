@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import feedparser
 
@@ -205,3 +210,35 @@ def poll_feed(
     # poll keeps the old one so the store can find the feed and move it.
     poll = parse_feed(result.body, result.permanent_redirect or feed_url, content_type=result.content_type)
     return replace(poll, feed_url=feed_url, problems=header_problems + poll.problems, **state), False
+
+
+def poll_feed_retrying(
+    feed_url: str, options: FetchOptions, *, etag: str | None = None, last_modified: str | None = None,
+    retries: int = 0, retry_delay: float = 2.0,
+) -> FeedPoll:
+    """:func:`poll_feed`, tried again after a transient failure, with exponential backoff and jitter."""
+    for attempt in range(retries + 1):
+        poll, retryable = poll_feed(feed_url, options, etag=etag, last_modified=last_modified)
+        if not retryable or attempt == retries:
+            return poll
+        # Full jitter around the exponential step, as for pages: feeds of one failing host do not retry in step.
+        time.sleep(retry_delay * 2**attempt * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@lru_cache(maxsize=4)
+def _poll_pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll")
+
+
+def poll_feeds(
+    feeds: Sequence[tuple[str, str | None, str | None]], options: FetchOptions, *, retries: int = 0,
+    retry_delay: float = 2.0,
+) -> list[FeedPoll]:
+    """Poll (url, etag, last_modified) feeds concurrently, in order; at most ``options.concurrency``
+    polls are in flight in this process, however many callers ask at once (they share one pool)."""
+    return list(_poll_pool(options.concurrency).map(
+        lambda feed: poll_feed_retrying(feed[0], options, etag=feed[1], last_modified=feed[2], retries=retries,
+                                        retry_delay=retry_delay),
+        feeds,
+    ))

@@ -20,12 +20,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from spacy.attrs import IS_QUOTE, LIKE_NUM
-from spacy.tokens import Doc, Span
+from typing import TYPE_CHECKING
 
 from enrich.sentences import nlp_for
 from enrich.text import word_count, words_of
+
+if TYPE_CHECKING:  # spaCy loads with the first sentence split (enrich/sentences.py), not with this module
+    from spacy.tokens import Doc, Span
 
 MIN_WORDS, MAX_WORDS = 8, 60
 
@@ -254,6 +255,8 @@ def _quotation_mark_tokens(doc: Doc, text: str) -> int:
     """Tokens that are quotation marks: spaCy's ``is_quote``, or made of ``QUOTE_MARKS``."""
     if _QUOTE_MARK.search(text):
         return sum(1 for t in doc if t.is_quote or t.text in QUOTE_MARKS)
+    from spacy.attrs import IS_QUOTE
+
     return doc.count_by(IS_QUOTE).get(1, 0)  # no token can be made of QUOTE_MARKS
 
 
@@ -263,6 +266,8 @@ def _has_number(doc: Doc, text: str) -> bool:
     # ASCII, str.isdigit is \d; other scripts have digits \d does not match (², ①).
     if _DIGIT.search(text) or (not text.isascii() and any(map(str.isdigit, text))):
         return True
+    from spacy.attrs import LIKE_NUM
+
     return bool(doc.count_by(LIKE_NUM).get(1, 0))
 
 

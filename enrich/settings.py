@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,6 +70,16 @@ class Settings(BaseSettings):
 
     dask_address: str | None = Field(
         None, description="Scheduler address of an existing Dask cluster (tcp://host:8786) to run tasks on."
+    )
+
+    # The Prefect server runs report to when PREFECT_API_URL is not set (flows/server.py)
+    prefect_server: Literal["background", "ephemeral"] = Field(
+        "background", description="'background': one local server, started once and reused by every run; "
+        "'ephemeral': Prefect's temporary server inside each run.",
+    )
+    prefect_port: int = Field(4200, ge=1, le=65535, description="Loopback port of the background Prefect server.")
+    prefect_start_seconds: float = Field(
+        120.0, gt=0, description="How long a run waits for the background Prefect server to start (then exit 75).",
     )
 
     # Demo

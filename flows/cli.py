@@ -2,8 +2,12 @@
 
 Exit status: 0 when a run completed (failed feeds and articles are recorded, not fatal), 2 for bad
 arguments or settings, 1 when the database cannot be used, 75 (EX_TEMPFAIL) when another process
-holds it or Prefect's temporary server did not start in time, 130 when stopped by Ctrl-C (SIGINT)
+holds it or the local Prefect server did not start in time, 130 when stopped by Ctrl-C (SIGINT)
 and 143 by SIGTERM.
+
+Commands import what they use when they run: ``enrich --help`` loads typer and rich only, the
+feed and export commands add the settings and DuckDB, and only ``run``, ``demo`` and ``serve``
+load Prefect (tests/test_cli_imports.py).
 """
 
 from __future__ import annotations
@@ -25,26 +29,18 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from time import monotonic
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from enrich.opml import FeedListError, Subscription, parse_opml, read_feed_list
-from enrich.settings import Settings
-from enrich.store import (
-    EXPORT_FORMATS,
-    QueryFailed,
-    QueryRefused,
-    StoreBusy,
-    StoreError,
-    open_store,
-)
-from enrich.urls import link_problem
+if TYPE_CHECKING:
+    from enrich.opml import Subscription
+    from enrich.settings import Settings
+    from flows.server import BackgroundServer, ServerInfo
 
 EX_TEMPFAIL = 75
 # difflib's ratio above which a misspelt topic gets a "did you mean": 0.6 is difflib's own default,
@@ -89,6 +85,10 @@ def _process_age() -> float:
 @app.callback()
 def _read_settings() -> None:
     """Read and check the ENRICH_ settings once, before any command; every command uses these."""
+    from pydantic import ValidationError
+
+    from enrich.settings import Settings
+
     global _command_started
     _command_started = _started_by_main if _started_by_main is not None else monotonic()
     try:
@@ -124,6 +124,8 @@ def _out_file(path: Path) -> Path:
 
 def _check_feed_urls(urls: list[str], source: str) -> None:
     """Refuse (exit 2) a feed list holding a URL no client could request, naming it."""
+    from enrich.urls import link_problem
+
     for url in urls:
         if (why := link_problem(url)) is not None:
             raise _usage_error(f"{source}: not a usable feed URL {url!r}: {why}")
@@ -131,6 +133,7 @@ def _check_feed_urls(urls: list[str], source: str) -> None:
 
 def _with_store(path: Path, action: Callable, read_only: bool = False):
     """Run ``action(store)``, turning database trouble into a message and an exit status."""
+    from enrich.store import open_store
 
     def use_store():
         with open_store(path, read_only=read_only, wait_seconds=_settings().lock_wait_seconds) as store:
@@ -192,18 +195,32 @@ EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect 
 
 
 def _run_flow(feed_urls: list[str] | None, settings: Settings, poll_all: bool = False):
+    from pydantic import ValidationError
+
     from flows.display import RunDisplay
 
     _quiet_prefect()
     try:
         with RunDisplay(console, _command_started) as display:
             display.waiting("loading the pipeline (Prefect and the enrichment stages)...")
+            server = _server_for_run()
+            # Imported while a server that was just started gets ready: Prefect and the flow's
+            # modules take seconds to import, and the server needs those seconds anyway.
             from flows.enrich_feeds import configured_flow, showing_progress
 
             _run_logs_to_prefect_only()
-            display.waiting("starting Prefect (a temporary local server unless PREFECT_API_URL is set)...")
-            with showing_progress(display):
-                return configured_flow(settings)(feed_urls, settings, poll_all)
+            flow = configured_flow(settings)
+            if server is None:
+                display.waiting("starting Prefect (its temporary server, unless PREFECT_API_URL is set)...")
+                with showing_progress(display):
+                    return flow(feed_urls, settings, poll_all)
+            from prefect.settings import PREFECT_API_URL, temporary_settings
+
+            if not server[1].up:
+                display.waiting(f"waiting for the background Prefect server to start at {server[1].ui_url} "
+                                "(once; later runs reuse it)...")
+            with temporary_settings({PREFECT_API_URL: _answering(*server).api_url}), showing_progress(display):
+                return flow(feed_urls, settings, poll_all)
     except ValidationError as exc:  # Prefect validates its PREFECT_ settings when first imported
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in exc.errors())
         raise _usage_error(f"invalid setting ({exc.title}): {problems}") from None
@@ -215,6 +232,54 @@ def _run_flow(feed_urls: list[str] | None, settings: Settings, poll_all: bool = 
                       "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); nothing was run, try again later "
                       "or point PREFECT_API_URL at a running Prefect server.")
         raise typer.Exit(EX_TEMPFAIL) from None
+
+
+def _explicit_api_url() -> str | None:
+    """PREFECT_API_URL as Prefect reads it (environment, profile, .env): it always wins."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None
+
+
+def _background_server() -> BackgroundServer:
+    from flows.server import BackgroundServer
+
+    return BackgroundServer(port=_settings().prefect_port)
+
+
+def _server_for_run() -> tuple[BackgroundServer, ServerInfo] | None:
+    """The background Prefect server this run reports to, started if need be (not waited for);
+    None when PREFECT_API_URL names a server or ENRICH_PREFECT_SERVER=ephemeral asks for Prefect's own."""
+
+    if url := _explicit_api_url():
+        console.print(f"[dim]Prefect server: {url} (PREFECT_API_URL)[/]")
+        return None
+    if _settings().prefect_server == "ephemeral":
+        console.print("[dim]starting Prefect's temporary server for this run (ENRICH_PREFECT_SERVER=ephemeral)...[/]")
+        return None
+    manager = _background_server()
+    server = manager.begin()
+    if server.up:
+        console.print(f"[dim]Prefect server: {server.ui_url} (in the background; `enrich server stop` stops it)[/]")
+    else:
+        console.print(f"[dim]starting a Prefect server in the background at {server.ui_url}; this takes 20-60 s "
+                      "once, later runs reuse it (`enrich server stop` stops it)...[/]")
+    return manager, server
+
+
+def _answering(manager: BackgroundServer, server: ServerInfo) -> ServerInfo:
+    """``server`` once it answers; exit 75 when it did not in time (retry later), 1 when it died."""
+    from flows.server import ServerDidNotStart, ServerExited
+
+    try:
+        return manager.wait(server, _settings().prefect_start_seconds)
+    except ServerDidNotStart as exc:
+        console.print(f"[yellow]busy:[/] {exc}; nothing was run, try again later "
+                      "(ENRICH_PREFECT_START_SECONDS waits longer).")
+        raise typer.Exit(EX_TEMPFAIL) from None
+    except ServerExited as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
 
 
 def _report_table(report) -> Table:
@@ -259,6 +324,8 @@ def run(
     poll_all: Annotated[bool, typer.Option("--all", help="Poll every feed now, not only those due (gone or paused feeds never).")] = False,
 ) -> None:
     """Run the pipeline once: poll the feeds that are due, enrich new articles, write DuckDB."""
+    from enrich.opml import FeedListError, read_feed_list
+
     db = _db(db)
     urls: list[str] | None = None
     if feeds:
@@ -310,6 +377,8 @@ def _stopped_by_signals() -> Iterator[None]:
 
 def _guard_busy(action: Callable):
     """Run ``action()``: a busy database exits 75 (try later), an unusable one exits 1."""
+    from enrich.store import StoreBusy, StoreError
+
     try:
         return action()
     except StoreBusy as exc:
@@ -332,6 +401,7 @@ def demo(
 ) -> None:
     """Serve the bundled demo corpus on loopback and run the real flow against it."""
     from enrich.demo import DEMO_SITE, PLACEHOLDER, serve_directory
+    from enrich.opml import parse_opml
 
     settings = _settings()
     db = _db(db)
@@ -373,6 +443,7 @@ def _suggested_port(host: str, taken: int) -> int:
 def _show_sample(db: Path, lock_wait_seconds: float) -> None:
     """Print one enriched article the way the reader shows it."""
     from enrich.preview import format_age
+    from enrich.store import open_store
 
     with open_store(db, read_only=True, wait_seconds=lock_wait_seconds) as store:
         rows = store.query(
@@ -413,15 +484,19 @@ def serve(
     _with_store(db, lambda store: None)  # fail now, not at the first run, if the file is unusable
     _quiet_prefect()
     os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"  # the runner's own lines say when runs start
-    from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    if not PREFECT_API_URL.value():
+    api_url = PREFECT_API_URL.value()
+    if not api_url and _settings().prefect_server == "ephemeral":
         # Prefect's temporary server has no scheduler: served runs would never start.
-        console.print("[red]error:[/] scheduling needs a Prefect server. Start one with\n"
+        console.print("[red]error:[/] scheduling needs a Prefect server; ENRICH_PREFECT_SERVER=ephemeral rules out "
+                      "the background one. Start one with\n"
                       "  uv run prefect server start\n"
                       "and point enrich at it:\n"
                       "  PREFECT_API_URL=http://127.0.0.1:4200/api uv run enrich serve")
         raise typer.Exit(2)
+    if not api_url:
+        api_url = _answering(*_server_for_run()).api_url  # says whether it starts one or uses the running one
     from flows.serve import serve as serve_flow
 
     console.print(f"serving enrich_feeds every {cron or f'{interval:g} min'} on {db}; Ctrl-C stops")
@@ -429,7 +504,8 @@ def serve(
     # would wait for that run to finish (measured: still running 11 s later).
     ctrl_c = signal.signal(signal.SIGINT, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
     try:
-        with _stopped_by_signals():  # until Prefect's runner starts; it then stops itself on SIGTERM
+        with _stopped_by_signals(), temporary_settings({PREFECT_API_URL: api_url}):
+            # Prefect's runner stops itself on SIGTERM once started
             serve_flow(_settings().model_copy(update={"db_path": db}), interval, cron)
     finally:
         signal.signal(signal.SIGINT, ctrl_c)
@@ -444,6 +520,8 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Export the reader's records (one per article, related articles inline; times in ISO 8601 UTC)."""
+    from enrich.store import EXPORT_FORMATS
+
     if format not in EXPORT_FORMATS:
         raise _usage_error(f"--format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
     out = _out_file(out)
@@ -599,6 +677,8 @@ def feeds_import_opml(
     db: DbOption = None,
 ) -> None:
     """Import the feeds of an OPML file."""
+    from enrich.opml import FeedListError, parse_opml
+
     try:
         subscriptions = parse_opml(file.read_bytes())
     except FeedListError as exc:
@@ -614,7 +694,7 @@ def feeds_export_opml(
     db: DbOption = None,
 ) -> None:
     """Export the stored feeds as OPML; each feed's topic becomes its outline category."""
-    from enrich.opml import write_opml
+    from enrich.opml import Subscription, write_opml
 
     out = _out_file(out) if out else None
     feeds = _with_store(_existing_db(db), lambda store: store.feeds())
@@ -625,6 +705,56 @@ def feeds_export_opml(
     else:
         sys.stdout.write(document.decode())
 
+
+
+# -- enrich server: the background Prefect server runs report to (flows/server.py) -----------------
+server_app = typer.Typer(help="The local Prefect server runs report to: started in the background by the first "
+                              "run, reused by later ones.", no_args_is_help=True)
+app.add_typer(server_app, name="server")
+EX_NOT_RUNNING = 3  # what `systemctl status` and LSB init scripts answer for a service that is not running
+
+
+def _say(message: str) -> None:
+    stdout.print(message, soft_wrap=True)  # one line however narrow the terminal: scripts grep it
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Say whether the Prefect server is running, where, and whether runs use it (exit 3 when it is not)."""
+    manager = _background_server()
+    server = manager.status()
+    explicit = _explicit_api_url()
+    if explicit:
+        _say(f"runs use PREFECT_API_URL={explicit}, not a background server")
+    if server is None:
+        _say("no Prefect server is running on loopback; `enrich run` starts one when it needs it")
+        raise typer.Exit(EX_NOT_RUNNING)
+    state = "running" if server.up else "starting"
+    if server.pid is None:
+        _say(f"a Prefect server enrich did not start is {state} at {server.ui_url}; runs use it")
+        return
+    _say(f"Prefect server {state} at {server.ui_url} (pid {server.pid}, started by enrich; "
+         f"output in {manager.log_path}); `enrich server stop` stops it")
+
+
+@server_app.command("start")
+def server_start() -> None:
+    """Start the Prefect server in the background now (runs start it anyway when they need it)."""
+    manager = _background_server()
+    server = _answering(manager, manager.begin())
+    _say(f"Prefect server running at {server.ui_url}" + (f" (pid {server.pid})" if server.pid else ""))
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the Prefect server enrich started in the background (the next run starts it again)."""
+    server = _background_server().stop()
+    if server is None:
+        _say("no Prefect server is running")
+    elif server.pid is None:
+        _say(f"the Prefect server at {server.ui_url} was not started by enrich; stop it where it was started")
+    else:
+        _say(f"stopped the Prefect server at {server.ui_url} (pid {server.pid})")
 
 
 # -- enrich api: the read-only JSON API and enriched feeds (enrich/api.py) --------------------------
@@ -659,6 +789,8 @@ def query(
     db: DbOption = None,
 ) -> None:
     """Run a read-only SQL query for analysts: a table, or JSON/CSV on standard output."""
+    from enrich.store import QueryFailed, QueryRefused
+
     if as_json and as_csv:
         raise _usage_error("choose one of --json and --csv")
 

@@ -17,6 +17,9 @@ os.environ.setdefault("ENRICH_MIN_POLL_MINUTES", "0")
 os.environ.setdefault("ENRICH_MAX_POLL_MINUTES", "0")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# A run outside the session harness gets Prefect's temporary server, as before: never a background
+# server left running in the user's ~/.prefect. tests/test_background_server.py asks for one.
+os.environ.setdefault("ENRICH_PREFECT_SERVER", "ephemeral")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_CORPORA = SHARED / "corpora"

@@ -83,6 +83,7 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(db_path, monkeypat
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("ENRICH_PREFECT_SERVER", "ephemeral")  # no background server either
     with temporary_settings(restore_defaults={PREFECT_API_URL}):  # even if a test harness is active
         result = runner.invoke(app, ["serve", "--db", str(db_path)])
     assert result.exit_code == 2

@@ -105,7 +105,8 @@ def test_prefect_server_that_does_not_start_is_exit_75(db_path, tmp_path):
     listing = tmp_path / "feeds.txt"
     listing.write_text("http://127.0.0.1:9/feed.xml\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="0", PREFECT_HOME=str(tmp_path / "prefect"))
+    env.update(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="0", PREFECT_HOME=str(tmp_path / "prefect"),
+               ENRICH_PREFECT_SERVER="ephemeral")
     done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--feeds", str(listing), "--db", str(db_path)],
                           env=env, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1])
     assert done.returncode == EX_TEMPFAIL, done.stderr

@@ -15,7 +15,7 @@ import pytest
 from enrich.demo import demo_feed_urls
 from enrich.settings import Settings
 from enrich.store import MIGRATIONS, SCHEMA_VERSION, StoreBusy, open_store
-from flows.enrich_feeds import enrich_feeds
+from tests.flow import enrich_feeds
 from tests.sites import MisbehavingSite, ok, slow
 from tests.test_flow import item, rss
 

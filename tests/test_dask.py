@@ -7,7 +7,7 @@ import pytest
 from enrich.demo import demo_feed_urls
 from enrich.settings import Settings
 from enrich.store import open_store
-from flows.enrich_feeds import configured_flow
+from tests.flow import configured_flow
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

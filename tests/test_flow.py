@@ -9,7 +9,7 @@ import pytest
 from enrich.demo import DEMO_SITE, demo_feed_urls
 from enrich.settings import Settings
 from enrich.store import open_store
-from flows.enrich_feeds import enrich_feeds
+from tests.flow import enrich_feeds
 from tests.sites import MisbehavingSite, ok, slow, status
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

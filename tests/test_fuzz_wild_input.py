@@ -22,7 +22,7 @@ from enrich.pipeline import enrich_entry
 from enrich.reasons import is_registered
 from enrich.settings import Settings
 from enrich.store import open_store
-from flows.enrich_feeds import fetch_options_for, record_polls
+from tests.flow import fetch_options_for, record_polls
 from tests.sites import MisbehavingSite
 
 # No shrinking: an example costs a request, a DuckDB write and an enrichment, so shrinking a failure

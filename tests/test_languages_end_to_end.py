@@ -21,8 +21,8 @@ import pytest
 from enrich.settings import Settings
 from enrich.store import open_store
 from enrich.text import is_unspaced
-from flows.enrich_feeds import enrich_feeds
 from tests.conftest import FIXTURES, SHARED_CORPORA
+from tests.flow import enrich_feeds
 from tests.sites import MisbehavingSite, ok
 
 CORPUS = SHARED_CORPORA / "langid" / "sentences"

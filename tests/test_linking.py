@@ -7,7 +7,7 @@ import pytest
 from enrich.related import MIN_RELATED_SCORE
 from enrich.settings import Settings
 from enrich.store import open_store
-from flows.enrich_feeds import enrich_feeds
+from tests.flow import enrich_feeds
 from tests.sites import MisbehavingSite, ok
 from tests.test_flow import item, rss
 

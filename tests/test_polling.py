@@ -8,7 +8,7 @@ import pytest
 
 from enrich.settings import Settings
 from enrich.store import open_store
-from flows.enrich_feeds import enrich_feeds
+from tests.flow import enrich_feeds
 from tests.sites import MisbehavingSite, ok, status
 from tests.test_flow import LONG_FEED_CONTENT, item, rss
 

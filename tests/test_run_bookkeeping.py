@@ -16,13 +16,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import flows.enrich_feeds as flow_module
 from enrich import pipeline
 from enrich.models import EnrichJob, EnrichOptions, FeedEntry, StageFailure
 from enrich.reasons import ENRICH_CRASHED, is_registered
 from enrich.settings import Settings
 from enrich.store import open_store, release_run
-from flows.enrich_feeds import enrich_feeds, store_batch
+from tests.flow import enrich_feeds, store_batch
 from tests.sites import MisbehavingSite, ok
 
 PUBLISHED = "Mon, 16 Nov 2026 10:00:00 GMT"
@@ -97,6 +96,8 @@ def _url(site, subject: str) -> str:
 
 @pytest.mark.usefixtures("prefect_harness", "in_process")
 def test_crashed_batch_and_failing_stage_reach_failures_and_are_retried(gazette, db_path, monkeypatch):
+    import flows.enrich_feeds as flow_module
+
     crashed: list[str] = []
     real_fetch_and_enrich = flow_module.fetch_and_enrich
 
@@ -156,6 +157,8 @@ def test_crashed_batch_and_failing_stage_reach_failures_and_are_retried(gazette,
 
 @pytest.mark.usefixtures("prefect_harness", "in_process")
 def test_failed_linking_still_records_failures_and_closes_the_run(gazette, db_path, monkeypatch):
+    import flows.enrich_feeds as flow_module
+
     def out_of_range(*_args, **_kwargs):
         raise OverflowError("date value out of range")
 

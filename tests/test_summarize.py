@@ -11,17 +11,12 @@ from conftest import shared_or_skip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.nlp.stemmers import null_stemmer
-from sumy.summarizers.lex_rank import LexRankSummarizer
-from sumy.summarizers.text_rank import TextRankSummarizer
 
 from enrich.extract import extract_article
 from enrich.sentences import dangling_opener, is_complete_sentence, split_sentences
 from enrich.summarize import (
     _TOKENIZER,
     MAX_RANKED,
-    FastLexRankSummarizer,
-    FastTextRankSummarizer,
     _summarizer,
     candidates,
     strip_dateline,
@@ -213,16 +208,25 @@ def _real_articles() -> list[tuple[list[str], str]]:
     return out
 
 
-SUMY_RANKERS = {
-    ("lexrank", True): FastLexRankSummarizer, ("lexrank", False): LexRankSummarizer,
-    ("textrank", True): FastTextRankSummarizer, ("textrank", False): TextRankSummarizer,
-}
+def _sumy_ranker(method: str, fast: bool):
+    """sumy's ranker or our vectorised one; imported when a test asks (sumy's rankers import NLTK)."""
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+    from sumy.summarizers.text_rank import TextRankSummarizer
+
+    from enrich.graphrank import FastLexRankSummarizer, FastTextRankSummarizer
+
+    return {
+        ("lexrank", True): FastLexRankSummarizer, ("lexrank", False): LexRankSummarizer,
+        ("textrank", True): FastTextRankSummarizer, ("textrank", False): TextRankSummarizer,
+    }[method, fast]
 
 
 def graph_rank(sentences: list[str], language: str, count: int, *, method: str, fast: bool) -> tuple[str, ...]:
     """The ``count`` sentences sumy's own ranker (``fast=False``) or our vectorised one picks, set up
     with the pipeline's stemmer and stop words."""
-    ranker = SUMY_RANKERS[method, fast](stemmer_for(language) or null_stemmer)
+    from sumy.nlp.stemmers import null_stemmer
+
+    ranker = _sumy_ranker(method, fast)(stemmer_for(language) or null_stemmer)
     ranker.stop_words = stop_words_for(language)
     document = ObjectDocumentModel([Paragraph([Sentence(s, _TOKENIZER) for s in sentences])])
     return tuple(str(s) for s in ranker(document, count))
@@ -240,6 +244,10 @@ def test_vectorised_rankers_pick_exactly_what_sumy_picks(method):
 
 
 def test_vectorised_lexrank_similarities_are_sumys_cosines():
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+
+    from enrich.graphrank import FastLexRankSummarizer, FastTextRankSummarizer
+
     sentences = split_sentences(demo_text(DEMO_SITE / "northwind" / "rust-build-times.html"), "en")
     sumy = LexRankSummarizer(stemmer_for("en"))
     sumy.stop_words = stop_words_for("en")

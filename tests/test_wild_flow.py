@@ -12,7 +12,7 @@ from enrich.demo import DEMO_SITE
 from enrich.reasons import is_registered
 from enrich.settings import Settings
 from enrich.store import open_store
-from flows.enrich_feeds import enrich_feeds
+from tests.flow import enrich_feeds
 from tests.sites import MisbehavingSite, ok
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
