@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import pytest
@@ -17,8 +18,11 @@ from typer.testing import CliRunner
 import flows.cli as cli
 from enrich.settings import Settings
 from enrich.store import open_store
-from flows.enrich_feeds import RunProgress, enrich_feeds, run_without_prefect, showing_progress
+from tests.flow import enrich_feeds, run_without_prefect, showing_progress
 from tests.sites import MisbehavingSite, ok, status
+
+if TYPE_CHECKING:
+    from flows.enrich_feeds import RunProgress
 
 TOPICS = ("ferry", "quarry", "library", "orchard", "bridge")
 MISSING = "gone"  # listed in the feed, answered 404
