@@ -1,10 +1,13 @@
-"""Topic classification: the previous classifier and the current one, side by side, on data neither trained on.
+"""Topic classification: the first classifier, the previous model and the current one, side by side, on held-back data.
 
 Evaluation sets (text, title and language only: no feed topic, no tags):
 
 - news: the held-back 30% of ../shared/corpora/topics/news-category (English HuffPost headline as
   the title, its feed description as the text), sections mapped onto our topics as in
   scripts/train_topics.py (NEWS_TOPICS; fashion, parenting and home sections have no tab and are left out);
+- news, 12 sections: the part of it in the 12 sections whose subject is one tab each (POLITICS,
+  ENTERTAINMENT, SPORTS, FOOD & DRINK, WELLNESS, BUSINESS, MONEY, TECH, SCIENCE, TRAVEL, CULTURE &
+  ARTS, EDUCATION: NEWS_CLEAR_SECTIONS), the closest to how the news goal is measured;
 - passages: the held-back 20% of scripts/topic_passages (our own writing, 12 languages);
 - SIB-200 dev: three sentences of one category an item (as the goals state), 32 languages; the
   first topic must be one a reader would accept for the category (SIB_TOPICS: science/technology
@@ -19,9 +22,10 @@ Per set: macro-F1 and accuracy of the first topic (against the training label of
 1-3 stored topics) and the precision of secondary topics (a second or third topic the reader
 accepts for the item, over all second and third topics given).
 
-The previous classifier (naive Bayes on ~820 lines in English, Spanish and German) is no longer
-in the package: it is read from git at OLD_REVISION, with its data files, into a temporary
-directory and imported from there, so its figures are reproduced, not copied.
+Earlier classifiers are no longer in the package: each is read from git, with its data files, into
+a temporary directory and imported from there, so their figures are reproduced, not copied:
+"first" is the naive Bayes on ~820 lines in English, Spanish and German (FIRST_REVISION),
+"previous" the complement naive Bayes model shipped before this one (PREVIOUS_REVISION).
 
 Run: uv run python bench/topics.py
 """
@@ -49,14 +53,17 @@ from scripts.train_topics import Item, macro_f1, splits
 BBC = ROOT.parent / "shared" / "corpora" / "bbc-news-summary" / "bbc60.jsonl"
 AEB = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark" / "ground-truth.json"
 # The last commit with the naive Bayes classifier and its corpus files.
-OLD_REVISION = "4b9a73d1409048eb19147b4feb51ffe983ef8286"
-OLD_FILES = (
+FIRST_REVISION = "4b9a73d1409048eb19147b4feb51ffe983ef8286"
+FIRST_FILES = (
     "enrich/topics.py",
     "enrich/data/topic_synonyms.json",
     "enrich/data/topic_corpus_en.txt",
     "enrich/data/topic_corpus_es.txt",
     "enrich/data/topic_corpus_de.txt",
 )
+# The last commit with the model before calibration and the news-register passages.
+PREVIOUS_REVISION = "6411df3d7dca668ff04b5b6539c4459988566ffb"
+PREVIOUS_FILES = ("enrich/topics.py", "enrich/data/topic_synonyms.json", "enrich/data/topic_model.npz")
 BBC_TOPIC = {
     "business": "Business", "entertainment": "Entertainment", "politics": "Politics", "sport": "Sports",
     "tech": "Technology",
@@ -143,20 +150,20 @@ DEV_LABELS: dict[str, tuple[str, ...]] = {
 Classify = Callable[[str, str | None, str], tuple[str, ...]]
 
 
-def load_old(directory: Path) -> Classify:
-    """The previous enrich.topics, as of OLD_REVISION, imported from ``directory``."""
-    for name in OLD_FILES:
+def load_old(directory: Path, revision: str, files: tuple[str, ...]) -> Classify:
+    """enrich.topics as of ``revision``, with its data ``files``, imported from ``directory``."""
+    for name in files:
         blob = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{OLD_REVISION}:{name}"], capture_output=True, check=True
+            ["git", "-C", str(ROOT), "show", f"{revision}:{name}"], capture_output=True, check=True
         ).stdout
         target = directory / name.removeprefix("enrich/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(blob)
-    spec = importlib.util.spec_from_file_location("old_topics", directory / "topics.py")
+    spec = importlib.util.spec_from_file_location(f"topics_{revision[:8]}", directory / "topics.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
-    module.topic_model()  # trained at first use: keep it out of the per-article time
+    module.topic_model()  # trained or loaded at first use: keep it out of the per-article time
     return lambda text, title, language: module.classify_topics(text, title=title, language=language).topics
 
 
@@ -233,34 +240,35 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.process_time()
-        old = load_old(Path(tmp))
-        print(f"old model: naive Bayes trained at first use in {time.process_time() - started:.2f} s CPU\n")
+        first = load_old(Path(tmp) / "first", FIRST_REVISION, FIRST_FILES)
+        previous = load_old(Path(tmp) / "previous", PREVIOUS_REVISION, PREVIOUS_FILES)
+        print(f"first and previous classifiers loaded (first trained) in {time.process_time() - started:.2f} s CPU\n")
         data = splits()
         sets = {
             "news (held back)": data.held_back["news"],
+            "news, 12 sections": data.held_back["news 12"],
             "passages (held back)": data.held_back["passages"],
             "SIB-200 dev, 3 sentences": data.held_back["sib-dev"],
             "SIB-200 dev, 1 sentence": data.held_back["sib-dev sentences"],
             "BBC60": bbc_items(),
             "real pages (AEB, labelled)": page_items(),
         }
+        classifiers = {"first": first, "previous": previous, "new": new_classifier()}
         results = {}
         for name, items in sets.items():
-            for label, classify in (("old", old), ("new", new_classifier())):
+            for label, classify in classifiers.items():
                 results[name, label] = run(classify, items)
 
-    metrics = ("macro-F1", "accuracy", "first allowed", "in stored", "secondary precision")
-    print(f"{'set':<26} {'n':>5} " + " ".join(f"{m:>21}" for m in metrics) + f" {'ms/article':>12}")
-    print(f"{'':<26} {'':>5} " + " ".join(f"{'old':>10} {'new':>10}" for _ in metrics) + f" {'old':>5} {'new':>6}")
+    metrics = ("macro-F1", "accuracy", "first allowed", "in stored", "secondary precision", "secondaries")
+    print(f"{'set':<26} {'n':>5} {'model':<9}" + "".join(f"{m:>20}" for m in metrics) + f"{'ms/article':>12}")
     for name, items in sets.items():
-        old_scores, new_scores = (scores(items, results[name, c][0]) for c in ("old", "new"))
-        cells = " ".join(f"{old_scores[m]:>10.3f} {new_scores[m]:>10.3f}" for m in metrics)
-        print(f"{name:<26} {len(items):>5} {cells} {results[name, 'old'][1]:>5.2f} {results[name, 'new'][1]:>6.2f}")
-    print("(secondaries given, old / new: " + "; ".join(
-        f"{name} {scores(items, results[name, 'old'][0])['secondaries']} / {scores(items, results[name, 'new'][0])['secondaries']}"
-        for name, items in sets.items()) + ")")
+        for label in classifiers:
+            got = scores(items, results[name, label][0])
+            cells = "".join(f"{got[m]:>20.3f}" for m in metrics[:-1]) + f"{got['secondaries']:>20d}"
+            print(f"{name if label == 'first' else '':<26} {len(items) if label == 'first' else '':>5} {label:<9}{cells}"
+                  f"{results[name, label][1]:>12.2f}")
 
-    print("\nSIB-200 dev, 3 sentences an item: first topic allowed, per language (old / new)")
+    print("\nSIB-200 dev, 3 sentences an item: first topic allowed, per language (first / previous / new)")
     sib = sets["SIB-200 dev, 3 sentences"]
     by_language: dict[str, list[int]] = {}
     for index, item in enumerate(sib):
@@ -268,13 +276,13 @@ def main() -> int:
     row = []
     for language, indices in sorted(by_language.items()):
         part = [sib[i] for i in indices]
-        old_acc, new_acc = (
+        rates = [
             scores(part, [results["SIB-200 dev, 3 sentences", c][0][i] for i in indices])["first allowed"]
-            for c in ("old", "new")
-        )
-        row.append(f"{language} {old_acc:.2f}/{new_acc:.2f}")
-    for start in range(0, len(row), 8):
-        print("  " + "   ".join(row[start : start + 8]))
+            for c in classifiers
+        ]
+        row.append(f"{language} " + "/".join(f"{r:.2f}" for r in rates))
+    for start in range(0, len(row), 6):
+        print("  " + "   ".join(row[start : start + 6]))
 
     print("\nnews (held back), new classifier: first topic per gold topic")
     news = sets["news (held back)"]

@@ -81,14 +81,12 @@ PERSONAL_MIN_DENSITY_UNSPACED = 0.005
 PERSONAL_MIN_COUNT = 3
 
 # --- choosing 1-3 topics -------------------------------------------------------------------------
-# A second or third topic needs this combined score. On the tune slice of the training data
-# (scripts/train_topics.py --select, never the held-back splits) the classifier's second topics
-# were right at most half the time at any threshold (0.35: 44%, 0.40: 50%, 0.45: 1 of 4), short
-# of the 70% a reader can trust, and none reached 0.5: so the text alone never adds a second topic,
-# but text agreeing with the feed or the tags can. The best topic is kept whatever its score,
-# and so is a topic the feed or the entry's tags name, or Personal with first-person evidence:
-# those are stated, not guessed.
-SECONDARY_MIN_SCORE = 0.50
+# The best topic is always kept. A second or third is kept when the feed or the entry's tags name
+# it, or Personal has first-person evidence (stated, not guessed), or when the text's calibrated
+# probability for it reaches the model's threshold for the article's language
+# (``TopicModel.secondary_min_probability``): scripts/train_topics.py sets it per language on the
+# tune folds of the training data, the lowest at which 70% of second topics there were ones a
+# reader accepts. A language without one gets no second topic from its text.
 
 FIRST_PERSON = {
     "en": {"i", "me", "my", "mine", "myself"},
@@ -131,19 +129,25 @@ class PersonalEvidence:
 
 @dataclass(frozen=True)
 class TopicModel:
-    """A linear model over hashed n-grams (``text_features``): softmax of weights . features + bias."""
+    """A linear model over hashed n-grams (``text_features``): softmax of weights . features + bias.
+
+    The weights are 8-bit codes times a scale per feature, calibrated (a temperature folded into
+    the scales and the bias) so that the softmax is a probability.
+    """
 
     classes: tuple[str, ...]
-    weights: np.ndarray  # N_FEATURES x classes
+    weights: np.ndarray  # N_FEATURES x classes, int8 codes
+    scale: np.ndarray  # N_FEATURES: what one code of the feature's row is worth
     bias: np.ndarray  # classes
     idf: np.ndarray  # N_FEATURES: inverse document frequency in the training data
     languages: frozenset[str]  # languages it was trained on
+    secondary_min_probability: Mapping[str, float]  # language -> threshold for a second topic
 
     def posterior(self, text: str) -> np.ndarray:
         """P(topic | text) over ``classes``."""
         columns, values = text_features(text)
         values = unit_length(values * self.idf[columns])
-        logits = values @ self.weights[columns].astype(np.float32) + self.bias
+        logits = (values * self.scale[columns]) @ self.weights[columns].astype(np.float32) + self.bias
         p = np.exp(logits - logits.max())
         return p / p.sum()
 
@@ -156,20 +160,23 @@ _HASH_PRIME = np.uint64(0x100000001B3)
 _HASH_MIX = np.uint64(0xBF58476D1CE4E5B9)
 
 
-def text_features(text: str) -> tuple[np.ndarray, np.ndarray]:
+def text_features(
+    text: str, char_ngrams: tuple[int, ...] = CHAR_NGRAMS, words: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Hashed words, word pairs and character n-grams of ``text``: (columns, values).
 
     Values are log(1 + count), so a long text repeating one word does not drown the others; the
-    model weighs them by inverse document frequency and scales them to unit length.
+    model weighs them by inverse document frequency and scales them to unit length. The options
+    only serve the training script's comparison of feature sets.
     """
     text = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).lower()
-    words = WORD.findall(text)
-    keys = [zlib.crc32(w.encode()) for w in words]
-    keys += [zlib.crc32(f"{a} {b}".encode()) for a, b in itertools.pairwise(words)]
+    tokens = WORD.findall(text) if words else []
+    keys = [zlib.crc32(w.encode()) for w in tokens]
+    keys += [zlib.crc32(f"{a} {b}".encode()) for a, b in itertools.pairwise(tokens)]
     buckets = [np.array(keys, dtype=np.uint64) % N_FEATURES]
     letters = " " + _NOT_LETTERS.sub(" ", text) + " "
     codes = np.frombuffer(letters.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    for n in CHAR_NGRAMS:
+    for n in char_ngrams:
         count = len(codes) - n + 1
         if count <= 0:
             break
@@ -232,9 +239,13 @@ def topic_model() -> TopicModel:
         return TopicModel(
             classes=classes,
             weights=data["weights"],
+            scale=data["scale"].astype(np.float32),
             bias=data["bias"].astype(np.float32),
             idf=data["idf"].astype(np.float32),
             languages=frozenset(str(lang) for lang in data["languages"]),
+            secondary_min_probability=dict(
+                zip((str(lang) for lang in data["secondary_languages"]), data["secondary_min_probability"].tolist())
+            ),
         )
 
 
@@ -331,12 +342,12 @@ def combine_signals(signals: Sequence[tuple[float, Mapping[str, float]]]) -> dic
     return scores
 
 
-def pick_topics(scores: Mapping[str, float], max_topics: int = 3, stated: frozenset[str] = frozenset()) -> TopicResult:
-    """The best topic, plus up to two more: ``stated`` ones or any whose score passes ``SECONDARY_MIN_SCORE``."""
+def pick_topics(scores: Mapping[str, float], max_topics: int = 3, supported: frozenset[str] = frozenset()) -> TopicResult:
+    """The best topic, plus up to two more among ``supported`` (stated by feed, tags or voice, or confident text)."""
     ranked = sorted(((s, t) for t, s in scores.items() if s > 0), key=lambda st: (-st[0], TOPICS.index(st[1])))
     if not ranked:
         return TopicResult((), ())
-    chosen = [ranked[0]] + [(s, t) for s, t in ranked[1:] if s >= SECONDARY_MIN_SCORE or t in stated]
+    chosen = [ranked[0]] + [(s, t) for s, t in ranked[1:] if t in supported]
     chosen = chosen[: max(1, min(3, max_topics))]
     return TopicResult(tuple(t for _, t in chosen), tuple(round(s, 4) for s, _ in chosen))
 
@@ -362,7 +373,15 @@ def classify_topics(
         (WEIGHT_PERSONAL * evidence.strength, {"Personal": 1.0}),
     ]
     stated = frozenset(feed) | frozenset(tagged) | ({"Personal"} if evidence.personal else set())
-    return pick_topics(combine_signals(signals), max_topics, stated)
+    return pick_topics(combine_signals(signals), max_topics, stated | confident_text_topics(text_dist, language))
+
+
+def confident_text_topics(text_dist: Mapping[str, float], language: str) -> frozenset[str]:
+    """Topics whose calibrated text probability reaches the language's secondary threshold."""
+    if not text_dist:
+        return frozenset()
+    threshold = topic_model().secondary_min_probability.get(language)
+    return frozenset(t for t, p in text_dist.items() if threshold is not None and p >= threshold)
 
 
 __all__ = [

@@ -15,6 +15,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from enrich.extract import extract_article
@@ -259,8 +260,15 @@ def test_the_classifier_never_says_personal_from_words():
 def test_model_is_loaded_once_and_small():
     model = topic_model()
     assert model is topic_model()
-    assert MODEL_FILE.stat().st_size < 20_000_000
+    assert MODEL_FILE.stat().st_size < 5_000_000
     assert model.weights.shape == (N_FEATURES, len(model.classes))
+    assert model.weights.dtype == np.int8
+
+
+def test_secondary_thresholds_are_probabilities_for_known_languages():
+    thresholds = topic_model().secondary_min_probability
+    assert set(thresholds) <= topic_model().languages
+    assert all(0 < t < 1 for t in thresholds.values())
 
 
 def test_the_model_knows_every_topic_but_personal_and_the_language_stage_languages():
