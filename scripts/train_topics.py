@@ -247,7 +247,7 @@ def count_matrix(texts: list[str], features: str = "words+chars"):
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Setting:
     """One way to fit the model, compared with others by ``--select``."""
 
@@ -428,7 +428,8 @@ def longer_texts(tuned: Tuned, corpus: str, size: int) -> list[tuple[str, Item]]
     return out
 
 
-def report(setting: Setting, tuned: Tuned) -> None:
+def report(setting: Setting, tuned: Tuned) -> dict[str, float]:
+    """Print the tune-fold figures of a setting; return those the choice rests on (CHOICE_RULE)."""
     t = temperature(tuned)
     p = softmax(tuned.logits * t)
     first = [tuned.classes[k] for k in p.argmax(axis=1)]
@@ -439,6 +440,7 @@ def report(setting: Setting, tuned: Tuned) -> None:
         "passages": lambda i: i.corpus == "passages",
         "sib": lambda i: i.corpus == "sib",
     }
+    chosen_by: dict[str, float] = {}
     for name, part in parts.items():
         idx = [k for k, i in enumerate(tuned.items) if part(i)]
         gold = [tuned.items[k].label for k in idx]
@@ -446,6 +448,7 @@ def report(setting: Setting, tuned: Tuned) -> None:
         accuracy = sum(first[k] == tuned.items[k].label for k in idx) / len(idx)
         allowed = sum(first[k] in tuned.items[k].allowed for k in idx) / len(idx)
         print(f"  {name:<9} n={len(idx):>5} macro-F1 {f1:.3f} accuracy {accuracy:.3f} first allowed {allowed:.3f}")
+        chosen_by[f"{name} macro-F1"] = f1
     by_language: dict[str, list[bool]] = {}
     for item, topic in zip(tuned.items, first, strict=True):
         if item.corpus == "sib":
@@ -463,41 +466,65 @@ def report(setting: Setting, tuned: Tuned) -> None:
         lowest = min((sum(v) / len(v), lang) for lang, v in per_language.items() if len(v) >= 10)
         print(f"  {corpus} x{size}  n={len(groups):>5} macro-F1 {f1:.3f} first allowed {allowed:.3f}, "
               f"lowest language {lowest[1]} {lowest[0]:.3f}")
+        chosen_by[f"{corpus} x{size} first allowed"] = allowed
+        chosen_by[f"{corpus} x{size} lowest language"] = lowest[0]
     outcomes = secondary_outcomes(tuned, t)
     for group, languages in (("en", ["en"]), ("others", sorted(set(outcomes) - {"en"}))):
         pooled = [o for lang in languages for o in outcomes[lang]]
         cells = "  ".join(f"{th}: {q:.2f} ({n})" for th in SECONDARY_GRID for q, n in [precision_at(pooled, th)])
         print(f"  secondary precision, {group}: {cells}")
     print(f"  secondary thresholds {secondary_thresholds(tuned, t)}", flush=True)
+    return chosen_by
 
 
-# Settings compared by --select on the tune folds (results in docs/topics.md).
-WEIGHTS = {"sib": 1.0, "news": 0.75, "passages": 2.0}
+# Settings compared by --select on the tune folds (results in docs/topics.md). Corpus weights
+# (SIB, news, passages) and class balance per corpus: 1 weighs a corpus's classes equally, 0.75
+# leans toward its frequent classes (Politics and Entertainment in the news).
 EQUAL = {"sib": 1.0, "news": 1.0, "passages": 1.0}
 NEWS_SKEWED = {"sib": 1.0, "news": 0.75, "passages": 1.0}
+PREVIOUS_WEIGHTS = {"sib": 1.0, "news": 0.75, "passages": 2.0}
+WEIGHTS = {"sib": 2.0, "news": 0.75, "passages": 4.0}
 SETTINGS = (
-    Setting("complement-nb", 0.03, WEIGHTS, EQUAL),  # the previous shipped setting
-    Setting("complement-nb", 0.03, WEIGHTS, NEWS_SKEWED),
+    Setting("complement-nb", 0.03, PREVIOUS_WEIGHTS, EQUAL),  # the previous shipped setting
+    Setting("complement-nb", 0.03, PREVIOUS_WEIGHTS, NEWS_SKEWED),
+    Setting("complement-nb", 0.03, PREVIOUS_WEIGHTS, NEWS_SKEWED, news_catch_all=False),
+    Setting("complement-nb", 0.03, {"sib": 1.0, "news": 0.75, "passages": 4.0}, NEWS_SKEWED, news_catch_all=False),
+    Setting("complement-nb", 0.03, {"sib": 1.5, "news": 0.75, "passages": 4.0}, NEWS_SKEWED, news_catch_all=False),
     Setting("complement-nb", 0.03, WEIGHTS, NEWS_SKEWED, news_catch_all=False),
-    Setting("complement-nb", 0.03, {"sib": 1.0, "news": 0.5, "passages": 2.0}, NEWS_SKEWED, news_catch_all=False),
+    Setting("complement-nb", 0.03, {"sib": 2.0, "news": 1.0, "passages": 4.0}, NEWS_SKEWED, news_catch_all=False),
+    Setting("complement-nb", 0.03, {"sib": 2.0, "news": 0.75, "passages": 3.0}, NEWS_SKEWED, news_catch_all=False),
+    Setting("complement-nb", 0.03, WEIGHTS, EQUAL, news_catch_all=False),
     Setting("complement-nb", 0.1, WEIGHTS, NEWS_SKEWED, news_catch_all=False),
     Setting("complement-nb", 0.03, WEIGHTS, NEWS_SKEWED, "words", news_catch_all=False),
     Setting("complement-nb", 0.03, WEIGHTS, NEWS_SKEWED, "chars", news_catch_all=False),
     Setting("logistic", 3e-6, WEIGHTS, NEWS_SKEWED, news_catch_all=False),
 )
 # Chosen with --select (see docs/topics.md).
-CHOSEN = SETTINGS[0]
+CHOSEN = SETTINGS[5]
+
+
+# The choice: the best news-12 macro-F1 (the goal furthest from reach) among the settings whose
+# three-sentence SIB items keep a margin over the 60%-per-language goal: the held-back SIB dev
+# split has 30 items a language, so a rate measured there moves by ~0.08 from chance alone.
+SIB_MIN_OVERALL = 0.85
+SIB_MIN_PER_LANGUAGE = 0.68
 
 
 def select() -> None:
     """Compare SETTINGS on the tune folds of the training data (never the held-back splits)."""
-    cache = {}
+    cache, figures = {}, {}
     for setting in SETTINGS:
         key = (setting.features, setting.news_catch_all)
         if key not in cache:
             train = splits(setting.news_catch_all).train
             cache[key] = train, count_matrix([i.text for i in train], setting.features)
-        report(setting, out_of_fold(*cache[key], setting))
+        figures[setting] = report(setting, out_of_fold(*cache[key], setting))
+    eligible = [
+        s for s, f in figures.items()
+        if f["sib x3 first allowed"] >= SIB_MIN_OVERALL and f["sib x3 lowest language"] >= SIB_MIN_PER_LANGUAGE
+    ]
+    best = max(eligible, key=lambda s: figures[s]["news 12 macro-F1"], default=None)
+    print(f"choice: SETTINGS[{SETTINGS.index(best)}]" if best else "choice: no setting keeps the SIB margin")
 
 
 def train_and_save(setting: Setting) -> None:

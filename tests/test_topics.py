@@ -336,15 +336,21 @@ def test_too_little_text_says_nothing():
 
 
 # --- held-back splits and the BBC evaluation set (../shared) -------------------------------------------
-# Floors a little under what bench/topics.py measures for the new model, and far above the
-# previous classifier's figures (in brackets, same bench run): replacing the model with the old
-# one fails them.
+# Floors a little under what bench/topics.py measures for the new model, and above the previous
+# model's figures (in brackets, same bench run): replacing the model with an earlier one fails them.
 
 NEWS_MIN_MACRO_F1 = 0.25  # measured 0.287 (old 0.194)
-NEWS_MIN_IN_STORED = 0.52  # measured 0.575 (old 0.413)
+NEWS_12_MIN_MACRO_F1 = 0.40  # measured 0.450 (previous 0.351)
+NEWS_12_MIN_IN_STORED = 0.76  # measured 0.824 (previous 0.684)
+PASSAGES_MIN_FIRST = 0.66  # measured 0.706 (previous 0.591)
 SIB_MIN_FIRST_ALLOWED = 0.82  # measured 0.878 (old 0.050)
 SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE = 0.60  # the goal in every language; lowest measured bn 0.63 (old 0 in 29)
 BBC_MIN_MACRO_F1 = 0.78  # measured 0.832 (old 0.743)
+# Calibration: in bins of the first topic's probability (<0.4, 0.4-0.6, 0.6-0.8, >=0.8), the gap
+# between mean probability and accuracy, weighted by the bin's share. Measured 0.04-0.05 on the
+# held-back news (12 sections) and passages.
+MAX_CALIBRATION_ERROR = 0.08
+SECONDARY_MIN_PRECISION = 0.70  # the goal, on held-back data
 
 
 @lru_cache(maxsize=1)
@@ -357,6 +363,15 @@ def held_back():
     return splits().held_back
 
 
+@lru_cache(maxsize=1)
+def held_back_passages():
+    """The held-back fifth of our passages: in the repository, so these tests need no ../shared."""
+    sys.path.insert(0, str(ROOT))
+    from scripts.train_topics import PASSAGES_HELD_BACK, _slice, passage_items
+
+    return [i for i in passage_items() if _slice(i.key, 5) < PASSAGES_HELD_BACK]
+
+
 def topics_of(item) -> tuple[str, ...]:
     if item.corpus == "sib":
         return classify_topics(item.text, language=item.language).topics
@@ -366,7 +381,13 @@ def topics_of(item) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def classified() -> dict[str, list[tuple[object, tuple[str, ...]]]]:
-    return {name: [(i, topics_of(i)) for i in items] for name, items in held_back().items() if name != "sib-dev sentences"}
+    sets = {name: items for name, items in held_back().items() if name not in ("sib-dev sentences", "news 12")}
+    return {name: [(i, topics_of(i)) for i in items] for name, items in sets.items()}
+
+
+@lru_cache(maxsize=1)
+def classified_passages() -> list[tuple[object, tuple[str, ...]]]:
+    return [(i, topics_of(i)) for i in held_back_passages()]
 
 
 def macro_f1(pairs) -> float:
@@ -383,7 +404,47 @@ def macro_f1(pairs) -> float:
 def test_news_headline_and_description_floor():
     pairs = classified()["news"]
     assert macro_f1(pairs) >= NEWS_MIN_MACRO_F1
-    assert sum(i.label in t for i, t in pairs) / len(pairs) >= NEWS_MIN_IN_STORED
+
+
+def test_news_in_the_twelve_clear_sections_floor():
+    from scripts.train_topics import NEWS_CLEAR_SECTIONS
+
+    pairs = [(i, t) for i, t in classified()["news"] if i.origin in NEWS_CLEAR_SECTIONS]
+    assert len({i.label for i, _ in pairs}) == 12
+    assert macro_f1(pairs) >= NEWS_12_MIN_MACRO_F1
+    assert sum(i.label in t for i, t in pairs) / len(pairs) >= NEWS_12_MIN_IN_STORED
+
+
+def test_held_back_passages_floor():
+    pairs = classified_passages()
+    assert len({i.language for i, _ in pairs}) >= 12
+    assert sum(t[:1] == (i.label,) for i, t in pairs) / len(pairs) >= PASSAGES_MIN_FIRST
+
+
+def calibration_error(items) -> float:
+    """Gap between the first topic's probability and its accuracy, over probability bins."""
+    probabilities, right = [], []
+    for item in items:
+        headline, _, description = item.text.partition("\n")
+        posterior, _ = text_topics(description, headline, item.language)
+        if posterior:
+            topic, p = max(posterior.items(), key=lambda tp: tp[1])
+            probabilities.append(p)
+            right.append(topic == item.label)
+    p, ok = np.array(probabilities), np.array(right)
+    bins = np.digitize(p, [0.4, 0.6, 0.8])
+    return sum(abs(p[bins == b].mean() - ok[bins == b].mean()) * (bins == b).mean() for b in set(bins.tolist()))
+
+
+def test_text_probabilities_are_calibrated_on_held_back_passages():
+    assert calibration_error(held_back_passages()) <= MAX_CALIBRATION_ERROR
+
+
+def test_text_probabilities_are_calibrated_on_held_back_news():
+    from scripts.train_topics import NEWS_CLEAR_SECTIONS
+
+    news = [i for i in held_back()["news"] if i.origin in NEWS_CLEAR_SECTIONS]
+    assert calibration_error(news) <= MAX_CALIBRATION_ERROR
 
 
 def test_sib_three_sentence_items_floor_overall_and_per_language():
@@ -397,12 +458,41 @@ def test_sib_three_sentence_items_floor_overall_and_per_language():
         assert rate >= SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE, language
 
 
-def test_the_text_alone_adds_no_guessed_secondary_topic():
-    """Second topics guessed from the text were right at most half the time (see SECONDARY_MIN_SCORE):
-    on held-back items, which carry no feed topic or tags, a second topic is only Personal from
-    first-person evidence."""
-    secondaries = {t for pairs in classified().values() for _, topics in pairs for t in topics[1:]}
-    assert secondaries <= {"Personal"}
+def text_secondaries(pairs) -> list[tuple[str, bool]]:
+    """(language, acceptable) of every second or third topic; held-back items carry no feed topic
+    or tags, so these come from the text (Personal, from the writer's voice, aside)."""
+    return [(i.language, t in i.allowed) for i, topics in pairs for t in topics[1:] if t != "Personal"]
+
+
+def check_secondaries(outcomes: list[tuple[str, bool]]) -> None:
+    thresholds = topic_model().secondary_min_probability
+    assert all(language in thresholds for language, _ in outcomes), "a second topic in a language without a threshold"
+    if outcomes:
+        assert sum(ok for _, ok in outcomes) / len(outcomes) >= SECONDARY_MIN_PRECISION
+
+
+def test_secondary_topics_from_the_text_meet_the_precision_goal_on_held_back_corpora():
+    check_secondaries([o for pairs in classified().values() for o in text_secondaries(pairs)])
+
+
+def test_secondary_topics_from_the_text_meet_the_precision_goal_on_held_back_passages():
+    check_secondaries(text_secondaries(classified_passages()))
+
+
+def test_a_confident_second_text_topic_is_kept_only_where_a_threshold_allows(monkeypatch):
+    """The wiring, with a lowered threshold: English gets the text's second topic, German none."""
+    import dataclasses
+
+    import enrich.topics as topics_module
+
+    text = "The central bank raised interest rates as the government unveiled its budget and tax plans."
+    posterior, _ = text_topics(text, None, "en")
+    second = sorted(posterior, key=posterior.get)[-2]
+    lowered = dataclasses.replace(topic_model(), secondary_min_probability={"en": posterior[second] - 1e-6})
+    monkeypatch.setattr(topics_module, "topic_model", lambda: lowered)
+    assert classify_topics(text, language="en").topics[1] == second
+    assert len(classify_topics(text, language="de").topics) == 1
+    assert classify_topics(text, language="sw").topics == ()  # unknown language: still nothing
 
 
 BBC_TOPIC = {"business": "Business", "entertainment": "Entertainment", "politics": "Politics",
