@@ -64,6 +64,8 @@ FIRST_FILES = (
 # The last commit with the model before calibration and the news-register passages.
 PREVIOUS_REVISION = "6411df3d7dca668ff04b5b6539c4459988566ffb"
 PREVIOUS_FILES = ("enrich/topics.py", "enrich/data/topic_synonyms.json", "enrich/data/topic_model.npz")
+# Helpers the earlier classifiers imported from modules they have since moved out of.
+MOVED_IMPORTS = {"from enrich.sentences import is_unspaced, word_count": "from enrich.text import is_unspaced, word_count"}
 BBC_TOPIC = {
     "business": "Business", "entertainment": "Entertainment", "politics": "Politics", "sport": "Sports",
     "tech": "Technology",
@@ -158,6 +160,11 @@ def load_old(directory: Path, revision: str, files: tuple[str, ...]) -> Classify
         ).stdout
         target = directory / name.removeprefix("enrich/")
         target.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".py"):
+            source = blob.decode()
+            for old, new in MOVED_IMPORTS.items():
+                source = source.replace(old, new)
+            blob = source.encode()
         target.write_bytes(blob)
     spec = importlib.util.spec_from_file_location(f"topics_{revision[:8]}", directory / "topics.py")
     module = importlib.util.module_from_spec(spec)
