@@ -178,6 +178,20 @@ def new_classifier() -> Classify:
     return lambda text, title, language: topics.classify_topics(text, title=title, language=language).topics
 
 
+def one_model_classifier(model: Callable[[], topics.TopicModel]) -> Classify:
+    """The current classifier with ``model`` for every text, whatever its length (to show what routing adds)."""
+
+    def classify(text: str, title: str | None, language: str) -> tuple[str, ...]:
+        routed = topics.model_for
+        topics.model_for = lambda body: model()
+        try:
+            return topics.classify_topics(text, title=title, language=language).topics
+        finally:
+            topics.model_for = routed
+
+    return classify
+
+
 def title_and_text(item: Item) -> tuple[str | None, str]:
     """Headline and description of a news or passage item (split on the first line), a SIB item as text."""
     if item.corpus in ("sib", "pages"):
@@ -238,12 +252,12 @@ def main() -> int:
     process = psutil.Process()
     rss_before = process.memory_info().rss
     started, cpu_started = time.perf_counter(), time.process_time()
-    model = topics.topic_model()
+    model, page_model = topics.topic_model(), topics.page_topic_model()
     load_wall, load_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     rss_added = (process.memory_info().rss - rss_before) / 2**20
-    size = topics.MODEL_FILE.stat().st_size / 1e6
-    print(f"new model: {topics.MODEL_FILE.name} {size:.1f} MB, {len(model.classes)} topics, "
-          f"{len(model.languages)} languages; load {load_cpu:.2f} s CPU ({load_wall:.2f} s wall), RSS +{rss_added:.0f} MB")
+    size = (topics.MODEL_FILE.stat().st_size + topics.PAGE_MODEL_FILE.stat().st_size) / 1e6
+    print(f"new models: {topics.MODEL_FILE.name} + {topics.PAGE_MODEL_FILE.name} {size:.1f} MB, {len(model.classes)} "
+          f"and {len(page_model.classes)} topics, {len(model.languages)} languages; both load {load_cpu:.2f} s CPU ({load_wall:.2f} s wall), RSS +{rss_added:.0f} MB")
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.process_time()
@@ -260,7 +274,13 @@ def main() -> int:
             "BBC60": bbc_items(),
             "real pages (AEB, labelled)": page_items(),
         }
-        classifiers = {"first": first, "previous": previous, "new": new_classifier()}
+        classifiers = {
+            "first": first,
+            "previous": previous,
+            "short": one_model_classifier(topics.topic_model),
+            "page": one_model_classifier(topics.page_topic_model),
+            "routed": new_classifier(),
+        }
         results = {}
         for name, items in sets.items():
             for label, classify in classifiers.items():
@@ -275,7 +295,7 @@ def main() -> int:
             print(f"{name if label == 'first' else '':<26} {len(items) if label == 'first' else '':>5} {label:<9}{cells}"
                   f"{results[name, label][1]:>12.2f}")
 
-    print("\nSIB-200 dev, 3 sentences an item: first topic allowed, per language (first / previous / new)")
+    print("\nSIB-200 dev, 3 sentences an item: first topic allowed, per language (first / previous / short / page / routed)")
     sib = sets["SIB-200 dev, 3 sentences"]
     by_language: dict[str, list[int]] = {}
     for index, item in enumerate(sib):
@@ -291,9 +311,12 @@ def main() -> int:
     for start in range(0, len(row), 6):
         print("  " + "   ".join(row[start : start + 6]))
 
-    print("\nnews (held back), new classifier: first topic per gold topic")
+    routed_to_page = sum(topics.model_for("\n".join(filter(None, title_and_text(i)))) is page_model for i in sib)
+    print(f"  routed to the page model: {routed_to_page} of {len(sib)} items")
+
+    print("\nnews (held back), routed classifier: first topic per gold topic")
     news = sets["news (held back)"]
-    firsts = [r[0] if r else None for r in results["news (held back)", "new"][0]]
+    firsts = [r[0] if r else None for r in results["news (held back)", "routed"][0]]
     for label in sorted({i.label for i in news}):
         counts = Counter(f for i, f in zip(news, firsts, strict=True) if i.label == label)
         print(f"  {label:<14} " + ", ".join(f"{p} {n}" for p, n in counts.most_common(4)))

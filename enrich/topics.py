@@ -41,6 +41,7 @@ TOPICS: tuple[str, ...] = (
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SYNONYMS_FILE = DATA_DIR / "topic_synonyms.json"
 MODEL_FILE = DATA_DIR / "topic_model.npz"
+PAGE_MODEL_FILE = DATA_DIR / "topic_model_page.npz"
 
 # --- signal weights ----------------------------------------------------------------------------
 # Stated, not fitted: an entry's own tags are the most specific evidence a publisher gives, the
@@ -63,6 +64,11 @@ CHAR_NGRAMS = (1, 2, 3, 4)
 # The opening of an article names its subject: reading the first 2,000 characters keeps a long
 # page under a millisecond, and title + description feeds are far shorter anyway.
 MAX_TEXT_CHARS = 2000
+# Two models (docs/topics.md): one weighted toward headline + description texts, one for pages.
+# A text longer than a feed's summary is a page: WordPress, the commonest feed generator, cuts
+# its feed excerpts at 55 words (its default excerpt_length), and the news corpus's headline +
+# description texts are shorter still. Chosen from that, not by measurement.
+PAGE_MIN_WORDS = 56
 # Fewer letters than this and the text says nothing (a bare "Update" or a date).
 TEXT_MIN_LETTERS = 12
 # The text's weight grows with its length up to full weight here: a headline with its feed
@@ -226,16 +232,14 @@ def synonym_table() -> Mapping[str, tuple[str, ...]]:
     return {tag: tuple(topics) for tag, topics in table.items()}
 
 
-@lru_cache(maxsize=1)
-def topic_model() -> TopicModel:
-    """The shipped model (``data/topic_model.npz``), loaded once per process on first use."""
-    with np.load(MODEL_FILE, allow_pickle=False) as data:
+def _load_model(path: Path) -> TopicModel:
+    with np.load(path, allow_pickle=False) as data:
         classes = tuple(str(c) for c in data["classes"])
         unknown = set(classes) - set(TOPICS)
         if unknown or "Personal" in classes:
-            raise ValueError(f"{MODEL_FILE.name}: classes {sorted(unknown | {'Personal'} & set(classes))} are not text topics")
+            raise ValueError(f"{path.name}: classes {sorted(unknown | {'Personal'} & set(classes))} are not text topics")
         if data["weights"].shape != (N_FEATURES, len(classes)):
-            raise ValueError(f"{MODEL_FILE.name}: weights of shape {data['weights'].shape}, expected ({N_FEATURES}, {len(classes)})")
+            raise ValueError(f"{path.name}: weights of shape {data['weights'].shape}, expected ({N_FEATURES}, {len(classes)})")
         return TopicModel(
             classes=classes,
             weights=data["weights"],
@@ -247,6 +251,23 @@ def topic_model() -> TopicModel:
                 zip((str(lang) for lang in data["secondary_languages"]), data["secondary_min_probability"].tolist())
             ),
         )
+
+
+@lru_cache(maxsize=1)
+def topic_model() -> TopicModel:
+    """The short-text model (``data/topic_model.npz``), loaded once per process on first use."""
+    return _load_model(MODEL_FILE)
+
+
+@lru_cache(maxsize=1)
+def page_topic_model() -> TopicModel:
+    """The page model (``data/topic_model_page.npz``), loaded once per process on first use."""
+    return _load_model(PAGE_MODEL_FILE)
+
+
+def model_for(body: str) -> TopicModel:
+    """The page model for a text longer than a feed's summary, else the short-text model."""
+    return page_topic_model() if word_count(body) >= PAGE_MIN_WORDS else topic_model()
 
 
 # --- signals -------------------------------------------------------------------------------
@@ -302,7 +323,7 @@ def text_topics(text: str, title: str | None, language: str) -> tuple[dict[str, 
     letters = letter_count(body)
     if letters < TEXT_MIN_LETTERS:
         return {}, letters
-    model = topic_model()
+    model = model_for(body)
     if language not in model.languages:
         return {}, 0
     return dict(zip(model.classes, model.posterior(body).tolist(), strict=True)), letters
@@ -373,14 +394,16 @@ def classify_topics(
         (WEIGHT_PERSONAL * evidence.strength, {"Personal": 1.0}),
     ]
     stated = frozenset(feed) | frozenset(tagged) | ({"Personal"} if evidence.personal else set())
-    return pick_topics(combine_signals(signals), max_topics, stated | confident_text_topics(text_dist, language))
+    confident = confident_text_topics(text_dist, language, "\n".join(filter(None, [title, text])))
+    return pick_topics(combine_signals(signals), max_topics, stated | confident)
 
 
-def confident_text_topics(text_dist: Mapping[str, float], language: str) -> frozenset[str]:
-    """Topics whose calibrated text probability reaches the language's secondary threshold."""
+def confident_text_topics(text_dist: Mapping[str, float], language: str, body: str) -> frozenset[str]:
+    """Topics whose calibrated text probability reaches the secondary threshold of the language
+    in the model that read ``body``."""
     if not text_dist:
         return frozenset()
-    threshold = topic_model().secondary_min_probability.get(language)
+    threshold = model_for(body).secondary_min_probability.get(language)
     return frozenset(t for t, p in text_dist.items() if threshold is not None and p >= threshold)
 
 
@@ -395,6 +418,8 @@ __all__ = [
     "personal_evidence",
     "pick_topics",
     "synonym_table",
+    "model_for",
+    "page_topic_model",
     "tag_topics",
     "text_topics",
     "topic_model",

@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from enrich.topics import MODEL_FILE, N_FEATURES, TOPICS, text_features
+from enrich.topics import MODEL_FILE, N_FEATURES, PAGE_MODEL_FILE, TOPICS, text_features
 
 TOPIC_CORPORA = ROOT.parent / "shared" / "corpora" / "topics"
 SIB_DIR = TOPIC_CORPORA / "sib-200"
@@ -159,9 +159,12 @@ def news_items() -> list[Item]:
     return items
 
 
-def passage_items() -> list[Item]:
+def passage_items(base_only: bool = False) -> list[Item]:
+    """Our passages; ``base_only``: only the first files (<lang>.txt), not the news-register parts."""
     items = []
     for path in sorted(PASSAGES_DIR.glob("*.txt")):
+        if base_only and path.name.count(".") > 1:
+            continue
         # "en.txt", "en.news1.txt": the language is the name's part before the first dot.
         language, topic = path.name.split(".")[0], None
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -188,15 +191,18 @@ class Splits:
     held_back: dict[str, list[Item]]  # corpus name -> items never trained on
 
 
-def splits(news_catch_all: bool = True) -> Splits:
+def splits(news_catch_all: bool = True, base_passages: bool = False) -> Splits:
     """Training items and the held-back items of each corpus (SIB dev as three-sentence items).
 
-    ``news_catch_all``: train on the news sections mapped to News too (Setting.news_catch_all).
+    ``news_catch_all``: train on the news sections mapped to News too (Setting.news_catch_all);
+    ``base_passages``: train on the base passages only (Setting.base_passages). The held-back
+    passages are the same either way.
     """
     news, passages = news_items(), passage_items()
+    trained_passages = passage_items(base_only=True) if base_passages else passages
     train = sib_items("train", 1)
     train += [i for i in news if _slice(i.key, 10) >= NEWS_HELD_BACK and (news_catch_all or i.label != "News")]
-    train += [i for i in passages if _slice(i.key, 5) >= PASSAGES_HELD_BACK]
+    train += [i for i in trained_passages if _slice(i.key, 5) >= PASSAGES_HELD_BACK]
     held_back = {
         "news": [i for i in news if _slice(i.key, 10) < NEWS_HELD_BACK],
         "news 12": [i for i in news if _slice(i.key, 10) < NEWS_HELD_BACK and i.origin in NEWS_CLEAR_SECTIONS],
@@ -257,6 +263,7 @@ class Setting:
     balance: dict[str, float]  # classes within a corpus weigh count^-balance: 1 makes them equal
     features: str = "words+chars"
     news_catch_all: bool = True  # train on the news sections mapped to News (U.S. NEWS, CRIME, ...)
+    base_passages: bool = False  # train on <lang>.txt passages only, not the news-register <lang>.newsN.txt
 
 
 def sample_weights(items: list[Item], setting: Setting) -> np.ndarray:
@@ -368,6 +375,8 @@ def out_of_fold(items: list[Item], counts, setting: Setting) -> Tuned:
         predicted.extend(items[k] for k in tune)
         for name, (corpus, size) in JOINED.items():
             texts = joined_texts([items[k] for k in tune], corpus, size)
+            if not texts:  # the base passages' fold may hold fewer than ``size`` of any one kind
+                continue
             joined[name][0].append(model.logits(feature_matrix([i.text for i in texts], idf, None, setting.features)))
             joined[name][1].extend(texts)
     views = {name: (np.vstack(view_logits), view_items) for name, (view_logits, view_items) in joined.items()}
@@ -506,9 +515,12 @@ SETTINGS = (
     Setting("complement-nb", 0.03, WEIGHTS, NEWS_SKEWED, "words", news_catch_all=False),
     Setting("complement-nb", 0.03, WEIGHTS, NEWS_SKEWED, "chars", news_catch_all=False),
     Setting("logistic", 3e-6, WEIGHTS, NEWS_SKEWED, news_catch_all=False),
+    Setting("complement-nb", 0.03, PREVIOUS_WEIGHTS, EQUAL, base_passages=True),  # the previous setting and data
 )
 # Chosen with --select (see docs/topics.md).
 CHOSEN = SETTINGS[4]
+# The page model, for texts with a page (enrich.topics.PAGE_MIN_WORDS): the previous shipped setting.
+PAGE_SETTING = SETTINGS[-1]
 
 
 # The choice: the best news-12 macro-F1 (the goal furthest from reach) among the settings whose
@@ -539,8 +551,8 @@ def select() -> None:
     print(f"choice: SETTINGS[{SETTINGS.index(best)}]" if best else "choice: no setting keeps the SIB margin")
 
 
-def train_and_save(setting: Setting) -> None:
-    data = splits(setting.news_catch_all)
+def train_and_save(setting: Setting, path: Path) -> None:
+    data = splits(setting.news_catch_all, setting.base_passages)
     started = time.process_time()
     counts = count_matrix([i.text for i in data.train], setting.features)
     tuned = out_of_fold(data.train, counts, setting)
@@ -553,7 +565,7 @@ def train_and_save(setting: Setting) -> None:
     codes, scale = quantise(model.weights)
     languages = sorted({i.language for i in data.train})
     np.savez_compressed(
-        MODEL_FILE,
+        path,
         classes=np.array(model.classes),
         weights=codes,
         scale=(scale * t).astype(np.float16),
@@ -563,21 +575,24 @@ def train_and_save(setting: Setting) -> None:
         secondary_languages=np.array(sorted(thresholds), dtype=str),
         secondary_min_probability=np.array([thresholds[lang] for lang in sorted(thresholds)], dtype=np.float32),
     )
-    print(f"wrote {MODEL_FILE} ({MODEL_FILE.stat().st_size / 1e6:.1f} MB): {len(model.classes)} topics, "
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {len(model.classes)} topics, "
           f"{len(languages)} languages, temperature {t:.2f}, secondary thresholds {thresholds}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--select", action="store_true", help="compare settings on the tune folds, write nothing")
+    parser.add_argument("--page", action="store_true", help=f"train the page model ({PAGE_MODEL_FILE.name}) instead")
     args = parser.parse_args()
     if not SIB_DIR.exists() or not NEWS_FILE.exists():
         print(f"training needs {TOPIC_CORPORA}", file=sys.stderr)
         return 2
     if args.select:
         select()
+    elif args.page:
+        train_and_save(PAGE_SETTING, PAGE_MODEL_FILE)
     else:
-        train_and_save(CHOSEN)
+        train_and_save(CHOSEN, MODEL_FILE)
     return 0
 
 
