@@ -21,11 +21,16 @@ import pytest
 from enrich.extract import extract_article
 from enrich.feeds import parse_feed
 from enrich.opml import parse_opml
+from enrich.text import word_count
 from enrich.topics import (
     MODEL_FILE,
     N_FEATURES,
+    PAGE_MIN_WORDS,
+    PAGE_MODEL_FILE,
     TOPICS,
     classify_topics,
+    model_for,
+    page_topic_model,
     personal_evidence,
     synonym_table,
     tag_topics,
@@ -76,9 +81,7 @@ def classify_demo(rel: str, **overrides):
 # must appear somewhere in the 1-3.
 DEMO_EXPECTED = {
     "cuaderno/equipaje-ligero-dos-semanas.html": ({"Travel"}, set()),
-    # A market stall's rice dishes, tagged "viajes": since the news-register Spanish passages the
-    # text leans Travel (0.36) over Food (0.22), so Food comes second, from the feed; it was first.
-    "cuaderno/mercado-arroces-valencia.html": ({"Food", "Travel"}, {"Food"}),
+    "cuaderno/mercado-arroces-valencia.html": ({"Food"}, set()),
     "cuaderno/potaje-fabes-casarredonda.html": ({"Food"}, set()),
     "cuaderno/tren-costa-puerto-alcandra.html": ({"Travel"}, set()),
     "kissa/november-ferry-reading-diary.html": ({"Personal", "Books"}, {"Personal", "Books"}),
@@ -259,12 +262,29 @@ def test_the_classifier_never_says_personal_from_words():
 # --- the model -----------------------------------------------------------------------------
 
 
-def test_model_is_loaded_once_and_small():
-    model = topic_model()
-    assert model is topic_model()
-    assert MODEL_FILE.stat().st_size < 5_000_000
-    assert model.weights.shape == (N_FEATURES, len(model.classes))
-    assert model.weights.dtype == np.int8
+def test_models_are_loaded_once_and_small():
+    for load, path in ((topic_model, MODEL_FILE), (page_topic_model, PAGE_MODEL_FILE)):
+        model = load()
+        assert model is load()
+        assert path.stat().st_size < 5_000_000
+        assert model.weights.shape == (N_FEATURES, len(model.classes))
+        assert model.weights.dtype == np.int8
+    assert MODEL_FILE.stat().st_size + PAGE_MODEL_FILE.stat().st_size < 20_000_000
+
+
+def test_a_page_and_a_feed_summary_are_read_by_different_models():
+    summary = "Council approves budget | The city council voted on Tuesday to fund new cycle lanes and a library."
+    page = " ".join([summary] * 6)
+    assert word_count(summary) < PAGE_MIN_WORDS <= word_count(page)
+    assert model_for(summary) is topic_model()
+    assert model_for(page) is page_topic_model()
+    assert topic_model() is not page_topic_model()
+    # text_topics reads each with its own model: the posterior is that model's, not the other's.
+    for text, reader, other in ((summary, topic_model(), page_topic_model()), (page, page_topic_model(), topic_model())):
+        posterior, _ = text_topics(text, None, "en")
+        got = [posterior[c] for c in reader.classes]
+        assert np.allclose(got, reader.posterior(text))
+        assert not np.allclose(got, other.posterior(text), atol=0.01)
 
 
 def test_secondary_thresholds_are_probabilities_for_known_languages():
@@ -273,12 +293,12 @@ def test_secondary_thresholds_are_probabilities_for_known_languages():
     assert all(0 < t < 1 for t in thresholds.values())
 
 
-def test_the_model_knows_every_topic_but_personal_and_the_language_stage_languages():
-    model = topic_model()
-    assert set(model.classes) == set(TOPICS) - {"Personal"}
+def test_the_models_know_every_topic_but_personal_and_the_language_stage_languages():
     langid = {"ar", "bg", "bn", "cs", "da", "de", "el", "en", "es", "et", "fa", "fi", "fr", "he", "hi", "hr",
               "hu", "id", "it", "ja", "ko", "nl", "pl", "pt", "ro", "ru", "sv", "th", "tr", "uk", "vi", "zh"}  # fmt: skip
-    assert langid <= model.languages
+    for model in (topic_model(), page_topic_model()):
+        assert set(model.classes) == set(TOPICS) - {"Personal"}
+        assert langid <= model.languages
 
 
 def test_features_are_the_same_in_every_process():
@@ -295,7 +315,7 @@ def test_the_command_line_help_does_not_load_the_model():
     code = (
         "import sys; from typer.testing import CliRunner; from flows.cli import app; "
         "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
-        "import enrich.topics as t; print(t.topic_model.cache_info().currsize)"
+        "import enrich.topics as t; print(t.topic_model.cache_info().currsize + t.page_topic_model.cache_info().currsize)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "0"
@@ -342,17 +362,14 @@ def test_too_little_text_says_nothing():
 # model's figures (in brackets, same bench run): replacing the model with an earlier one fails them.
 
 NEWS_MIN_MACRO_F1 = 0.295  # measured 0.307 (previous 0.287, first 0.194)
+NEWS_MIN_IN_STORED = 0.52  # measured 0.577 (previous 0.575, first 0.413)
 NEWS_12_MIN_MACRO_F1 = 0.40  # measured 0.450 (previous 0.351, first 0.216)
 NEWS_12_MIN_IN_STORED = 0.78  # measured 0.824 (previous 0.684, first 0.464)
 PASSAGES_MIN_FIRST = 0.66  # measured 0.706 (previous 0.591, first 0.375)
-SIB_MIN_FIRST_ALLOWED = 0.82  # measured 0.848 (previous 0.878, first 0.050)
-# The goal: 60% in each of the 12 languages it names (our passages' languages), measured 0.77-0.93.
-# In all 32, bn fell to 0.57 (previous 0.63): below the goal's 0.60, pinned where it is.
-SIB_GOAL_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "nl", "pl", "pt", "ru", "zh"})
-SIB_MIN_FIRST_ALLOWED_PER_GOAL_LANGUAGE = 0.60
-SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE = 0.55
-# Measured 0.694: below the previous model (0.832) and the first classifier (0.743); see docs/topics.md.
-BBC_MIN_MACRO_F1 = 0.65
+# SIB items (three sentences) are read by either model, by length: 586 of 960 by the page model.
+SIB_MIN_FIRST_ALLOWED = 0.82  # measured 0.866 (previous 0.878, first 0.050)
+SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE = 0.60  # the goal, in all 32 languages; lowest measured bn 0.60 (previous 0.63)
+BBC_MIN_MACRO_F1 = 0.78  # measured 0.832, by the page model (previous 0.832, first 0.743)
 # Calibration: in bins of the first topic's probability (<0.4, 0.4-0.6, 0.6-0.8, >=0.8), the gap
 # between mean probability and accuracy, weighted by the bin's share. Measured 0.04-0.05 on the
 # held-back news (12 sections) and passages.
@@ -411,6 +428,7 @@ def macro_f1(pairs) -> float:
 def test_news_headline_and_description_floor():
     pairs = classified()["news"]
     assert macro_f1(pairs) >= NEWS_MIN_MACRO_F1
+    assert sum(i.label in t for i, t in pairs) / len(pairs) >= NEWS_MIN_IN_STORED
 
 
 def test_news_in_the_twelve_clear_sections_floor():
@@ -463,8 +481,6 @@ def test_sib_three_sentence_items_floor_overall_and_per_language():
         part = [(i, t) for i, t in pairs if i.language == language]
         rate = sum(t[:1] != () and t[0] in i.allowed for i, t in part) / len(part)
         assert rate >= SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE, language
-        if language in SIB_GOAL_LANGUAGES:
-            assert rate >= SIB_MIN_FIRST_ALLOWED_PER_GOAL_LANGUAGE, language
 
 
 def text_secondaries(pairs) -> list[tuple[str, bool]]:
