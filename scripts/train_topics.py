@@ -1,4 +1,5 @@
-"""Train the topic classifier shipped in enrich/data/topic_model.npz, from ../shared and our passages.
+"""Train the topic classifiers shipped in enrich/data/: topic_model.npz (short texts) and, with --page,
+topic_model_page.npz (texts of a page's length; see enrich.topics.model_for), from ../shared and our passages.
 
 Training data (labels mapped onto our 19 topics per corpus, below):
 
@@ -15,7 +16,7 @@ Model choice, calibration (a temperature) and the secondary-topic thresholds are
 on the held-back splits; the final model is then fitted on all the training data. bench/topics.py
 reports on the held-back splits.
 
-Run: uv run python scripts/train_topics.py [--select]
+Run: uv run python scripts/train_topics.py [--select | --page]
 """
 
 from __future__ import annotations
