@@ -6,7 +6,7 @@ import threading
 import time
 
 from enrich.fetch import FetchOptions, fetch_pages
-from tests.sites import MisbehavingSite, ok, status
+from enrich.sites import LoopbackSite, ok, status
 
 PAGE = "<html><body><p>{}</p></body></html>"
 
@@ -23,13 +23,13 @@ def test_results_come_back_in_the_order_asked_whatever_finishes_first():
             return 200, {"Content-Type": "text/html"}, PAGE.format(i).encode()
         return route
 
-    with MisbehavingSite({f"/{i}": slower_first(i) for i in range(5)}) as site:
+    with LoopbackSite({f"/{i}": slower_first(i) for i in range(5)}) as site:
         results = fetch_pages([site.url(f"/{i}") for i in range(5)], options(per_host=5))
     assert [r.body.decode() for r in results] == [PAGE.format(i) for i in range(5)]
 
 
 def test_transient_failures_are_retried_and_permanent_ones_are_not():
-    with MisbehavingSite({"/down": status(503), "/gone": status(404), "/fine": ok(PAGE.format("x"))}) as site:
+    with LoopbackSite({"/down": status(503), "/gone": status(404), "/fine": ok(PAGE.format("x"))}) as site:
         urls = [site.url(p) for p in ("/down", "/gone", "/fine")]
         down, gone, fine = fetch_pages(urls, options(), retries=2, retry_delay=0.01)
     assert (down.ok, down.error_key, site.hits["/down"]) == (False, "fetch.http_503", 3)
@@ -38,7 +38,7 @@ def test_transient_failures_are_retried_and_permanent_ones_are_not():
 
 
 def test_a_server_that_says_when_to_come_back_is_not_retried_in_the_run():
-    with MisbehavingSite({"/busy": lambda _req: (429, {"Retry-After": "120"}, b"")}) as site:
+    with LoopbackSite({"/busy": lambda _req: (429, {"Retry-After": "120"}, b"")}) as site:
         [busy] = fetch_pages([site.url("/busy")], options(), retries=2, retry_delay=0.01)
     assert busy.error_key == "fetch.http_429" and site.hits["/busy"] == 1
 
@@ -73,7 +73,7 @@ class InFlight:
 def test_callers_at_once_share_the_concurrency_limit():
     # Two batches fetched at the same moment (two tasks of one run) stay within one limit.
     counter = InFlight(expected=3)
-    with MisbehavingSite({f"/{i}": counter for i in range(12)}) as site:
+    with LoopbackSite({f"/{i}": counter for i in range(12)}) as site:
         urls = [site.url(f"/{i}") for i in range(12)]
         opts = options(per_host=10, concurrency=3)
         threads = [threading.Thread(target=fetch_pages, args=(urls[k::2], opts)) for k in range(2)]
@@ -86,6 +86,6 @@ def test_callers_at_once_share_the_concurrency_limit():
 
 def test_per_host_limit_holds_within_a_batch():
     counter = InFlight(expected=2)
-    with MisbehavingSite({f"/{i}": counter for i in range(8)}) as site:
+    with LoopbackSite({f"/{i}": counter for i in range(8)}) as site:
         results = fetch_pages([site.url(f"/{i}") for i in range(8)], options(per_host=2, concurrency=8))
     assert all(r.ok for r in results) and counter.peak == 2

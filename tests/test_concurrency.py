@@ -14,9 +14,9 @@ import pytest
 
 from enrich.demo import demo_feed_urls
 from enrich.settings import Settings
+from enrich.sites import LoopbackSite, ok, slow
 from enrich.store import MIGRATIONS, SCHEMA_VERSION, StoreBusy, open_store
 from tests.flow import enrich_feeds
-from tests.sites import MisbehavingSite, ok, slow
 from tests.test_flow import item, rss
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def test_two_runs_at_once_store_every_article_exactly_once(demo_base, db_path):
 @pytest.mark.usefixtures("prefect_harness")
 def test_kill_minus_9_mid_run_loses_at_most_the_batch_in_flight(db_path):
     entries = 12
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         page = "<html><body><article>" + "".join(
             f"<p>Paragraph {i}: the lighthouse keeper logged {i} ships, {i * 3} gulls and a slow tide.</p>"
             for i in range(14)) + "</article></body></html>"

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from enrich.models import FeedPoll
 from enrich.opml import parse_opml
+from enrich.sites import LoopbackSite, ok, status
 from enrich.store import open_store
 from flows.cli import app
-from tests.sites import MisbehavingSite, ok, status
 
 runner = CliRunner()
 
@@ -44,7 +44,7 @@ def site():
         "/plain/": ok(page()),
         "/gone.xml": status(410),
     }
-    with MisbehavingSite(routes) as running:
+    with LoopbackSite(routes) as running:
         yield running
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from enrich.demo import DEMO_SITE, demo_feed_urls
 from enrich.settings import Settings
+from enrich.sites import LoopbackSite, ok, slow, status
 from enrich.store import open_store
 from tests.flow import enrich_feeds
-from tests.sites import MisbehavingSite, ok, slow, status
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -45,7 +45,7 @@ def item(guid: str, title: str, link: str | None, description: str = "", content
 @pytest.fixture
 def trouble_site():
     good_page = (DEMO_SITE / "northwind" / "rust-build-times.html").read_bytes()
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         good_page = good_page.replace(b"{{DEMO_BASE}}", site.base.encode())
         b = site.base
         site.routes.update({
@@ -152,7 +152,7 @@ def test_demo_articles_are_fully_enriched_and_second_run_changes_nothing(demo_ba
 
 def test_changed_entry_is_re_enriched(db_path):
     body = {"text": LONG_FEED_CONTENT}
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes["/feed.xml"] = lambda _req: (200, {"Content-Type": "application/rss+xml"},
                                                   rss(site.base, [item("x", "Story", None, "", body["text"])]).encode())
         enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))

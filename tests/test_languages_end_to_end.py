@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from enrich.settings import Settings
+from enrich.sites import LoopbackSite, ok
 from enrich.store import open_store
 from enrich.text import is_unspaced
 from tests.conftest import FIXTURES, SHARED_CORPORA
 from tests.flow import enrich_feeds
-from tests.sites import MisbehavingSite, ok
 
 CORPUS = SHARED_CORPORA / "langid" / "sentences"
 FALLBACK = FIXTURES / "languages"
@@ -97,7 +97,7 @@ def world_desk():
         sentences = _sentences(path)
         assert len(sentences) > SENTENCES_PER_ARTICLE, f"{path} has too few sentences"
         articles[path.stem] = (_headline(sentences[SENTENCES_PER_ARTICLE]), sentences[:SENTENCES_PER_ARTICLE])
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes["/feed.xml"] = ok(feed(site.base, articles), "application/rss+xml")
         for language, (headline, sentences) in articles.items():
             site.routes[f"/{language}.html"] = ok(article_page(language, headline, sentences))

@@ -6,9 +6,9 @@ import pytest
 
 from enrich.related import MIN_RELATED_SCORE
 from enrich.settings import Settings
+from enrich.sites import LoopbackSite, ok
 from enrich.store import open_store
 from tests.flow import enrich_feeds
-from tests.sites import MisbehavingSite, ok
 from tests.test_flow import item, rss
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -26,7 +26,7 @@ def page(text: str, extra: str = "") -> str:
 
 def test_syndicated_story_is_stored_once_with_both_feeds(db_path):
     edited = STORY.replace("on Tuesday", "on Tuesday morning")
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes.update({
             "/a.xml": ok(rss(site.base, [item("a1", "Dredging to start", site.url("/news/dredging.html"))]),
                          "application/rss+xml"),

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from enrich.settings import Settings
+from enrich.sites import LoopbackSite, ok, status
 from enrich.store import open_store
 from tests.flow import enrich_feeds
-from tests.sites import MisbehavingSite, ok, status
 from tests.test_flow import LONG_FEED_CONTENT, item, rss
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -20,7 +20,7 @@ PAGE = "<html><head><title>T</title></head><body><article>" + "".join(
 ) + "</article></body></html>"
 
 
-def feed_with_etag(site: MisbehavingSite, body: str, etag: str = '"v1"'):
+def feed_with_etag(site: LoopbackSite, body: str, etag: str = '"v1"'):
     def handler(req):
         if req.headers.get("If-None-Match") == etag:
             return 304, {"ETag": etag}, b""
@@ -35,7 +35,7 @@ def feed_state(db, url):
 
 
 def test_second_poll_is_a_304_with_no_fetch_and_no_enrichment(db_path):
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         body = rss(site.base, [item("a", "A", site.url("/a.html"), "Teaser"), item("b", "B", site.url("/b.html"))])
         site.routes.update({"/feed.xml": feed_with_etag(site, body), "/a.html": ok(PAGE), "/b.html": ok(PAGE)})
         first = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
@@ -49,7 +49,7 @@ def test_second_poll_is_a_304_with_no_fetch_and_no_enrichment(db_path):
 
 
 def test_retry_after_is_honoured_across_runs(db_path):
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes["/feed.xml"] = lambda _r: (429, {"Retry-After": "3600", "Content-Type": "text/plain"}, b"slow down")
         before = datetime.now(UTC)
         first = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
@@ -63,7 +63,7 @@ def test_retry_after_is_honoured_across_runs(db_path):
 
 
 def test_failing_feed_backs_off(db_path):
-    with MisbehavingSite({"/feed.xml": status(500)}) as site:
+    with LoopbackSite({"/feed.xml": status(500)}) as site:
         enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
         hits_after_first = site.hits["/feed.xml"]
         second = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
@@ -77,7 +77,7 @@ def test_failing_feed_backs_off(db_path):
 
 
 def test_permanent_redirect_moves_the_feed(db_path):
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes.update({
             "/old.xml": lambda _r: (301, {"Location": "/new.xml"}, b""),
             "/new.xml": ok(rss(site.base, [item("n", "Moved story", None, "", LONG_FEED_CONTENT)]), "application/rss+xml"),
@@ -93,7 +93,7 @@ def test_permanent_redirect_moves_the_feed(db_path):
 
 
 def test_temporary_redirect_keeps_the_feed_url(db_path):
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes.update({
             "/feed.xml": lambda _r: (302, {"Location": "/today.xml"}, b""),
             "/today.xml": ok(rss(site.base, []), "application/rss+xml"),
@@ -103,7 +103,7 @@ def test_temporary_redirect_keeps_the_feed_url(db_path):
 
 
 def test_gone_feed_is_never_polled_again(db_path):
-    with MisbehavingSite({"/feed.xml": status(410)}) as site:
+    with LoopbackSite({"/feed.xml": status(410)}) as site:
         enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
         second = enrich_feeds([site.url("/feed.xml")], Settings(db_path=db_path))
     assert site.hits["/feed.xml"] == 1 and second.feeds_skipped == 1
@@ -112,7 +112,7 @@ def test_gone_feed_is_never_polled_again(db_path):
 
 
 def test_robots_txt_is_obeyed_for_pages(db_path):
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes.update({
             "/robots.txt": ok("User-agent: enrich\nDisallow: /private/\n", "text/plain"),
             "/feed.xml": ok(rss(site.base, [
@@ -134,7 +134,7 @@ def test_robots_txt_is_obeyed_for_pages(db_path):
 
 
 def test_same_story_in_two_feeds_with_tracking_params_is_stored_once(db_path):
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         link = site.url("/story.html")
         site.routes.update({
             "/one.xml": ok(rss(site.base, [item("1", "Story", link + "?utm_source=one&utm_medium=rss")]), "application/rss+xml"),

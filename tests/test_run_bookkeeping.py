@@ -20,9 +20,9 @@ from enrich import pipeline
 from enrich.models import EnrichJob, EnrichOptions, FeedEntry, StageFailure
 from enrich.reasons import ENRICH_CRASHED, is_registered
 from enrich.settings import Settings
+from enrich.sites import LoopbackSite, ok
 from enrich.store import open_store, release_run
 from tests.flow import enrich_feeds, store_batch
-from tests.sites import MisbehavingSite, ok
 
 PUBLISHED = "Mon, 16 Nov 2026 10:00:00 GMT"
 # Subjects of the loopback site's articles; each page says a dozen things about its subject.
@@ -71,7 +71,7 @@ def rss(base: str, subjects, undescribed=()) -> str:
 
 @pytest.fixture
 def gazette():
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes["/feed.xml"] = ok(rss(site.base, SUBJECTS), "application/rss+xml")
         for subject in SUBJECTS:
             site.routes[f"/{subject}.html"] = ok(page(subject))

@@ -62,9 +62,9 @@ def test_healthy_feed_waits_its_interval_and_gone_feed_never_returns():
 @pytest.mark.usefixtures("prefect_harness")
 def test_flow_schedules_each_feed_by_its_own_rate(db_path, monkeypatch):
     from enrich.settings import Settings
+    from enrich.sites import LoopbackSite, ok
     from enrich.store import open_store
     from flows.enrich_feeds import enrich_feeds
-    from tests.sites import MisbehavingSite, ok
 
     monkeypatch.setenv("ENRICH_MIN_POLL_MINUTES", "15")
     monkeypatch.setenv("ENRICH_MAX_POLL_MINUTES", "1440")
@@ -78,7 +78,7 @@ def test_flow_schedules_each_feed_by_its_own_rate(db_path, monkeypatch):
             for i in range(count))
         return f"<rss version='2.0'><channel><title>F</title>{ttl}{items}</channel></rss>".encode()
 
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes.update({
             "/busy.xml": ok(feed(28, hours(6)), "application/rss+xml"),  # 28 a week: every 6 h
             "/ttl.xml": ok(feed(28, hours(6), "<ttl>720</ttl>"), "application/rss+xml"),  # asks for 12 h

@@ -21,8 +21,8 @@ import psutil
 import pytest
 
 from enrich.demo import DEMO_SITE
+from enrich.sites import LoopbackSite, ok
 from enrich.store import open_store
-from tests.sites import MisbehavingSite, ok
 
 DEPLOYMENT = "enrich_feeds/enrich-feeds-scheduled"
 STOP_SECONDS = 10  # the issue's bound: SIGTERM or Ctrl-C stops serve and run within 10 s
@@ -61,7 +61,7 @@ class GrowingFeed:
     """A loopback RSS feed over the demo pages that lists ``count`` of them: raise it between
     runs and the next run has new entries to enrich."""
 
-    def __init__(self, site: MisbehavingSite, pages: list[str], page_base: str) -> None:
+    def __init__(self, site: LoopbackSite, pages: list[str], page_base: str) -> None:
         self.site, self.pages, self.page_base, self.count = site, pages, page_base, 0
         site.routes["/feed.xml"] = self._feed
 
@@ -193,7 +193,7 @@ def _stored(db: Path) -> dict[str, str]:
 def test_serve_completes_every_triggered_run_and_stops_on_sigterm(prefect_server, demo_base, tmp_path):
     db = tmp_path / "served.duckdb"
     per_run = max(1, len(DEMO_PAGES) // (TRIGGERED_RUNS + 1))
-    with MisbehavingSite({}) as site, _prefect_client(prefect_server) as client:
+    with LoopbackSite({}) as site, _prefect_client(prefect_server) as client:
         feed = GrowingFeed(site, DEMO_PAGES, demo_base)
         with open_store(db) as store:
             store.add_feeds([feed.url])
@@ -264,7 +264,7 @@ MANY = 60  # enough articles that the run is still enriching when the signal com
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_enrich_run_stops_mid_run_and_leaves_nothing_behind(signum, prefect_server, tmp_path):
     page = (DEMO_SITE / "northwind" / "rust-build-times.html").read_bytes()
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes.update({f"/a{i}.html": ok(page.replace(b"Rust", f"Rust {i}".encode())) for i in range(MANY)})
         feed = GrowingFeed(site, [f"a{i}.html" for i in range(MANY)], site.base)
         feed.count = MANY

@@ -11,9 +11,9 @@ import pytest
 from enrich.demo import DEMO_SITE
 from enrich.reasons import is_registered
 from enrich.settings import Settings
+from enrich.sites import LoopbackSite, ok
 from enrich.store import open_store
 from tests.flow import enrich_feeds
-from tests.sites import MisbehavingSite, ok
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -46,7 +46,7 @@ def item(guid: str, title: str, link: str | None, date: str = "Mon, 16 Nov 2026 
 @pytest.fixture
 def wild_site():
     page = (DEMO_SITE / "northwind" / "rust-build-times.html").read_bytes()
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         b = site.base
         page = page.replace(b"{{DEMO_BASE}}", b.encode())
         poisoned = feed(b, [
