@@ -26,48 +26,27 @@ machine is shared). Traffic goes to 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
 from enrich.fetch import FetchOptions, http_client
 from enrich.netguard import check_url, screen_url
+from enrich.sites import LoopbackSite, ok
 
 PAGE = b"<!doctype html><html><body>" + b"<p>guarded</p>" * 140 + b"</body></html>"
 
 
 def serve() -> None:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            super().setup()
-            # Headers and body go out in two writes; without this, Nagle's algorithm and the
-            # client's delayed ACK hold every keep-alive response back by tens of milliseconds.
-            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_GET(self):
-            close = self.path.startswith("/close")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(PAGE)))
-            if close:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            self.wfile.write(PAGE)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
+    """Child process: the page on ``/page`` over keep-alive, and on ``/close`` closing every connection."""
+    routes = {"/page": ok(PAGE, "text/html"), "/close": ok(PAGE, "text/html", Connection="close")}
+    with LoopbackSite(routes, keep_alive=True) as site:
+        print(site.base.rsplit(":", 1)[1], flush=True)
+        threading.Event().wait()  # until the parent terminates this process
 
 
 def pinned(client: httpx.Client, url: str) -> None:

@@ -41,22 +41,20 @@ whole process if anything hangs. Exit status 0 when every check passes, 1 otherw
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import os
-import random
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
-from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
+
+from _articles import build_site
+
+from enrich.sites import Hit, LoopbackSite
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -68,306 +66,16 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
 
-# -- synthetic content -------------------------------------------------------------------------
-# Word lists for generated English prose: one theme per feed, shared connective tissue.
-THEMES = {
-    "harbour": {
-        "things": ["ferry timetable", "harbour wall", "pilot boat", "container crane", "fish market",
-                   "tide gauge", "dredging plan", "cruise terminal", "lighthouse", "mooring fee"],
-        "people": ["harbour master", "ferry operator", "dock workers' union", "port authority",
-                   "fishing cooperative", "coast guard"],
-        "units": ["ships", "ferries", "containers", "tonnes of cargo", "passengers", "fishing boats"],
-    },
-    "science": {
-        "things": ["comet survey", "soil sensor network", "telescope upgrade", "battery trial",
-                   "climate model", "gene library", "seismic array", "research vessel", "vaccine study",
-                   "particle detector"],
-        "people": ["research team", "university laboratory", "national institute", "field station",
-                   "observatory", "funding council"],
-        "units": ["samples", "sensors", "observations", "volunteers", "datasets", "experiments"],
-    },
-    "city": {
-        "things": ["cycle lane", "housing budget", "tram extension", "library renovation",
-                   "parking reform", "school canteen", "park restoration", "bus network", "rent index",
-                   "street market"],
-        "people": ["city council", "mayor's office", "residents' association", "planning committee",
-                   "transport department", "local traders"],
-        "units": ["households", "flats", "bus routes", "residents", "councillors", "street trees"],
-    },
-    "food": {
-        "things": ["rice harvest", "bakery", "night market", "olive oil press", "cheese cellar",
-                   "cooking school", "spice trade", "vineyard", "coffee roastery", "tasting menu"],
-        "people": ["growers' union", "chef", "market inspectors", "food bank", "farmers", "restaurant guild"],
-        "units": ["kilograms of rice", "loaves", "stalls", "restaurants", "bottles", "growers"],
-    },
-    "software": {
-        "things": ["build system", "compiler release", "package registry", "database engine",
-                   "test suite", "security patch", "open source library", "cloud migration",
-                   "code review process", "language server"],
-        "people": ["maintainers", "core developers", "security team", "platform group",
-                   "open source foundation", "release managers"],
-        "units": ["commits", "contributors", "packages", "bug reports", "servers", "pull requests"],
-    },
-    "sport": {
-        "things": ["derby", "training ground", "youth academy", "stadium roof", "transfer window",
-                   "cup final", "season ticket price", "relay team", "marathon route", "handball league"],
-        "people": ["coach", "club board", "supporters' trust", "league officials", "team captain",
-                   "sports ministry"],
-        "units": ["goals", "spectators", "matches", "season tickets", "players", "points"],
-    },
-}
-FIRST = ["Ana", "Tomas", "Ingrid", "Kofi", "Mei", "Rafael", "Sofia", "Jonas", "Amara", "Lukas",
-         "Helena", "Omar", "Priya", "Niall", "Yuki", "Clara", "Dmitri", "Leila", "Marta", "Samuel"]
-LAST = ["Okafor", "Lindqvist", "Moreau", "Castillo", "Brennan", "Novak", "Haddad", "Ferreira",
-        "Kowalski", "Tanaka", "Achterberg", "Mensah", "Rossi", "Varga", "Delgado", "Nakamura"]
-PLACES = ["Alcandra", "Lindenbrueck", "Northwind Bay", "Casarredonda", "Port Eldern", "Kestrel Point",
-          "Marrowgate", "Vellmar", "Southmoor", "Ostrava Quay"]
-VERBS = ["approved", "delayed", "reviewed", "expanded", "questioned", "announced", "funded",
-         "redesigned", "postponed", "tested", "defended", "published", "rejected", "extended"]
-VERBS_BASE = ["finish", "repair", "expand", "replace", "measure", "publish", "protect", "simplify",
-              "reopen", "fund", "rethink", "document"]
-ADJ = ["new", "long-awaited", "controversial", "modest", "ambitious", "overdue", "cheaper",
-       "larger", "revised", "experimental", "quieter", "temporary"]
-WHEN = ["on Tuesday", "last week", "this spring", "after months of debate", "late on Friday",
-        "at the start of the month", "over the winter", "before the summer break", "in March",
-        "earlier this year"]
-CONNECT = ["Meanwhile", "Even so", "In practice", "For now", "By contrast", "At the same time",
-           "In the end", "Still", "Until then", "As a result"]
-REASONS = ["to keep costs down", "so that the work can finish before autumn",
-           "because the old arrangement no longer worked", "after complaints from neighbours",
-           "to meet the new safety rules", "while the budget is still being negotiated"]
-QUOTES = ["we had to make a decision before the season starts",
-          "nobody expected the numbers to move this quickly",
-          "this is the most practical option we have seen in years",
-          "the details matter more than the headline",
-          "we will look at the results again in six months",
-          "people deserve a clear answer, not another study",
-          "it is cheaper to fix it now than to patch it every winter",
-          "the first weeks will tell us whether the plan works"]
-ROLES = ["who has followed the project since it began", "speaking after the meeting",
-         "in a statement", "who chairs the committee", "at a press briefing", "in an interview"]
+# -- the loopback site -------------------------------------------------------------------------
 
 
-def _person(rng: random.Random) -> str:
-    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-
-
-def _sentence(rng: random.Random, theme: dict, place: str) -> str:
-    thing, other = rng.sample(theme["things"], 2)
-    who = rng.choice(theme["people"])
-    kind = rng.randrange(7)
-    if kind == 0:
-        return f"The {who} {rng.choice(VERBS)} the {rng.choice(ADJ)} {thing} in {place} {rng.choice(WHEN)}."
-    if kind == 1:
-        return f'"{rng.choice(QUOTES).capitalize()}," said {_person(rng)}, {rng.choice(ROLES)}.'
-    if kind == 2:
-        a, b = rng.randint(12, 950), rng.randint(10, 900)
-        return (f"{a} {rng.choice(theme['units'])} were counted {rng.choice(WHEN)}, "
-                f"up from {b} a year earlier, according to the {rng.choice(theme['people'])}.")
-    if kind == 3:
-        return (f"{rng.choice(CONNECT)}, the {who} wants to {rng.choice(VERBS_BASE)} the {thing} "
-                f"{rng.choice(REASONS)}.")
-    if kind == 4:
-        return (f"Critics say the {thing} and the {other} compete for the same money, "
-                f"and that {place} cannot afford both.")
-    if kind == 5:
-        pct = rng.randint(3, 48)
-        return f"The cost of the {thing} rose by {pct} percent, a figure the {who} has not disputed."
-    return (f"Residents of {place} will see the first changes to the {other} {rng.choice(WHEN)}, "
-            f"{rng.choice(REASONS)}.")
-
-
-@dataclass(frozen=True)
-class Article:
-    path: str
-    title: str
-    teaser: str
-    published: datetime
-    html: bytes
-
-
-def make_article(feed: int, entry: int, theme: dict, base: str, published: datetime) -> Article:
-    rng = random.Random(f"article-{feed}-{entry}")
-    place = rng.choice(PLACES)
-    thing = rng.choice(theme["things"])
-    who = rng.choice(theme["people"]).capitalize()
-    title = f"{place}: {who} {rng.choice(VERBS)} {rng.choice(ADJ)} {thing}"
-    target = rng.randint(300, 600)
-    paragraphs: list[list[str]] = [[]]
-    words = 0
-    while words < target:
-        sentence = _sentence(rng, theme, place)
-        paragraphs[-1].append(sentence)
-        words += len(sentence.split())
-        if len(paragraphs[-1]) >= rng.randint(3, 6):
-            paragraphs.append([])
-    paragraphs = [p for p in paragraphs if p]
-    author = _person(rng)
-    path = f"/news/feed-{feed}/story-{entry}.html"
-    body = "\n".join(f"    <p>{escape(' '.join(p))}</p>" for p in paragraphs)
-    html = f"""<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>{escape(title)} | {place} Courier</title>
-  <meta name="author" content="{escape(author)}">
-  <meta name="description" content="{escape(paragraphs[0][0])}">
-  <meta property="og:site_name" content="{place} Courier">
-  <meta property="article:published_time" content="{published.isoformat()}">
-  <link rel="canonical" href="{base}{path}">
-</head>
-<body>
-  <header><nav><a href="/">Home</a> <a href="/news/">News</a> <a href="/about/">About us</a></nav></header>
-  <main>
-  <article>
-    <h1>{escape(title)}</h1>
-    <p class="byline">By {escape(author)}, {published:%d %B %Y}</p>
-{body}
-  </article>
-  </main>
-  <footer><p>&copy; {place} Courier. Subscribe to our newsletter. Contact the newsroom.</p></footer>
-</body>
-</html>
-"""
-    return Article(path, title, paragraphs[0][0], published, html.encode())
-
-
-def make_feed(feed: int, theme_name: str, base: str, articles: list[Article]) -> bytes:
-    items = "".join(
-        "<item>"
-        f"<title>{escape(a.title)}</title><link>{base}{a.path}</link>"
-        f'<guid isPermaLink="true">{base}{a.path}</guid>'
-        f"<pubDate>{format_datetime(a.published, usegmt=True)}</pubDate>"
-        f"<category>{theme_name}</category>"
-        f"<description>{escape(a.teaser)}</description>"
-        "</item>"
-        for a in articles
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
-        f"<title>Feed {feed}: {theme_name}</title><link>{base}/</link><language>en</language>"
-        f"<description>Synthetic {theme_name} news for the polling benchmark</description>"
-        f"{items}</channel></rss>"
-    ).encode()
-
-
-# -- loopback servers ----------------------------------------------------------------------------
-ROBOTS = b"User-agent: *\nDisallow: /admin/\n"
-
-
-@dataclass
-class Hit:
-    kind: str  # feed_200, feed_304, page, robots, other
-    host: str
-    start: float
-    end: float
-
-
-@dataclass
-class Farm:
-    """One threaded HTTP server per loopback address; every response waits ``latency`` seconds."""
-
-    latency: float
-    routes: dict[str, dict[str, tuple[str, bytes, str | None]]] = field(default_factory=dict)
-    hits: list[Hit] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    servers: list[ThreadingHTTPServer] = field(default_factory=list)
-
-    def start(self, addresses: list[str]) -> list[str]:
-        """Bind one server per address (free port) and return each one's base URL."""
-        farm = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
-            # Headers and body go out in two writes; with Nagle's algorithm on, the body waits
-            # for the client's delayed ACK (40 ms on Linux) on a kept-alive connection.
-            disable_nagle_algorithm = True
-            timeout = 20  # an idle keep-alive connection is closed after this
-
-            def do_GET(self):
-                started = time.monotonic()
-                host = self.server.server_address[0]
-                route = farm.routes[host].get(self.path.split("?")[0])
-                time.sleep(farm.latency)
-                headers = {}
-                if route is None:
-                    kind, code, body = "other", 404, b"not found"
-                    headers["Content-Type"] = "text/plain"
-                else:
-                    content_type, body, etag = route
-                    headers["Content-Type"] = content_type
-                    if etag:
-                        headers["ETag"] = etag
-                    wanted = self.headers.get("If-None-Match", "")
-                    asked = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
-                    if etag and etag in asked:
-                        kind, code, body = "feed_304", 304, b""
-                    else:
-                        kind = "feed_200" if etag else ("robots" if self.path == "/robots.txt" else "page")
-                        code = 200
-                try:
-                    self.send_response(code)
-                    for key, value in headers.items():
-                        self.send_header(key, value)
-                    if code != 304:
-                        self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    if code != 304:
-                        self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-                with farm.lock:
-                    farm.hits.append(Hit(kind, host, started, time.monotonic()))
-
-            def log_message(self, *args):
-                pass
-
-        bases = []
-        for address in addresses:
-            server = ThreadingHTTPServer((address, 0), Handler)
-            server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-            self.servers.append(server)
-            bases.append(f"http://{address}:{server.server_address[1]}")
-        return bases
-
-    def stop(self) -> None:
-        for server in self.servers:
-            server.shutdown()
-            server.server_close()
-
-    def mark(self) -> int:
-        with self.lock:
-            return len(self.hits)
-
-    def since(self, mark: int) -> list[Hit]:
-        with self.lock:
-            return list(self.hits[mark:])
-
-
-def build_site(farm: Farm, bases: list[str], n_feeds: int, n_entries: int) -> list[str]:
-    """Fill the farm's routes; feed i lives on host i % hosts with its pages. Returns the feed URLs."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    theme_names = list(THEMES)
-    feed_urls = []
-    for base in bases:
-        farm.routes[base.split("//")[1].split(":")[0]] = {"/robots.txt": ("text/plain", ROBOTS, None)}
-    for feed in range(n_feeds):
-        base = bases[feed % len(bases)]
-        routes = farm.routes[base.split("//")[1].split(":")[0]]
-        theme_name = theme_names[feed % len(theme_names)]
-        articles = [
-            make_article(feed, entry, THEMES[theme_name], base, now - timedelta(hours=3 * entry + feed % 7))
-            for entry in range(n_entries)
-        ]
-        for a in articles:
-            routes[a.path] = ("text/html; charset=utf-8", a.html, None)
-        body = make_feed(feed, theme_name, base, articles)
-        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-        path = f"/feeds/feed-{feed}.xml"
-        routes[path] = ("application/rss+xml; charset=utf-8", body, etag)
-        feed_urls.append(base + path)
-    return feed_urls
+def kind_of(hit: Hit) -> str:
+    """What a request fetched: feed_200, feed_304, page, robots or other (a 404)."""
+    if hit.status == 404:
+        return "other"
+    if hit.path.startswith("/feeds/"):
+        return "feed_304" if hit.status == 304 else "feed_200"
+    return "robots" if hit.path == "/robots.txt" else "page"
 
 
 # -- measurements -------------------------------------------------------------------------------
@@ -408,18 +116,18 @@ class RunResult:
 
     @property
     def kinds(self) -> Counter:
-        return Counter(h.kind for h in self.hits)
+        return Counter(kind_of(h) for h in self.hits)
 
     @property
     def feed_hits(self) -> list[Hit]:
-        return [h for h in self.hits if h.kind.startswith("feed")]
+        return [h for h in self.hits if kind_of(h).startswith("feed")]
 
     @property
     def page_hits(self) -> list[Hit]:
-        return [h for h in self.hits if h.kind in ("page", "robots")]
+        return [h for h in self.hits if kind_of(h) in ("page", "robots")]
 
 
-def run_flow(label: str, farm: Farm, flow_marks: FlowMarks, feed_urls: list[str], db_path: Path,
+def run_flow(label: str, site: LoopbackSite, flow_marks: FlowMarks, feed_urls: list[str], db_path: Path,
              workers: int) -> RunResult:
     from enrich.settings import Settings
     from flows.enrich_feeds import enrich_feeds
@@ -429,12 +137,12 @@ def run_flow(label: str, farm: Farm, flow_marks: FlowMarks, feed_urls: list[str]
     settle, _ = calibrate(1, 0.0, workers)
     # Polled feeds are not due again for a while (ENRICH poll intervals); the second run stands
     # for the next scheduled poll, so it polls every feed, as `enrich run --all` does.
-    mark, first_mark = farm.mark(), len(flow_marks.marks)
+    mark, first_mark = site.mark(), len(flow_marks.marks)
     started = time.monotonic()
     report = enrich_feeds(feed_urls, Settings(db_path=db_path, allow_private_networks=True), poll_all=True)
     wall = time.monotonic() - started
     time.sleep(0.05)  # a handler may still be appending its last hit
-    return RunResult(label, started, wall, settle, report, farm.since(mark), flow_marks.marks[first_mark:])
+    return RunResult(label, started, wall, settle, report, site.since(mark), flow_marks.marks[first_mark:])
 
 
 def calibrate(n_tasks: int, sleep: float, workers: int, *, one_at_a_time: bool = False
@@ -515,7 +223,7 @@ PHASES = (  # each phase ends at a moment the flow logs or the servers see
 )
 
 
-def direct_enrichment(farm: Farm, feed_urls: list[str], count: int) -> tuple[int, float]:
+def direct_enrichment(bodies: dict[str, bytes], feed_urls: list[str], count: int) -> tuple[int, float]:
     """Seconds per article of ``enrich_entry`` called directly: no Prefect, no HTTP, one thread."""
     from enrich.feeds import parse_feed
     from enrich.models import FetchResult
@@ -525,9 +233,8 @@ def direct_enrichment(farm: Farm, feed_urls: list[str], count: int) -> tuple[int
     options = EnrichOptions.from_settings(Settings())
     pairs = []
     for url in feed_urls:
-        host, path = url.split("//")[1].split(":")[0], "/" + url.split("/", 3)[3]
-        for entry in parse_feed(farm.routes[host][path][1], url).entries:
-            body = farm.routes[host]["/" + entry.link.split("/", 3)[3]][1]
+        for entry in parse_feed(bodies["/" + url.split("/", 3)[3]], url).entries:
+            body = bodies["/" + entry.link.split("/", 3)[3]]
             page = FetchResult(entry.link, entry.link, ok=True, body=body, http_status=200,
                                content_type="text/html; charset=utf-8", encoding="utf-8")
             pairs.append((entry, page))
@@ -607,16 +314,15 @@ def main(argv: list[str] | None = None) -> int:
           f"fetch concurrency {workers}, per host {settings.per_host_concurrency}, "
           f"robots.txt {'on' if settings.respect_robots else 'off'}, batch {settings.batch_size}", flush=True)
 
-    farm = Farm(latency)
     flow_marks = FlowMarks().install()
     timings: dict[str, object] = {}
     with ExitStack() as stack:
         began = time.monotonic()
-        bases = farm.start([f"127.0.0.{i}" for i in range(1, args.hosts + 1)])
-        stack.callback(farm.stop)
-        feed_urls = build_site(farm, bases, args.feeds, args.entries)
-        page_bytes = sum(len(route[1]) for routes in farm.routes.values()
-                         for path, route in routes.items() if path.startswith("/news/"))
+        site = stack.enter_context(LoopbackSite(addresses=[f"127.0.0.{i}" for i in range(1, args.hosts + 1)],
+                                                latency=latency, keep_alive=True))
+        feed_urls, bodies, routes = build_site(site.bases, args.feeds, args.entries)
+        site.routes.update(routes)
+        page_bytes = sum(len(body) for path, body in bodies.items() if path.startswith("/news/"))
         print(f"site generated in {time.monotonic() - began:.1f} s ({page_bytes / 1e6:.1f} MB of pages)",
               flush=True)
 
@@ -647,14 +353,14 @@ def main(argv: list[str] | None = None) -> int:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="enrich-bench-"))
         db_path = Path(tmp) / "bench.duckdb"
         print("run 1 (all new)...", flush=True)
-        first = run_flow("run 1: all new", farm, flow_marks, feed_urls, db_path, workers)
+        first = run_flow("run 1: all new", site, flow_marks, feed_urls, db_path, workers)
         print(f"  {first.wall:.1f} s", flush=True)
         print("run 2 (all 304)...", flush=True)
-        second = run_flow("run 2: all 304", farm, flow_marks, feed_urls, db_path, workers)
+        second = run_flow("run 2: all 304", site, flow_marks, feed_urls, db_path, workers)
         print(f"  {second.wall:.2f} s", flush=True)
         stored = db_summary(db_path)
         if not args.no_calibration and args.entries:
-            timings["direct"] = direct_enrichment(farm, feed_urls, 100)
+            timings["direct"] = direct_enrichment(bodies, feed_urls, 100)
 
     watchdog.cancel()
     timings["load"] = (load_at_start, os.getloadavg())

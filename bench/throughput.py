@@ -121,7 +121,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,17 +174,27 @@ def feed_path(tag: str, n: int, k: int, feeds: int) -> str:
     return f"/feeds/{tag}/{n}/{k}/{feeds}.xml"
 
 
+PAGE_PATH = re.compile(r"^/(\w+)/(\d+)/[\w-]+\.html$")
+FEED_PATH = re.compile(r"^/feeds/(\w+)/(\d+)/(\d+)/(\d+)\.xml$")
+HITS_PATH = "/__bench/hits"  # the parent's view of the hit log, not itself a hit
+
+
+def kind_of(path: str) -> str:
+    if path == "/robots.txt":
+        return "robots"
+    return "page" if PAGE_PATH.match(path) else "feed" if FEED_PATH.match(path) else "other"
+
+
 def serve_main(hosts: int, latency: float) -> None:
-    """Child process: bind one threaded server per loopback address, print the ports, serve until
-    stdin closes (so the servers die with the parent, however it ends)."""
+    """Child process: one loopback site on 127.0.0.1..N, print the base URLs, serve until stdin
+    closes (so the servers die with the parent, however it ends)."""
+    from enrich.sites import LoopbackSite, not_found, ok, slow
+
     corpus = load_corpus()
-    hits: list[tuple[str, float, float]] = []  # (kind, start, end) on the system-wide monotonic clock
     lock = threading.Lock()
     feeds_cache: dict[str, bytes] = {}
     epoch = datetime.now(UTC).replace(second=0, microsecond=0)
     bases: list[str] = []
-    page_re = re.compile(r"^/(\w+)/(\d+)/[\w-]+\.html$")
-    feed_re = re.compile(r"^/feeds/(\w+)/(\d+)/(\d+)/(\d+)\.xml$")
 
     def page_url(tag: str, i: int) -> str:
         return f"{bases[i % len(bases)]}/{tag}/{i}/{corpus[i % len(corpus)].slug}.html"
@@ -212,60 +221,38 @@ def serve_main(hosts: int, latency: float) -> None:
             "</channel></rss>"
         ).encode()
 
-    def route(path: str) -> tuple[str, int, str, bytes]:
-        if path == "/robots.txt":
-            return "robots", 200, "text/plain", b"User-agent: *\nDisallow: /private/\n"
-        if m := page_re.match(path):
-            return "page", 200, "text/html; charset=utf-8", corpus[int(m.group(2)) % len(corpus)].html
-        if m := feed_re.match(path):
+    def pages_and_feeds(req):
+        path = req.path.split("?")[0]
+        if m := PAGE_PATH.match(path):
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, corpus[int(m.group(2)) % len(corpus)].html
+        if m := FEED_PATH.match(path):
             with lock:
                 body = feeds_cache.get(path)
             if body is None:
                 body = make_feed(m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4)))
                 with lock:
                     feeds_cache[path] = body
-            return "feed", 200, "application/rss+xml; charset=utf-8", body
-        return "other", 404, "text/plain", b"not found"
+            return 200, {"Content-Type": "application/rss+xml; charset=utf-8"}, body
+        return not_found(req)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
-        timeout = 30
+    def hits_since(req):
+        start = int(req.path.partition("from=")[2] or 0)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        log = site.since(0)
+        hits = [(kind_of(h.path), h.start, h.end) for h in log[start:] if h.path != HITS_PATH]
+        payload = {"hits": hits, "total": len(log), "cpu": usage.ru_utime + usage.ru_stime}
+        return 200, {"Content-Type": "application/json"}, json.dumps(payload).encode()
 
-        def do_GET(self):  # noqa: N802
-            started = time.monotonic()
-            path = self.path.split("?")[0]
-            if path == "/__bench/hits":
-                start = int(self.path.partition("from=")[2] or 0)
-                usage = resource.getrusage(resource.RUSAGE_SELF)
-                with lock:
-                    payload = {"hits": hits[start:], "total": len(hits), "cpu": usage.ru_utime + usage.ru_stime}
-                kind, code, ctype, body = "control", 200, "application/json", json.dumps(payload).encode()
-            else:
-                if latency:
-                    time.sleep(latency)
-                kind, code, ctype, body = route(path)
-            try:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            if kind != "control":
-                with lock:
-                    hits.append((kind, started, time.monotonic()))
-
-        def log_message(self, *args):
-            pass
-
-    for i in range(1, hosts + 1):
-        server = ThreadingHTTPServer((f"127.0.0.{i}", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-        bases.append(f"http://127.0.0.{i}:{server.server_address[1]}")
-    print(json.dumps({"bases": bases, "pages": len(corpus)}), flush=True)
-    sys.stdin.read()  # EOF when the parent closes the pipe or dies
+    routes = {
+        "/robots.txt": slow(latency, ok(b"User-agent: *\nDisallow: /private/\n", "text/plain")),
+        HITS_PATH: hits_since,
+    }
+    site = LoopbackSite(routes, fallback=slow(latency, pages_and_feeds),
+                        addresses=[f"127.0.0.{i}" for i in range(1, hosts + 1)], keep_alive=True)
+    bases.extend(site.bases)
+    with site:
+        print(json.dumps({"bases": bases, "pages": len(corpus)}), flush=True)
+        sys.stdin.read()  # EOF when the parent closes the pipe or dies
 
 
 class PageServers:
