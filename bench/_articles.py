@@ -131,6 +131,7 @@ class Article:
     teaser: str
     published: datetime
     html: bytes
+    text: str  # the article's paragraphs, one a line, as extraction should find them
 
 
 def make_article(feed: int, entry: int, theme: dict, base: str, published: datetime) -> Article:
@@ -176,7 +177,7 @@ def make_article(feed: int, entry: int, theme: dict, base: str, published: datet
 </body>
 </html>
 """
-    return Article(path, title, paragraphs[0][0], published, html.encode())
+    return Article(path, title, paragraphs[0][0], published, html.encode(), "\n".join(" ".join(p) for p in paragraphs))
 
 
 def make_feed(feed: int, theme_name: str, base: str, articles: list[Article]) -> bytes:

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from _articles import build_site
+from _report import print_table
 
 from enrich.sites import Hit, LoopbackSite
 
@@ -260,21 +261,6 @@ def db_summary(db_path: Path) -> dict[str, object]:
             "SELECT language, count(*) AS n FROM articles GROUP BY ALL ORDER BY n DESC"))
     return {"articles": articles, "ok": ok, "from_page": from_page, "avg_words": words,
             "feed_statuses": statuses, "languages": languages}
-
-
-def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...] | None]) -> None:
-    """A plain text table; None rows are separators. First column left-aligned, the rest right."""
-    widths = [max(len(r[i]) for r in [headers, *rows] if r) for i in range(len(headers))]
-    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-
-    def line(cells):
-        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-        return "| " + " | ".join(padded) + " |"
-
-    print(rule, line(headers), rule, sep="\n")
-    for row in rows:
-        print(rule if row is None else line(row))
-    print(rule)
 
 
 # -- main ---------------------------------------------------------------------------------------

@@ -1,102 +1,12 @@
 """Throughput benchmark: real article pages through the whole flow into DuckDB, on one machine.
 
-What it measures (issue 7, "Speed on one machine"):
+N pages of the article-extraction benchmark (../shared), served from loopback hosts, go through the
+Prefect flow, the same work without Prefect, and a one-core stage loop; the table sets them beside
+plain trafilatura on one core (the floor), with CPU by process role, peak memory, cold start and a
+command-line run. What each figure means and how it is taken: docs/throughput.md.
 
-- N article pages (default sizes 100 and 1,000) taken from
-  ../shared/corpora/article-extraction-benchmark/html/*.html.gz (181 real pages; page i is corpus
-  page i mod 181, so at 1,000 each page repeats about 5.5 times under different URLs), served by
-  threaded HTTP servers on 127.0.0.1 .. 127.0.0.<--hosts> (default 8), every response delayed by
-  ``--latency-ms`` (default 0), listed in ``--feeds`` RSS 2.0 feeds (default 4) with per-entry
-  links, titles (the page's <title>), dates and a teaser. The servers run in a child process (this
-  file with ``--serve``) so their work does not compete with the pipeline for this process's GIL;
-  they still share the machine's cores, and their CPU time is reported.
-- Prefect is started once up front (``prefect_test_harness``), then warm-up runs put every unique
-  page once through the flow and once through the plain driver (below): they start the
-  enrichment worker processes (the fork server imports the stages) and let each worker load its
-  per-language pipelines, stop words and stemmers on first use, as a long-running service would
-  have (the bench prints the workers' CPU in each warm-up pass: the first costs more). So the
-  timed runs exclude server start and first-use loading (cold start is measured on its own, see
-  below), and the flow and the plain driver start equally warm.
-- The flow, for each N: ``flows.enrich_feeds.enrich_feeds(feed_urls, settings)``, timed
-  around the call. The flow runs one ``fetch_and_enrich_task`` per batch of ENRICH_BATCH_SIZE
-  articles, batches overlapping on the task runner's threads: ``enrich.fetch.fetch_pages`` (one
-  shared thread pool, per-host limit) then ``enrich.workers.enrich_jobs`` (a long-lived forkserver
-  process pool, ENRICH_WORKER_PROCESSES, default one per core). Measured:
-  - CPU seconds (/proc/PID/stat, utime + stime, plus reaped children's) of (a) this process,
-    (b) the enrichment workers: descendants whose /proc/PID/cmdline names
-    ``multiprocessing.forkserver`` (the fork server and the workers it forked), (c) the other
-    descendants, i.e. Prefect's temporary server (and multiprocessing's resource tracker, which
-    uses next to nothing), (d) the page servers. Cores busy = (a + b) / wall, the bench's own
-    memory sampler left out of (a).
-  - Memory, sampled by a thread every 50 ms: VmRSS of this process and of each worker process,
-    summed; and their PSS (/proc/PID/smaps_rollup), which is fairer since the forked workers share
-    the fork server's pages copy-on-write. Reading PSS walks every page table, ~6 ms per 300 MB,
-    so it is read every 50 ms at most but no more often than keeps that cost under 3% of a core
-    (about once a second here); the sampler's own CPU time is reported, and left out of (a)
-    where (a) is compared (cores busy, Prefect's CPU). Peaks of each sum and of this process
-    alone; the target is < 1 GiB at 1,000 articles, this process + workers.
-  - Wall time inside the functions the flow module calls (wrapped in its namespace, in memory
-    only): poll_feeds, fetch_pages and enrich_jobs (inside the batch tasks, summed over batches),
-    link_articles, and the ``open_store`` blocks; batches in flight on average = (fetch_pages +
-    enrich_jobs) / (first fetch -> last enrichment).
-- The plain driver, for each N: the same work without Prefect, on the same feeds and pages under
-  other URLs, into a fresh DuckDB file: ``flows.enrich_feeds.run_without_prefect``, the flow's own
-  ``run_story`` with its polls and batches on a
-  ``concurrent.futures.ThreadPoolExecutor(ENRICH_FETCH_CONCURRENCY)`` instead of Prefect tasks
-  (the same steps, batches and worker pool). Measured as the flow is. Prefect's overhead =
-  (flow wall - plain wall) / flow wall (target < 10% at 1,000), the walls summed over
-  ``--rounds`` (default 2) rounds whose order alternates (flow then plain, plain then flow), each
-  run on fresh URLs and a fresh DuckDB file; the table details the first round's runs. A run of
-  100 articles lasts a few seconds, so one busy neighbour moves that figure by tens of percent;
-  steadier is Prefect's CPU: this process's CPU in the flow minus in the plain driver (Prefect's
-  client side) plus its server's, as a share of the flow's CPU.
-- The stage breakdown: the same feeds and pages, in this process, outside Prefect and the worker
-  pool, one article after the other: poll_feed, fetch_page, then ``enrich.pipeline.enrich_entry``
-  with each stage function it calls wrapped by a perf_counter timer (extract_article,
-  choose_language, split_sentences, summarize, pick_quotes, classify_topics + classify_kind,
-  article_vector + text_fingerprint; the rest of enrich_entry is "other"), then link_articles and
-  the store calls, into another fresh DuckDB file. It loads the models into this process, so it
-  runs after every flow and plain run (whose memory figures would otherwise include them), after
-  an untimed pass over every unique page (first-use loading, as for the workers).
-- The floor: plain ``trafilatura.extract(html)`` over the same N pages, in this process, on one
-  core, as pages/s; the flow's articles/s over it (target >= 0.5).
-- Cold start: ``python -m flows.cli run --feeds FILE --db FILE`` launched as a subprocess with
-  PREFECT_API_URL unset (so Prefect starts its temporary server, as a user sees it), timed from
-  the launch to the first request the servers see; once with a fresh PREFECT_HOME (a first run
-  after install) and once more with the same home (every later run). When Prefect's temporary
-  server misses its start-up budget (the run then fails with "Timed out while attempting to
-  connect to ephemeral Prefect API server"), the failure is reported and the launch repeated
-  with PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120. Processes of the run's session still
-  running 5 s after it exits (its Prefect server, its worker pool) are named and stopped.
-- Other people's jobs on the same machine skew every figure: before each timed part the bench
-  waits up to ``--quiet-wait`` seconds (default 60) for other processes to use under a quarter of
-  a core, and the table shows how many cores they used during each part (from /proc/stat, minus
-  this process and its descendants).
-
-No longer measured, since the work left this process: the CPU of each stage call inside the flow
-(it runs in the workers) and "orchestration = wall - task CPU"; and the flow against the
-sequential loop as an overhead (the flow is parallel): that comparison is the plain driver's now,
-and the loop is reported as the one-core baseline the flow speeds up.
-- The command-line run (skip with ``--no-cli-run``): at the largest N, after the flow and plain
-  runs and before the stage loop, ``python -m flows.cli run --feeds FILE --db FILE`` launched as a
-  subprocess on fresh URLs with PREFECT_API_URL set to the harness's server, so its memory is a
-  real run's, without this bench's own state (corpus, page-server bookkeeping, Prefect client,
-  ~375 MiB here). Every 0.25 s VmRSS and PSS of the CLI process and of its descendants whose
-  command line names ``multiprocessing.forkserver`` (its fork server and workers; not Prefect's
-  server nor the page servers) are read; reported: wall, articles/s (N / wall), the exit code and
-  the rows in its DuckDB file, peak of the CLI alone and of CLI + workers (summed at one sample),
-  against the < 1 GiB target.
-
-Run it from the project root (the default run took 25 minutes on a busy 2-core machine):
-
-    .venv/bin/python bench/throughput.py                      # N = 100 and 1000, no added latency
-    .venv/bin/python bench/throughput.py --sizes 100 --latency-ms 50 --no-cold-start
-
-Environment: ENRICH_ALLOW_PRIVATE_NETWORKS is forced to true (traffic goes to 127.0.0.x only);
-other ENRICH_ settings (ENRICH_FETCH_CONCURRENCY, ENRICH_PER_HOST_CONCURRENCY, ENRICH_BATCH_SIZE,
-ENRICH_WORKER_PROCESSES, ...) are read as the flow reads them. ``--time-limit`` (default 3600 s)
-stops everything this bench started if anything hangs. Exit status 0 when every flow and plain
-run enriched its articles, 1 otherwise.
+    uv run python bench/throughput.py                      # N = 100 and 1000, no added latency
+    uv run python bench/throughput.py --sizes 100 --latency-ms 50 --no-cold-start
 """
 
 from __future__ import annotations
@@ -123,6 +33,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import psutil
+from _report import print_table
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark"
@@ -134,7 +47,6 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
 
 
@@ -299,70 +211,50 @@ class PageServers:
 # ================================================================================================
 # Measuring: processes by role, CPU, memory samples, timing wrappers
 # ================================================================================================
-WORKER_MARK = b"multiprocessing.forkserver"  # in the command line of the fork server and its forks
+WORKER_MARK = "multiprocessing.forkserver"  # in the command line of the fork server and its forks
 PSS_BUDGET = 0.03  # at most this share of one core for reading smaps_rollup
 
 
-def _stat_fields(path: str) -> list[str] | None:
+def vm_rss(pid: int | None = None) -> int | None:
+    """Resident bytes of a process (this one by default); None if it is gone."""
     try:
-        with open(path) as f:
-            data = f.read()
-    except OSError:
+        return psutil.Process(pid).memory_info().rss
+    except psutil.NoSuchProcess:
         return None
-    return data[data.rfind(")") + 2 :].split()  # fields from the 3rd on (state, ppid, ...)
 
 
-def _status_bytes(pid: int | str, key: str, name: str = "status") -> int | None:
-    """A ``key:`` line of /proc/PID/status or /proc/PID/smaps_rollup, in bytes; None if the process is gone."""
+def pss(pid: int | None = None) -> int | None:
+    """Proportional set size: shared pages divided among the processes sharing them."""
     try:
-        with open(f"/proc/{pid}/{name}") as f:
-            for line in f:
-                if line.startswith(key):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
+        return psutil.Process(pid).memory_full_info().pss
+    except psutil.NoSuchProcess:
         return None
-    return 0
-
-
-def vm_rss(pid: int | str = "self") -> int | None:
-    return _status_bytes(pid, "VmRSS:")
-
-
-def pss(pid: int | str = "self") -> int | None:
-    return _status_bytes(pid, "Pss:", "smaps_rollup")
 
 
 def cpu_of(pids) -> float:
     """CPU seconds of these processes, with their reaped children's (a dead worker's lands in its fork server)."""
     total = 0.0
     for pid in pids:
-        fields = _stat_fields(f"/proc/{pid}/stat")
-        if fields:
-            total += sum(int(v) for v in fields[11:15]) / CLK_TCK  # utime stime cutime cstime
+        try:
+            t = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
     return total
 
 
 def children_of(pid: int) -> list[int]:
-    kids: list[int] = []
     try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return kids
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                kids.extend(int(v) for v in f.read().split())
-        except OSError:
-            pass
-    return kids
+        return [kid.pid for kid in psutil.Process(pid).children()]
+    except psutil.NoSuchProcess:
+        return []
 
 
-def _cmdline(pid: int) -> bytes:
+def _cmdline(pid: int) -> str:
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
+        return " ".join(psutil.Process(pid).cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return ""
 
 
 def descendants(page_server: int | None = None) -> dict[str, list[int]]:
@@ -391,11 +283,9 @@ def role_cpu(page_server: int | None) -> dict[str, float]:
 
 
 def system_busy() -> float:
-    """Busy CPU seconds of the whole machine, all cores (/proc/stat)."""
-    with open("/proc/stat") as f:
-        values = [int(v) for v in f.readline().split()[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = values
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+    """Busy CPU seconds of the whole machine, all cores."""
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + t.irq + t.softirq + t.steal
 
 
 def own_cpu() -> float:
@@ -808,7 +698,10 @@ class ColdStart:
 
 def describe(pid: int) -> str:
     """A short name for a Python process: the module it runs (``-m X`` or ``-c "from X import"``)."""
-    argv = _cmdline(pid).decode(errors="replace").split("\0")
+    try:
+        argv = psutil.Process(pid).cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        argv = []
     if "-m" in argv[:-1]:
         return argv[argv.index("-m") + 1]
     if found := re.search(r"from ([\w.]+) import", " ".join(argv)):
@@ -819,11 +712,12 @@ def describe(pid: int) -> str:
 def session_members(sid: int) -> list[int]:
     """Running processes of session ``sid`` (one this bench started with start_new_session)."""
     members = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            fields = _stat_fields(f"/proc/{name}/stat")
-            if fields and int(fields[3]) == sid and fields[0] not in "ZX":  # zombies have exited
-                members.append(int(name))
+    for process in psutil.process_iter(["status"]):
+        try:
+            if os.getsid(process.pid) == sid and process.info["status"] not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                members.append(process.pid)
+        except OSError:  # gone meanwhile
+            pass
     return members
 
 
@@ -975,31 +869,6 @@ def cli_run(servers: PageServers, n: int, feeds: int, tag: str, workdir: Path, t
 # ================================================================================================
 # Report
 # ================================================================================================
-def print_table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> None:
-    cols = len(headers)
-    widths = [max(len(r[i]) for r in [headers, *rows] if len(r) == cols) for i in range(cols)]
-    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-
-    def fmt(row):
-        return "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) + " |"
-
-    print(line)
-    print(fmt(headers))
-    print(line)
-    after_line = True
-    for row in rows:
-        if len(row) == 1:  # a section heading
-            if not after_line:
-                print(line)
-            print("| " + row[0].ljust(sum(widths) + 3 * (cols - 1)) + " |")
-            print(line)
-            after_line = True
-        else:
-            print(fmt(row))
-            after_line = False
-    print(line)
-
-
 def mib(b: int) -> str:
     return f"{b / MIB:,.0f} MiB"
 
@@ -1176,7 +1045,7 @@ def report(args, results: list[SizeResult], cores: int, warm_up: str, prefect_st
     print(f"load average when the bench started: {args.load_at_start}; when it ended: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"not in the timings: Prefect test server start {prefect_start:.1f} s; {warm_up}")
-    print_table(rows, headers)
+    print_table(headers, rows)
     if colds:
         print("\ncold start: `python -m flows.cli run --feeds FILE --db FILE` (6 articles), PREFECT_API_URL unset:")
         for c in colds:
