@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import statistics
 import sys
@@ -26,6 +27,15 @@ SHARED = ROOT.parent / "shared" / "corpora"
 EXTRACTION = SHARED / "article-extraction-benchmark"
 LANGID = SHARED / "langid" / "sentences"
 BBC = SHARED / "bbc-news-summary" / "bbc60.jsonl"
+
+
+# The smoke tests (tests/test_bench_smoke.py) run each bench on the first BENCH_LIMIT items of
+# each corpus, to show it still runs end to end; unset, every item is used.
+LIMIT = int(os.environ.get("BENCH_LIMIT") or 0) or None
+
+
+def limited(items: list) -> list:
+    return items[:LIMIT] if LIMIT else items
 
 
 def require(path: Path) -> Path:
@@ -89,7 +99,7 @@ def extraction_pages() -> dict[str, tuple[bytes, str]]:
     truth = json.loads(require(EXTRACTION / "ground-truth.json").read_text(encoding="utf-8"))
     return {
         key: (gzip.decompress((EXTRACTION / "html" / f"{key}.html.gz").read_bytes()), truth[key]["articleBody"])
-        for key in sorted(truth)
+        for key in limited(sorted(truth))
     }
 
 
@@ -98,6 +108,11 @@ def published_output(name: str) -> tuple[str, dict[str, str]]:
     data = json.loads(require(EXTRACTION / "output" / f"{name}.json").read_text(encoding="utf-8"))
     output = data.get("output", data)
     return data.get("version", "?"), {key: value.get("articleBody", "") for key, value in output.items()}
+
+
+def bbc_records() -> list[dict]:
+    """The BBC60 articles with their reference summaries, one dict per article."""
+    return limited([json.loads(line) for line in require(BBC).read_text(encoding="utf-8").splitlines()])
 
 
 def mean(values) -> float:

@@ -36,7 +36,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import trafilatura
-from _scoring import EXTRACTION, ROOT, require
+from _scoring import EXTRACTION, ROOT, limited, require
 
 from enrich.demo import PLACEHOLDER
 from enrich.extract import ArticleMetadata, choose_metadata, extract_article
@@ -78,9 +78,9 @@ class Guess:
 
 
 def load_labels(path: Path = LABELS) -> list[Label]:
-    rows = [
+    rows = limited([
         json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    ])
     return [
         Label(
             id=row["id"],

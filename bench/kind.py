@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from _scoring import EXTRACTION, ROOT, require
+from _scoring import EXTRACTION, ROOT, limited, require
 
 from enrich.extract import extract_article
 from enrich.kind import KINDS, KindDecision, classify_kind
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true",
                         help="list the tuned pages whose kind is wrong (held-back pages are only counted)")
     args = parser.parse_args()
-    rows = [json.loads(line) for line in require(args.labels).read_text(encoding="utf-8").splitlines() if line]
+    rows = limited([json.loads(line) for line in require(args.labels).read_text(encoding="utf-8").splitlines() if line])
     judged = [judge(row) for row in rows]
 
     print(f"Kind against {len(judged)} hand-labelled pages ({args.labels.name})\n")

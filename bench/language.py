@@ -30,14 +30,14 @@ import random
 import time
 from collections import Counter
 
-from _scoring import LANGID, extraction_pages, require
+from _scoring import LANGID, LIMIT, extraction_pages, limited, require
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
 from enrich.language import detect_language
 from enrich.pipeline import choose_language
 
-SAMPLE = 100
+SAMPLE = LIMIT or 100
 BUCKETS = ("2 words", "5 words", "1 sentence", "3 sentences", "held out")
 UNSPACED = {"zh", "ja", "th"}
 GOAL_SENTENCE, GOAL_TWO_WORDS_WRONG = 0.99, 0.05
@@ -64,7 +64,7 @@ def corpus() -> dict[str, dict[str, list[str]]]:
     """
     rng = random.Random(4)
     texts: dict[str, dict[str, list[str]]] = {}
-    for path in sorted(require(LANGID).glob("*.txt")):
+    for path in limited(sorted(require(LANGID).glob("*.txt"))):
         language = path.stem
         lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         pick = rng.sample(lines, min(SAMPLE, len(lines)))

@@ -28,14 +28,13 @@ Run: .venv/bin/python bench/quotes.py [--compare | --stages]
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
 from collections.abc import Callable
 
 from _baseline import BEFORE_ISSUE_12, modules_at
-from _scoring import BBC, ROOT, extraction_pages, mean, require
+from _scoring import ROOT, bbc_records, extraction_pages, mean
 
 from enrich.dedup import text_fingerprint
 from enrich.extract import extract_article
@@ -69,8 +68,8 @@ TERMINAL = re.compile(r"[.!?。！？…][\"'”’»›」』)\]]*$")
 def articles() -> list[tuple[str, list[str], str]]:
     """(text, sentences, language) of the BBC and demo articles."""
     out = []
-    for line in require(BBC).read_text(encoding="utf-8").splitlines():
-        text = " ".join(json.loads(line)["article_sentences"])
+    for record in bbc_records():
+        text = " ".join(record["article_sentences"])
         out.append((text, split_sentences(text, "en"), "en"))
     languages = {"northwind": "en", "cuaderno": "es", "stadtleben": "de", "kissa": "ja"}
     for page in sorted((ROOT / "data" / "demo" / "site").rglob("*.html")):

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _scoring import limited
+
 ROOT = Path(__file__).resolve().parents[1]
 LANGID = ROOT.parent / "shared" / "corpora" / "langid" / "sentences"
 FALLBACK_WORDS = {
@@ -44,7 +46,7 @@ print(json.dumps({"load_cpu": load_cpu, "load_mib": load_rss / 2**20,
 def words_for(language: str) -> list[str]:
     path = LANGID / f"{language}.txt"
     text = path.read_text(encoding="utf-8") if path.exists() else FALLBACK_WORDS[language]
-    return [w.lower() for w in text.split() if w.isalpha()]
+    return limited([w.lower() for w in text.split() if w.isalpha()])
 
 
 def measure(way: str, language: str, words: list[str]) -> dict:

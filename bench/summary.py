@@ -27,14 +27,13 @@ Run: .venv/bin/python bench/summary.py [--standalone | --cap]
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 
 from _baseline import BEFORE_ISSUE_12, modules_at
-from _scoring import BBC, ROOT, extraction_pages, mean, require
+from _scoring import ROOT, bbc_records, extraction_pages, mean
 from rouge_score import rouge_scorer
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.summarizers.kl import KLSummarizer
@@ -116,7 +115,7 @@ def demo_articles() -> list[list[str]]:
 
 
 def load() -> list[Article]:
-    records = [json.loads(line) for line in require(BBC).read_text(encoding="utf-8").splitlines()]
+    records = bbc_records()
     return [
         (record, split_sentences(" ".join(record["article_sentences"]), "en"), " ".join(record["summary_sentences"]))
         for record in records
@@ -230,7 +229,7 @@ def standalone(lead3: float | None = None) -> None:
         "new": (split_sentences, summarize),
     }
     scorer = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
-    records = [json.loads(line) for line in require(BBC).read_text(encoding="utf-8").splitlines()]
+    records = bbc_records()
     pages = benchmark_pages()
     rows: dict[str, dict[str, float]] = {}
     for name, (split, summarise) in versions.items():
@@ -280,7 +279,7 @@ def cap() -> None:
     import enrich.summarize as module
 
     corpora = [(split_sentences(" ".join(r["article_sentences"]), "en"), "en", r["title"])
-               for r in map(json.loads, require(BBC).read_text(encoding="utf-8").splitlines())]
+               for r in bbc_records()]
     corpora += [(split_sentences(text, language), language, title) for text, title, language in benchmark_pages()]
     sizes = sorted(len(candidates(sentences)) for sentences, _, _ in corpora)
     print(f"Candidates per article over {len(corpora)} articles (BBC60 + benchmark): median {sizes[len(sizes) // 2]}, "

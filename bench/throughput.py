@@ -35,6 +35,7 @@ from pathlib import Path
 
 import psutil
 from _report import print_table
+from _scoring import limited
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -68,7 +69,7 @@ def load_corpus() -> list[CorpusPage]:
         sys.exit(f"{CORPUS} is missing: this benchmark needs ../shared/corpora next to the project")
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     pages = []
-    for key in sorted(truth):
+    for key in limited(sorted(truth)):
         raw = gzip.decompress((CORPUS / "html" / f"{key}.html.gz").read_bytes())
         head = raw[:200_000].decode("utf-8", "replace")
         found = re.search(r"<title[^>]*>(.*?)</title>", head, re.DOTALL | re.IGNORECASE)
@@ -1157,7 +1158,8 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         from prefect.testing.utilities import prefect_test_harness
 
-        stack.enter_context(prefect_test_harness(server_startup_timeout=120))
+        if not os.environ.get("PREFECT_API_URL"):  # else the server it names (the smoke test's)
+            stack.enter_context(prefect_test_harness(server_startup_timeout=120))
         prefect_start = time.monotonic() - began
         import logging
 

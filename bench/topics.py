@@ -47,6 +47,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _scoring import limited
+
 from enrich import topics
 from scripts.train_topics import Item, macro_f1, splits
 
@@ -282,6 +284,7 @@ def main() -> int:
             "routed": new_classifier(),
         }
         results = {}
+        sets = {name: limited(items) for name, items in sets.items()}
         for name, items in sets.items():
             for label, classify in classifiers.items():
                 results[name, label] = run(classify, items)
