@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
+import random
 import shutil
 import subprocess
 import sys
@@ -45,6 +45,7 @@ GOAL_RATIO = 1.5  # issue 15 item 4
 GOAL_MEMORY = 1024 * MIB
 FEEDS = 200  # a reader's subscriptions
 STORIES = 2_000  # distinct texts; stored articles cycle through them (vectors and MinHashes are real)
+SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "sa", "vor", "el", "qui", "dan", "po", "ris", "nu", "bel", "ga", "tor"]
 TOPICS = ("Technology", "Science", "Business", "Politics", "Sport", "Culture", "Food", "Travel", "Health", "Local")
 KINDS = ("News", "Insight", "Opinion", "Guide", "Review", "Announcement", "Personal")
 RUNS_PER_DAY = 4  # a run every 6 hours
@@ -55,27 +56,54 @@ console = Console(highlight=False, width=160)
 
 
 # -- the large store ---------------------------------------------------------------------------
-def _stories(count: int, now: datetime) -> dict[str, list]:
-    """``count`` generated articles with their real vector and MinHash, as lists for SQL parameters."""
+def _made_up_text(rng: random.Random, vocabulary: list[str]) -> tuple[str, str]:
+    """(title, text): 300-600 words of a made-up language with Zipf-like word frequencies, so that
+    stories share common words but each has its own subject words, as unrelated news does."""
+    subject = rng.sample(vocabulary[200:], 12)  # this story's own words
+    words = rng.randint(300, 600)
+    picked = [rng.choice(subject) if rng.random() < 0.15 else vocabulary[min(int(len(vocabulary) ** rng.random()) - 1,
+                                                                               len(vocabulary) - 1)]
+              for _ in range(words)]
+    sentences, at = [], 0
+    while at < len(picked):
+        n = rng.randint(12, 24)
+        sentences.append(" ".join(picked[at : at + n]).capitalize() + ".")
+        at += n
+    paragraphs = [" ".join(sentences[i : i + 4]) for i in range(0, len(sentences), 4)]
+    return " ".join(subject[:5]).capitalize(), "\n".join(paragraphs)
+
+
+def _stories(count: int, similar_percent: int, now: datetime) -> dict[str, list]:
+    """``count`` stories with their real vector and MinHash, as lists for SQL parameters.
+
+    ``similar_percent`` of them are English news from the generator the new articles come from
+    (so the new articles find related stored ones among them), the rest unrelated texts."""
+    rng = random.Random(15)
+    vocabulary = sorted({"".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(30_000)})
+    rng.shuffle(vocabulary)
     themes = list(THEMES.values())
     out: dict[str, list] = {k: [] for k in ("titles", "texts", "summaries", "quotes", "vectors", "prints")}
     for k in range(count):
-        story = make_article(10_000 + k, k, themes[k % len(themes)], "https://stored.example", now)
-        sentences = [s.strip().rstrip(".") + "." for s in story.text.replace("\n", " ").split(". ") if s.strip()]
-        out["titles"].append(story.title)
-        out["texts"].append(story.text)
+        if k % 100 < similar_percent:
+            story = make_article(10_000 + k, k, themes[k % len(themes)], "https://stored.example", now)
+            title, text = story.title, story.text
+        else:
+            title, text = _made_up_text(rng, vocabulary)
+        sentences = [s.strip().rstrip(".") + "." for s in text.replace("\n", " ").split(". ") if s.strip()]
+        out["titles"].append(title)
+        out["texts"].append(text)
         out["summaries"].append(sentences[:3])
-        out["quotes"].append([s for s in sentences[3:] if s.startswith('"')][:4])
-        out["vectors"].append(article_vector(story.text, story.title, "en").to_bytes())
-        out["prints"].append(text_fingerprint(story.text))
+        out["quotes"].append(sentences[5:9])
+        out["vectors"].append(article_vector(text, title, "en").to_bytes())
+        out["prints"].append(text_fingerprint(text))
     return out
 
 
-def build_store(path: Path, stored: int, days: int, now: datetime) -> None:
+def build_store(path: Path, stored: int, days: int, now: datetime, similar_percent: int = 1) -> None:
     """``stored`` articles from FEEDS feeds published evenly over ``days`` up to ``now``, with their
     feeds, feed links, related lists, runs and failures, written set-based through the store."""
     began = time.process_time()
-    s = _stories(min(STORIES, stored), now)
+    s = _stories(min(STORIES, stored), similar_percent, now)
     console.print(f"  {len(s['texts']):,} distinct stories with vectors and MinHashes "
                   f"({time.process_time() - began:.1f} s CPU)")
     url = "'https://site' || (i % {F}) || '.example/story/' || i".format(F=FEEDS)
@@ -152,7 +180,7 @@ class Run:
     store: str
     wall: float = 0.0  # launch to exit
     flow_seconds: float = 0.0  # the runs row: started_at to finished_at
-    cpu: float = 0.0  # the command and every process it waited for (workers), user + system
+    cpu: float = 0.0  # the command and its descendants (workers), user + system, sampled every 0.25 s
     peak_rss: int = 0  # the command + its descendants, summed at one sample
     peak_pss: int = 0
     samples: int = 0
@@ -161,7 +189,9 @@ class Run:
     output: str = ""
 
 
-def _tree_memory(proc: psutil.Process, with_pss: bool) -> tuple[int, int]:
+def _tree_sample(proc: psutil.Process, with_pss: bool, cpu: dict[int, float]) -> tuple[int, int]:
+    """Memory of the command and its descendants (RSS, and PSS if asked), summed; each one's CPU
+    so far goes into ``cpu`` by pid (the last sample of a process that ended is what counts)."""
     rss = pss = 0
     try:
         tree = [proc, *proc.children(recursive=True)]
@@ -169,6 +199,8 @@ def _tree_memory(proc: psutil.Process, with_pss: bool) -> tuple[int, int]:
         return 0, 0
     for p in tree:
         try:
+            times = p.cpu_times()
+            cpu[p.pid] = times.user + times.system
             if with_pss:
                 info = p.memory_full_info()
                 rss, pss = rss + info.rss, pss + info.pss
@@ -186,7 +218,7 @@ def run_command(label: str, db: Path, feed_urls: list[str], workdir: Path, api_u
     feeds_file = workdir / f"{db.stem}-feeds.txt"
     feeds_file.write_text("\n".join(feed_urls) + "\n")
     env = dict(os.environ, ENRICH_ALLOW_PRIVATE_NETWORKS="true", PREFECT_API_URL=api_url)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu: dict[int, float] = {}
     launched = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--feeds", str(feeds_file), "--db", str(db)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -197,7 +229,7 @@ def run_command(label: str, db: Path, feed_urls: list[str], workdir: Path, api_u
     next_pss = 0.0
     while proc.poll() is None:
         now = time.monotonic()
-        rss, pss = _tree_memory(watched, with_pss=now >= next_pss)
+        rss, pss = _tree_sample(watched, now >= next_pss, cpu)
         out.peak_rss = max(out.peak_rss, rss)
         if now >= next_pss:
             out.peak_pss, next_pss = max(out.peak_pss, pss), now + 1.0
@@ -206,8 +238,7 @@ def run_command(label: str, db: Path, feed_urls: list[str], workdir: Path, api_u
     out.wall = time.monotonic() - launched
     out.returncode = proc.returncode
     reader.join(timeout=5)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    out.cpu = sum(cpu.values())
     out.output = "".join(lines)
     with open_store(db, read_only=True) as store:
         run_id, started, finished, new, enriched, failed, status = store.query(
@@ -316,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new", type=int, default=100, help="new articles the run adds (default 100)")
     parser.add_argument("--feeds", type=int, default=10, help="feeds the new articles come in (default 10)")
     parser.add_argument("--rounds", type=int, default=2, help="runs into each store, the order alternating (default 2)")
+    parser.add_argument("--similar-percent", type=int, default=1,
+                        help="stored stories written like the new articles, so related to them (default 1; "
+                             "100 = every stored article in the window is related: the worst case)")
     args = parser.parse_args(argv)
     if args.stored < 1 or args.new < 1 or args.feeds < 1 or args.rounds < 1 or args.days < 1:
         parser.error("every count must be >= 1")
@@ -332,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"building the large store: {args.stored:,} articles...")
         began = time.monotonic()
         template = tmp / "large-template.duckdb"
-        build_store(template, args.stored, args.days, now)
+        build_store(template, args.stored, args.days, now, args.similar_percent)
         build_s = time.monotonic() - began
         console.print(f"  {build_s:.0f} s, {template.stat().st_size / MIB:,.0f} MiB")
         empty_template = tmp / "empty-template.duckdb"
