@@ -556,13 +556,18 @@ class Store:
         return len(rows)
 
     def link_candidates(self, since: datetime, exclude: Sequence[str] = ()) -> list[LinkCandidate]:
-        """Enriched, non-duplicate articles published (or first seen) since ``since``."""
+        """Enriched, non-duplicate articles published (or, when undated, first seen) since ``since``."""
+        # Filters on plain columns, not on coalesce(published_at, first_seen_at): DuckDB pushes a
+        # column filter into the scan and skips the vector and fingerprint blobs of older rows; on
+        # the expression it read every row's blobs (bench/large_store.py, a 30-day window of a
+        # 200,000-article store: +550 MiB and 1.1 s of CPU that way, +124 MiB and 0.2 s this way).
+        select = """SELECT url, canonical_url, language, coalesce(published_at, first_seen_at), vector, fingerprint
+                    FROM articles
+                    WHERE status = 'ok' AND duplicate_of IS NULL AND url NOT IN (SELECT unnest($exclude))"""
         rows = self.con.execute(
-            """SELECT url, canonical_url, language, coalesce(published_at, first_seen_at), vector, fingerprint
-               FROM articles
-               WHERE status = 'ok' AND duplicate_of IS NULL AND coalesce(published_at, first_seen_at) >= ?
-                 AND url NOT IN (SELECT unnest(?))""",
-            [since, list(exclude)],
+            f"""{select} AND published_at >= $since
+                UNION ALL {select} AND published_at IS NULL AND first_seen_at >= $since""",
+            {"since": since, "exclude": list(exclude)},
         ).fetchall()
         return [LinkCandidate(*row) for row in rows]
 
