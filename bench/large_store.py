@@ -350,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--similar-percent", type=int, default=1,
                         help="stored stories written like the new articles, so related to them (default 1; "
                              "100 = every stored article in the window is related: the worst case)")
+    parser.add_argument("--no-warm-up", action="store_true", help="skip the untimed first run (the smoke test's)")
     args = parser.parse_args(argv)
     if args.stored < 1 or args.new < 1 or args.feeds < 1 or args.rounds < 1 or args.days < 1:
         parser.error("every count must be >= 1")
@@ -388,10 +389,11 @@ def main(argv: list[str] | None = None) -> int:
             stack.enter_context(prefect_test_harness(server_startup_timeout=120))
         api_url = str(PREFECT_API_URL.value())
 
-        console.print("warm-up run (untimed), into an empty store...")
-        shutil.copy(empty_template, tmp / "warm.duckdb")
-        warm = run_command("warm", tmp / "warm.duckdb", feed_urls, tmp, api_url)
-        console.print(f"  {warm.wall:.1f} s, exit {warm.returncode}")
+        if not args.no_warm_up:
+            console.print("warm-up run (untimed), into an empty store...")
+            shutil.copy(empty_template, tmp / "warm.duckdb")
+            warm = run_command("warm", tmp / "warm.duckdb", feed_urls, tmp, api_url)
+            console.print(f"  {warm.wall:.1f} s, exit {warm.returncode}")
 
         for i in range(args.rounds):
             for kind in ("empty", "large") if i % 2 == 0 else ("large", "empty"):

@@ -62,5 +62,5 @@ def test_throughput_bench_runs_the_flow_and_the_plain_driver(prefect_api_url):
 @pytest.mark.slow
 def test_large_store_bench_runs_the_command_into_both_stores(prefect_api_url):
     out = run_bench("large_store.py", "--stored", "300", "--new", "2", "--feeds", "1", "--rounds", "1",
-                    PREFECT_API_URL=prefect_api_url)
+                    "--no-warm-up", PREFECT_API_URL=prefect_api_url)
     assert "PASS: every run enriched its articles" in out
