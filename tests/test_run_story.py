@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 import flows.cli as cli
 from enrich.settings import Settings
+from enrich.sites import LoopbackSite, ok, status
 from enrich.store import open_store
 from tests.flow import enrich_feeds, run_without_prefect, showing_progress
-from tests.sites import MisbehavingSite, ok, status
 
 if TYPE_CHECKING:
     from flows.enrich_feeds import RunProgress
@@ -51,7 +51,7 @@ def town(monkeypatch):
     monkeypatch.setenv("ENRICH_WORKER_PROCESSES", "0")
     monkeypatch.setenv("ENRICH_BATCH_SIZE", "2")
     monkeypatch.setenv("ENRICH_FETCH_RETRIES", "0")
-    with MisbehavingSite({}) as site:
+    with LoopbackSite({}) as site:
         site.routes["/feed.xml"] = ok(_feed(site.base), "application/rss+xml")
         site.routes[f"/{MISSING}.html"] = status(404)
         for topic in TOPICS:
