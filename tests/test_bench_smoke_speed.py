@@ -27,7 +27,8 @@ def test_api_bench_answers_during_a_run():
     assert "built 300 articles" in out and "writer committed" in out
 
 
-def test_related_bench_adds_to_a_store():
+@pytest.mark.slow
+def test_related_bench_adds_to_a_store():  # its synthetic vocabulary and clusters cost the same at any size
     out = run_bench("related.py", "--sizes", "200")
     assert "growth" in out
 
