@@ -21,9 +21,9 @@ import psutil
 import pytest
 from typer.testing import CliRunner
 
+from enrich.sites import LoopbackSite, ok
 from flows.cli import app
 from flows.server import BackgroundServer, answers, api_url_for
-from tests.sites import MisbehavingSite, ok
 
 BIN = Path(sys.executable).parent
 EMPTY_FEED = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title>'
@@ -72,7 +72,7 @@ def test_first_run_starts_the_server_the_next_reuses_it_and_stop_ends_it(tmp_pat
     home, port = tmp_path / "prefect", _free_port()
     env = _env(home, port)
     manager = BackgroundServer(home, port)
-    with MisbehavingSite({"/feed.xml": ok(EMPTY_FEED, "application/rss+xml")}) as site:
+    with LoopbackSite({"/feed.xml": ok(EMPTY_FEED, "application/rss+xml")}) as site:
         feeds = tmp_path / "feeds.txt"
         feeds.write_text(site.url("/feed.xml") + "\n")
         run = ("run", "--feeds", str(feeds), "--db", str(tmp_path / "enriched.duckdb"))
