@@ -50,4 +50,5 @@ def test_topics_bench_compares_the_old_and_new_classifiers():
     shared_or_skip("bbc-news-summary")
     shared_or_skip("topics")
     out = run_bench("topics.py")
-    assert "new model:" in out and "old model:" in out and "macro-F1" in out
+    assert "new models:" in out and "previous classifiers loaded" in out and "macro-F1" in out
+    assert "routed to the page model" in out
