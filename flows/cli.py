@@ -367,12 +367,31 @@ def _stopped_by_signals() -> Iterator[None]:
     try:
         yield
     except (KeyboardInterrupt, _Terminated) as stop:
+        logging.getLogger("prefect.events.utilities").addFilter(_EventsTooLate())
         signum = signal.SIGINT if isinstance(stop, KeyboardInterrupt) else signal.SIGTERM
         console.print(f"[yellow]stopped[/] by {signal.Signals(signum).name}; the next run enriches what this one "
                       "had not stored yet")
         raise typer.Exit(128 + signum) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class _EventsTooLate(logging.Filter):
+    """Drops Prefect's traceback for an event a stopped run emits once Python has begun to exit.
+
+    Prefect stops its events worker in a ``threading`` exit hook, the first thing Python does on
+    exit. A thread of the interrupted run that ends after that (its task run's last state change,
+    its flow run's heartbeat) makes Prefect start a new worker, which Python refuses ("can't
+    register atexit after shutdown"), and Prefect logs that with its traceback under our
+    one-line message. The event could not be sent any more either way, and Prefect's server has
+    already recorded the flow run as crashed. Any other failure to emit still shows.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        # Python's words for it: "can't register atexit after shutdown" (3.11), "can't create new
+        # thread at interpreter shutdown" (3.12+, when the events need Prefect's temporary server).
+        return not (isinstance(error, RuntimeError) and "shutdown" in str(error))
 
 
 def _guard_busy(action: Callable):
