@@ -206,6 +206,12 @@ class BackgroundServer:
                 time.sleep(POLL_SECONDS)
             if _alive(server.pid):
                 _signal_group(server.pid, signal.SIGKILL)
+                # SIGKILL is delivered asynchronously: the process may still show as running for a
+                # moment (a loaded machine in CI), and callers rely on it being gone on return.
+                deadline = time.monotonic() + timeout
+                while _alive(server.pid) and time.monotonic() < deadline:
+                    _reap(server.pid)
+                    time.sleep(POLL_SECONDS)
             _reap(server.pid, block=True)
             self.state_path.unlink(missing_ok=True)
             return server
