@@ -1,10 +1,16 @@
 """The quality benches still run end to end, each on 3 items of its corpus (figures are not checked:
-they mean nothing at this size, and speed belongs in bench/). The speed benches: test_bench_smoke_speed.py."""
+they mean nothing at this size, and speed belongs in bench/). The speed benches: test_bench_smoke_speed.py.
+Marked ``bench``: left out of the suite's four minutes, run by ``uv run pytest -m bench`` (CI runs it
+after the suite)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.bench_runs import run_bench
 from tests.conftest import shared_or_skip
+
+pytestmark = pytest.mark.bench
 
 
 def test_extraction_bench_scores_plain_trafilatura_and_ours():
