@@ -1,4 +1,5 @@
-"""Tables for the benches' reports, drawn by rich: the first column left-aligned, figures right-aligned."""
+"""Tables for the benches' reports, drawn by rich: the first column (and any named as words) left-aligned, figures
+right-aligned."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from rich.text import Text
 console = Console(highlight=False, width=200)
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str] | None], title: str | None = None) -> None:
-    """A row of one cell is a section heading; ``None`` starts a new section."""
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str] | None], title: str | None = None,
+                words: Sequence[str] = ()) -> None:
+    """A row of one cell is a section heading; ``None`` starts a new section. Columns named in ``words`` hold
+    words, not figures, and are left-aligned like the first."""
     table = Table(title=title, title_justify="left")
     for i, header in enumerate(headers):
-        table.add_column(Text(header), justify="left" if i == 0 else "right")
+        table.add_column(Text(header), justify="left" if i == 0 or header in words else "right")
     for row in rows:
         if row is None:
             table.add_section()

@@ -38,6 +38,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import psutil
+from _report import print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -206,23 +207,27 @@ def main() -> None:
         process = psutil.Process(server.pid)
         print(f"\n{shown:,} articles shown (duplicates folded); {args.requests} requests per case; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        print(f"{'case':28} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms/req':>11}")
+        table = []
         for name, params in cases.items():
             before = sum(process.cpu_times()[:2])
             samples, _, _ = timed(client, "/articles", params, args.requests)
             cpu_ms = (sum(process.cpu_times()[:2]) - before) * 1000 / args.requests
-            print(f"{name:28} {statistics.median(samples):8.1f} {p95(samples):8.1f} {cpu_ms:11.1f}")
+            table.append((name, f"{statistics.median(samples):.1f}", f"{p95(samples):.1f}", f"{cpu_ms:.1f}"))
+        print_table(("case", "p50 ms", "p95 ms", "CPU ms/req"), table)
 
         stop = multiprocessing.Event()
         batches = multiprocessing.Value("i", 0)
         run = multiprocessing.Process(target=writer, args=(str(db), stop, batches))
         run.start()
         try:
-            print("\nduring a run (a writer upserts 25 articles every 0.5 s):")
+            table = []
             for name in ("first page", "topic=Science", "q=rare word"):
                 samples, stale, snapshots = timed(client, "/articles", cases[name], args.requests)
-                print(f"{name:28} {statistics.median(samples):8.1f} {p95(samples):8.1f}   "
-                      f"stale answers {stale}/{len(samples)}, snapshots answering {len(snapshots)}")
+                table.append((name, f"{statistics.median(samples):.1f}", f"{p95(samples):.1f}",
+                              f"{stale}/{len(samples)}", f"{len(snapshots)}"))
+            print()
+            print_table(("case", "p50 ms", "p95 ms", "stale answers", "snapshots answering"), table,
+                        title="during a run (a writer upserts 25 articles every 0.5 s):")
         finally:
             stop.set()
             run.join()

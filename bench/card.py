@@ -36,6 +36,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import trafilatura
+from _report import print_table
 from _scoring import EXTRACTION, ROOT, limited, require
 
 from enrich.demo import PLACEHOLDER
@@ -221,13 +222,13 @@ def bare_trafilatura(html: bytes, url: str) -> Guess:
 # -- the report ----------------------------------------------------------------------------------
 
 
-def _row(name: str, scores: Scores) -> str:
+def _row(name: str, scores: Scores) -> tuple[str, ...]:
     kind = "-" if scores.kind is None else f"{scores.kind:.1%}"
     opinion = "-" if scores.opinion_recall is None else f"{scores.opinion_recall:.1%}"
     return (
-        f"{name:<34} {scores.pages:>5} {scores.title:>7.1%} {scores.author_f1:>7.3f} "
-        f"({scores.author_precision:.2f}/{scores.author_recall:.2f}) {scores.invented:>8.1%} {scores.date:>7.1%} "
-        f"{kind:>7} {opinion:>8}"
+        name, f"{scores.pages}", f"{scores.title:.1%}",
+        f"{scores.author_f1:.3f} ({scores.author_precision:.2f}/{scores.author_recall:.2f})",
+        f"{scores.invented:.1%}", f"{scores.date:.1%}", kind, opinion,
     )
 
 
@@ -270,20 +271,18 @@ def main(argv: list[str]) -> None:
         systems["ours"].append((label, ours(page, label.title)))
         systems["ours, page title (no feed title)"].append((label, ours(page, None)))
         systems["bare trafilatura"].append((label, bare_trafilatura(html, url)))
-    header = (
-        f"{'':<34} {'pages':>5} {'title':>7} {'author F1 (P/R)':>19} {'invented':>8} {'date':>7} "
-        f"{'kind':>7} {'opinion':>8}"
-    )
+    rows: list[Sequence[str]] = []
     for part, keep in (
         ("tuned", lambda label: not label.held_back),
         ("held back", lambda label: label.held_back),
         ("all", None),
     ):
-        print(f"\n{part} pages")
-        print(header)
+        rows.append((f"{part} pages",))
         for name, pairs in systems.items():
             kept = [(label, guess) for label, guess in pairs if keep is None or keep(label)]
-            print(_row(name, score(kept)))
+            rows.append(_row(name, score(kept)))
+    print()
+    print_table(("", "pages", "title", "author F1 (P/R)", "invented", "date", "kind", "opinion"), rows)
     print("\ngoals (ours):")
     print("\n".join(_goal_lines(systems, "ours")))
     if "--misses" in argv:

@@ -26,6 +26,7 @@ import time
 from collections import Counter
 
 import trafilatura
+from _report import print_table
 from _scoring import PRF, extraction_pages, page_tp_fp_fn, prf, published_output
 
 from enrich.extract import _extract_text, _page_metadata, clean_text, extract_article
@@ -70,9 +71,9 @@ def precise_only(html: bytes, clean: bool) -> str:
     return clean_text(text, doc.title) if clean else text
 
 
-def row(name: str, result: PRF, ci: float, ms: float | None, note: str = "") -> str:
-    timing = f"{ms:8.1f}" if ms is not None else " " * 8
-    return f"| {name:<34} | {result.precision:.3f} | {result.recall:.3f} | {result.f1:.3f} ± {ci:.3f} | {timing} | {note}"
+def row(name: str, result: PRF, ci: float, ms: float | None, note: str = "") -> tuple[str, ...]:
+    timing = f"{ms:.1f}" if ms is not None else ""
+    return name, f"{result.precision:.3f}", f"{result.recall:.3f}", f"{result.f1:.3f} ± {ci:.3f}", timing, note
 
 
 def main() -> None:
@@ -95,14 +96,14 @@ def main() -> None:
 
     print(f"Article-extraction benchmark: {len(pages)} pages, 4-token shingles, "
           f"trafilatura {trafilatura.__version__} installed\n")
-    print(f"| {'extractor':<34} | P     | R     | F1            | ms/page  | ")
-    print(f"|{'-' * 36}|-------|-------|---------------|----------|")
-    print(row(f"published trafilatura {version}", prf(published_scores), bootstrap(published_scores), None,
-              f"published table: {PUBLISHED_F1}"))
-    print(row("plain trafilatura.extract()", prf(plain), bootstrap(plain), plain_ms, "baseline"))
-    print(row("1. favor_precision, no comments", prf(step1), bootstrap(step1), step1_ms))
-    print(row("2. + clean-up, boilerplate peel", prf(step2), bootstrap(step2), step2_ms))
-    print(row("3. + rescue pass = extract_article", prf(ours), bootstrap(ours), ours_ms, "ours"))
+    print_table(("extractor", "P", "R", "F1", "ms/page", "note"), [
+        row(f"published trafilatura {version}", prf(published_scores), bootstrap(published_scores), None,
+            f"published table: {PUBLISHED_F1}"),
+        row("plain trafilatura.extract()", prf(plain), bootstrap(plain), plain_ms, "baseline"),
+        row("1. favor_precision, no comments", prf(step1), bootstrap(step1), step1_ms),
+        row("2. + clean-up, boilerplate peel", prf(step2), bootstrap(step2), step2_ms),
+        row("3. + rescue pass = extract_article", prf(ours), bootstrap(ours), ours_ms, "ours"),
+    ], words=("note",))
 
     gain, gain_ci = prf(ours).f1 - prf(plain).f1, bootstrap(ours, plain)
     print(f"\nours - plain: F1 {gain:+.3f} ± {gain_ci:.3f} (paired bootstrap)")

@@ -33,6 +33,7 @@ import threading
 import time
 
 import httpx
+from _report import print_table
 
 from enrich.fetch import FetchOptions, http_client
 from enrich.netguard import check_url, screen_url
@@ -89,7 +90,7 @@ def main() -> int:
                    "two lookups": httpx.Client(headers={"User-Agent": "enrich-bench/1.0"}, trust_env=False)}
         ways = {"pinned": pinned, "two lookups": two_lookups}
         print(f"{args.requests} GETs x {args.rounds} rounds per case, CPU microseconds per request (median round)")
-        print(f"{'case':<22}{'pinned':>10}{'two lookups':>14}{'difference':>12}")
+        rows = []
         for case, path in (("keep-alive", "/page"), ("new connection each", "/close")):
             url = f"http://localhost:{port}{path}"
             samples: dict[str, list[float]] = {name: [] for name in ways}
@@ -99,7 +100,8 @@ def main() -> int:
                 for name, way in ways.items():
                     samples[name].append(cpu_per_request(way, clients[name], url, args.requests))
             new, old = (statistics.median(samples[name]) * 1e6 for name in ("pinned", "two lookups"))
-            print(f"{case:<22}{new:>10.0f}{old:>14.0f}{new - old:>+12.0f}")
+            rows.append((case, f"{new:.0f}", f"{old:.0f}", f"{new - old:+.0f}"))
+        print_table(("case", "pinned", "two lookups", "difference"), rows)
     finally:
         server.terminate()
         server.wait()

@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from _report import print_table
 from _scoring import EXTRACTION, ROOT, limited, require
 
 from enrich.extract import extract_article
@@ -80,20 +81,20 @@ def main() -> None:
     judged = [judge(row) for row in rows]
 
     print(f"Kind against {len(judged)} hand-labelled pages ({args.labels.name})\n")
-    print(f"| {'pages':<10} | {'system':<22} | {'n':>3} | accuracy | Opinion recall |")
-    print(f"|{'-' * 12}|{'-' * 24}|-----|----------|----------------|")
+    table: list[tuple[str, ...]] = []
     for part, keep in (("tuned", lambda j: not j.held_back), ("held back", lambda j: j.held_back), ("all", None)):
         subset = [j for j in judged if keep is None or keep(j)]
+        table.append((f"{part} pages",))
         for name, pick in (("ours", lambda j: j.ours), ("without page signals", lambda j: j.text_only)):
             n, accuracy, recall, opinions = scores(subset, pick)
-            print(f"| {part:<10} | {name:<22} | {n:>3} | {accuracy:>8.1%} | {recall:>6.1%} of {opinions:<3}  |")
+            table.append((name, f"{n}", f"{accuracy:.1%}", f"{recall:.1%} of {opinions}"))
+    print_table(("pages / system", "n", "accuracy", "Opinion recall"), table)
 
     print(f"\ngoal: accuracy >= {GOAL_ACCURACY:.0%} with Opinion recall >= {GOAL_OPINION_RECALL:.0%}")
-    print("\nconfusion, all pages (rows: label, columns: ours)")
+    print()
     confusion = Counter((j.label, j.ours.kind) for j in judged)
-    print(f"{'':<13}" + "".join(f"{k[:7]:>8}" for k in KINDS))
-    for label in KINDS:
-        print(f"{label:<13}" + "".join(f"{confusion[(label, k)]:>8}" for k in KINDS))
+    print_table(("label \\ ours", *KINDS), [(label, *(f"{confusion[(label, k)]}" for k in KINDS)) for label in KINDS],
+                title="confusion, all pages (rows: label, columns: ours)")
     rules = Counter(j.ours.rule.split(".")[0] for j in judged)
     print("\ndecided by: " + ", ".join(f"{rule} {count}" for rule, count in rules.most_common()))
     if args.misses:

@@ -30,6 +30,7 @@ import random
 import time
 from collections import Counter
 
+from _report import print_table
 from _scoring import LANGID, LIMIT, extraction_pages, limited, require
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
@@ -101,11 +102,11 @@ def main() -> None:
     texts = corpus()
     languages = sorted(texts)
     print(f"Language identification: {len(languages)} languages, up to {SAMPLE} texts per language and bucket\n")
-    print(f"| {'detector':<30} | {'bucket':<11} | right  | und    | wrong  | ms/text |")
-    print(f"|{'-' * 32}|{'-' * 13}|--------|--------|--------|---------|")
+    rows: list[tuple[str, ...]] = []
     worst: dict[str, Counter] = {}
     results: dict[tuple[str, str], tuple[float, float, float]] = {}
     for name, detect in DETECTORS.items():
+        rows.append((name,))
         for bucket in BUCKETS:
             outcome = Counter()
             errors = Counter()
@@ -122,7 +123,8 @@ def main() -> None:
             shares = tuple(outcome[k] / total for k in ("right", "und", "wrong"))
             results[(name, bucket)] = shares
             worst[f"{name} / {bucket}"] = errors
-            print(f"| {name:<30} | {bucket:<11} | {shares[0]:6.1%} | {shares[1]:6.1%} | {shares[2]:6.1%} | {ms:7.2f} |")
+            rows.append((bucket, f"{shares[0]:.1%}", f"{shares[1]:.1%}", f"{shares[2]:.1%}", f"{ms:.2f}"))
+    print_table(("detector / bucket", "right", "und", "wrong", "ms/text"), rows)
     ours = "detect_language (ours)"
     sentence = results[(ours, "1 sentence")][0]
     held = results[(ours, "held out")][0]

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 
 from _baseline import BEFORE_ISSUE_12, modules_at
+from _report import print_table
 from _scoring import ROOT, bbc_records, extraction_pages, mean
 
 from enrich.dedup import text_fingerprint
@@ -125,16 +126,12 @@ def main() -> None:
     total = time.perf_counter() - start
     print(f"Key quotes on {len(corpus)} articles (60 BBC, 16 demo): {len(ours_all)} picked, "
           f"{elapsed / len(corpus) * 1000:.1f} ms/article for pick_quotes ({total:.1f} s in all)\n")
-    print("| property                   | share of articles |")
-    print("|----------------------------|-------------------|")
-    for name, values in checks.items():
-        print(f"| {name:<26} | {mean(values):17.1%} |")
+    print_table(("property", "share of articles"), [(name, f"{mean(values):.1%}") for name, values in checks.items()])
     print(f"\nquotes per article: {len(ours_all) / len(corpus):.2f}")
     ours, base = make_up(ours_all), make_up(base_all)
-    print("\n| picks that are...          | pick_quotes | first 4 non-summary sentences |")
-    print("|----------------------------|-------------|-------------------------------|")
-    for name in ours:
-        print(f"| {name:<26} | {ours[name]:11.1%} | {base[name]:29.1%} |")
+    print()
+    print_table(("picks that are...", "pick_quotes", "first 4 non-summary sentences"),
+                [(name, f"{ours[name]:.1%}", f"{base[name]:.1%}") for name in ours])
 
 
 STAGE_NAMES = (
@@ -191,11 +188,11 @@ def stages(passes: int = 3) -> None:
             best = {name: min(best.get(name, clock[name]), clock[name]) for name in STAGE_NAMES}
     print(f"Text stages after extraction and language detection, {len(texts)} pages "
           f"(181 benchmark, 16 demo): CPU ms an article, best of {passes}\n")
-    print("| stage                 | ms/article |")
-    print("|-----------------------|------------|")
-    for name in STAGE_NAMES:
-        print(f"| {name:<21} | {best[name] / len(texts) * 1000:10.2f} |")
-    print(f"| {'all':<21} | {sum(best.values()) / len(texts) * 1000:10.2f} |")
+    print_table(("stage", "ms/article"), [
+        *((name, f"{best[name] / len(texts) * 1000:.2f}") for name in STAGE_NAMES),
+        None,
+        ("all", f"{sum(best.values()) / len(texts) * 1000:.2f}"),
+    ])
 
 
 # -- issue 12: old vs new on the benchmark pages --------------------------------------------------
@@ -243,10 +240,7 @@ def compare() -> None:
         }
     names = list(rows)
     print(f"\nKey quotes on the {len(pages)} benchmark pages, count 4 (the default): old vs new\n")
-    print(f"| {'':<36} | " + " | ".join(f"{n:>14}" for n in names) + " |")
-    print(f"|{'-' * 38}|" + "|".join("-" * 16 for _ in names) + "|")
-    for key in rows[names[0]]:
-        print(f"| {key:<36} | " + " | ".join(f"{rows[n][key]:>14}" for n in names) + " |")
+    print_table(("", *names), [(key, *(rows[n][key] for n in names)) for key in rows[names[0]]])
     print("\ncandidate sentences (8-60 words) the new stage refuses, by reason: "
           + ", ".join(f"{reason} {n}" for reason, n in refused_candidates.items()))
 

@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from _report import print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -241,9 +242,9 @@ def quality() -> int:
         rows = _benchmark_rows(peel)
         print(f"\n{'with' if peel else 'without'} the boilerplate peel: {len(rows)} pages, "
               f"{len(story)} of them in {len(groups)} same-story groups\n")
-        print(f"{'min score':>9} | {'pages':<9} | {'links':>5} | {'precision':>9} | {'recall':>6} | {'F1':>5} | "
-              f"most-linked page: lists")
+        table: list[tuple[str, ...]] = []
         for min_score in MIN_SCORES:
+            table.append((f"min score {min_score:.2f}",))
             lists = RelatedIndex(options=RelatedOptions(min_score=min_score)).add(rows)
             inbound: dict[str, int] = {}
             for ranked in lists.values():
@@ -258,8 +259,8 @@ def quality() -> int:
                 recall = good / wanted if wanted else 0.0
                 f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
                 hub = max(inbound.values(), default=0)
-                print(f"{min_score:>9.2f} | {part:<9} | {len(links):>5} | {precision:>9.1%} | {recall:>6.1%} | "
-                      f"{f1:>5.3f} | {hub}")
+                table.append((part, f"{len(links)}", f"{precision:.1%}", f"{recall:.1%}", f"{f1:.3f}", f"{hub}"))
+        print_table(("min score / pages", "links", "precision", "recall", "F1", "most-linked page: lists"), table)
     return 0
 
 
@@ -277,16 +278,16 @@ def main() -> int:
     results = [bench(size, corpus) for size in sizes]
 
     print(f"Adding {NEW_ARTICLES} articles to a store of N (all within the 30-day window, top-5 lists)\n")
-    header = (f"{'store N':>8} {'load index':>11} {'vectors':>8} {'add (new x pool)':>17} {'run total':>10} "
-              f"{'growth':>7} {'new with related':>17} {'lists updated':>14} {'all-pairs rebuild':>18}")
-    print(header)
+    table = []
     base = None
     for r in results:
         total = r["load_s"] + r["vectors_s"] + r["add_s"]
         base = base or total
-        print(f"{r['size']:>8,} {r['load_s']:>10.2f}s {r['vectors_s']:>7.2f}s {r['add_s']:>16.2f}s {total:>9.2f}s "
-              f"{total / base:>6.1f}x {r['new_with_related']:>17} {r['updated_existing']:>14,} "
-              + (f"{r['rebuild_s']:>17.1f}s" if r["rebuild_s"] == r["rebuild_s"] else f"{'not run':>18}"))
+        table.append((f"{r['size']:,}", f"{r['load_s']:.2f}s", f"{r['vectors_s']:.2f}s", f"{r['add_s']:.2f}s",
+                      f"{total:.2f}s", f"{total / base:.1f}x", f"{r['new_with_related']}", f"{r['updated_existing']:,}",
+                      f"{r['rebuild_s']:.1f}s" if r["rebuild_s"] == r["rebuild_s"] else "not run"))
+    print_table(("store N", "load index", "vectors", "add (new x pool)", "run total", "growth", "new with related",
+                 "lists updated", "all-pairs rebuild"), table)
     print("\ngrowth: run total relative to the smallest store; 'lists updated' = existing articles whose")
     print("top-5 changed because of the new ones; the all-pairs rebuild is the backfill the incremental path avoids.")
     return 0

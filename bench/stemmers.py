@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _report import print_table
 from _scoring import limited
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,13 +57,14 @@ def measure(way: str, language: str, words: list[str]) -> dict:
 
 
 def main() -> None:
-    print(f"{'stemmer':<28} {'load CPU s':>10} {'load MiB':>9} {'us/word':>8}  words")
+    rows = []
     for language, name in (("el", "greek"), ("pl", "polish")):
         words = words_for(language)
         for way, label in (("sumy", "sumy's own"), ("ours", "enrich.text")):
             figures = measure(way, language, words)
-            print(f"{name + ', ' + label:<28} {figures['load_cpu']:>10.2f} {figures['load_mib']:>9.0f} "
-                  f"{figures['us_per_word']:>8.1f}  {len(words)}")
+            rows.append((f"{name}, {label}", f"{figures['load_cpu']:.2f}", f"{figures['load_mib']:.0f}",
+                         f"{figures['us_per_word']:.1f}", f"{len(words)}"))
+    print_table(("stemmer", "load CPU s", "load MiB", "us/word", "words"), rows)
 
 
 if __name__ == "__main__":

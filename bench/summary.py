@@ -33,6 +33,7 @@ import tracemalloc
 from collections.abc import Callable
 
 from _baseline import BEFORE_ISSUE_12, modules_at
+from _report import print_table
 from _scoring import ROOT, bbc_records, extraction_pages, mean
 from rouge_score import rouge_scorer
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
@@ -128,8 +129,7 @@ def main() -> None:
     summarize([s for _, sentences, _ in articles[:1] for s in sentences], "en")  # warm the caches
     print(f"Summaries of {len(articles)} BBC articles, {COUNT} sentences each, against the reference summaries "
           f"(ROUGE F, rouge-score)\n")
-    print(f"| {'method':<31} | R-1   | R-2   | R-L   | R-2 tune | R-2 held out | R-2 / Lead-3 | ms/article |")
-    print(f"|{'-' * 33}|-------|-------|-------|----------|--------------|--------------|------------|")
+    table = []
     figures: dict[str, float] = {}
     picks: dict[str, list[tuple[str, ...]]] = {}
     for name, method in METHODS.items():
@@ -143,7 +143,9 @@ def main() -> None:
         held = mean(s["rouge2"].fmeasure for s in scores[1::2])
         figures[name] = r2
         ratio = r2 / figures["Lead-3"]
-        print(f"| {name:<31} | {r1:.3f} | {r2:.3f} | {rl:.3f} | {tune:8.3f} | {held:12.3f} | {ratio:12.2f} | {ms:10.1f} |")
+        table.append((name, f"{r1:.3f}", f"{r2:.3f}", f"{rl:.3f}", f"{tune:.3f}", f"{held:.3f}", f"{ratio:.2f}",
+                      f"{ms:.1f}"))
+    print_table(("method", "R-1", "R-2", "R-L", "R-2 tune", "R-2 held out", "R-2 / Lead-3", "ms/article"), table)
 
     ratio = figures[DEFAULT] / figures["Lead-3"]
     print(f"\ngoal ROUGE-2 of the default >= {GOAL_RATIO} x Lead-3: {'met' if ratio >= GOAL_RATIO else 'missed'} "
@@ -252,19 +254,19 @@ def standalone(lead3: float | None = None) -> None:
     names = list(rows)
     print(f"\nSummaries that stand alone: old vs new (BBC60; {len(pages)} benchmark pages, "
           f"sentence shares of all summary sentences)\n")
-    print(f"| {'':<42} | " + " | ".join(f"{n:>14}" for n in names) + " |")
-    print(f"|{'-' * 44}|" + "|".join("-" * 16 for _ in names) + "|")
+    table = []
     for key in rows[names[0]]:
         cells = []
         for name in names:
             value = rows[name][key]
             if key.startswith("BBC"):
-                cells.append(f"{value:14.3f}")
+                cells.append(f"{value:.3f}")
             elif key in ("sentences", "near-duplicate pairs", "all picks deep in a long article"):
-                cells.append(f"{value:14d}")
+                cells.append(f"{value:d}")
             else:
-                cells.append(f"{value:6d} = {value / rows[name]['sentences']:5.1%}")
-        print(f"| {key:<42} | " + " | ".join(cells) + " |")
+                cells.append(f"{value:d} = {value / rows[name]['sentences']:5.1%}")
+        table.append((key, *cells))
+    print_table(("", *names), table)
     new = rows["new"]
     share = new["dangling opener"] / new["sentences"]
     print(f"\ngoal ROUGE-2 >= {GOAL_RATIO} x Lead-3: {new['BBC60 ROUGE-2 / Lead-3']:.2f}; "
@@ -297,8 +299,8 @@ def cap() -> None:
         same = sum(a == b for a, b in zip(picks, full))
         print(f"K = {k:>4}: {same}/{len(corpora)} summaries the same as uncapped")
     module.MAX_RANKED = MAX_RANKED
-    print("\n| sentences ranked | peak traced MiB | CPU ms |")
-    print("|------------------|-----------------|--------|")
+    print()
+    table = []
     words = "council budget river bridge lanes cyclists mayor city voted plan money year street night".split()
     for n in (100, 200, 400, 800, 1600):
         sentences = [" ".join(words[(i + j) % len(words)] for j in range(12)).capitalize() + f" {i}." for i in range(n)]
@@ -309,7 +311,8 @@ def cap() -> None:
         cpu = (time.process_time() - started) * 1000
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-        print(f"| {n:16d} | {peak:15.1f} | {cpu:6.0f} |")
+        table.append((f"{n:d}", f"{peak:.1f}", f"{cpu:.0f}"))
+    print_table(("sentences ranked", "peak traced MiB", "CPU ms"), table)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _report import print_table
 from _scoring import limited
 
 from enrich import topics
@@ -290,13 +291,14 @@ def main() -> int:
                 results[name, label] = run(classify, items)
 
     metrics = ("macro-F1", "accuracy", "first allowed", "in stored", "secondary precision", "secondaries")
-    print(f"{'set':<26} {'n':>5} {'model':<9}" + "".join(f"{m:>20}" for m in metrics) + f"{'ms/article':>12}")
+    rows: list[tuple[str, ...]] = []
     for name, items in sets.items():
+        rows.append((f"{name}: {len(items)} items",))
         for label in classifiers:
             got = scores(items, results[name, label][0])
-            cells = "".join(f"{got[m]:>20.3f}" for m in metrics[:-1]) + f"{got['secondaries']:>20d}"
-            print(f"{name if label == 'first' else '':<26} {len(items) if label == 'first' else '':>5} {label:<9}{cells}"
-                  f"{results[name, label][1]:>12.2f}")
+            rows.append((label, *(f"{got[m]:.3f}" for m in metrics[:-1]), f"{got['secondaries']:d}",
+                         f"{results[name, label][1]:.2f}"))
+    print_table(("set / model", *metrics, "ms/article"), rows)
 
     print("\nSIB-200 dev, 3 sentences an item: first topic allowed, per language (first / previous / short / page / routed)")
     sib = sets["SIB-200 dev, 3 sentences"]

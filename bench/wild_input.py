@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import feedparser
+from _report import print_table
 from _scoring import limited
 
 from enrich.feeds import parse_feed
@@ -43,7 +44,7 @@ def main() -> int:
     totals = Counter()
     reasons = Counter()
     plain_cpu = ours_cpu = 0.0
-    print(f"{'feed':48} {'raw':>5} {'kept':>5} {'problems':>8}")
+    rows: list[tuple[str, ...]] = []
     for path in limited(sorted(CORPUS.glob("*.xml"))):
         body = path.read_bytes()
         url = manifest.get(path.name, f"https://feeds.example/{path.name}")
@@ -54,10 +55,10 @@ def main() -> int:
         ours_cpu += cpu(lambda b=body, u=url: parse_feed(b, u), args.repeat)
         totals.update(raw=len(raw.entries), kept=len(poll.entries), feeds=1)
         reasons.update(p.reason for p in poll.problems)
-        flag = "" if len(poll.entries) == len(raw.entries) and not poll.problems else "  <-"
-        print(f"{path.name[:48]:48} {len(raw.entries):5} {len(poll.entries):5} {len(poll.problems):8}{flag}")
-        for problem in poll.problems[:3]:
-            print(f"      {problem.reason}: {problem.message[:100]}")
+        flag = "" if len(poll.entries) == len(raw.entries) and not poll.problems else "<-"
+        rows.append((path.name[:48], f"{len(raw.entries)}", f"{len(poll.entries)}", f"{len(poll.problems)}", flag))
+        rows.extend((f"  {problem.reason}: {problem.message[:100]}", "", "", "", "") for problem in poll.problems[:3])
+    print_table(("feed", "raw", "kept", "problems", ""), rows, words=("",))
     print(f"\n{totals['feeds']} feeds: feedparser yields {totals['raw']} entries, parse_feed keeps {totals['kept']}")
     print("problems by reason:", dict(reasons) or "none")
     print(f"CPU per pass over the corpus: feedparser.parse {plain_cpu * 1000:.1f} ms, "
