@@ -34,6 +34,19 @@ def shared_or_skip(relative: str) -> Path:
     return path
 
 
+@pytest.fixture
+def fresh_stemmers():
+    """Forget the stemmers (and what was built on them) before and after a test that breaks one."""
+    from enrich import related, summarize, text
+
+    caches = (text.stemmer_for, related._verdicts, summarize._summarizer)
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    for cache in caches:
+        cache.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def demo_base() -> str:
     """Base URL of the bundled demo corpus served on 127.0.0.1 (random free port)."""

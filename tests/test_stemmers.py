@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 import sys
 
-import pytest
-
 from enrich import related, summarize, text
 
 # Inflected forms that share a stem: what stemming is for.
@@ -21,17 +19,6 @@ GREEK_SENTENCES = [
     "Η οικονομία της χώρας αναπτύσσεται με αργούς ρυθμούς φέτος.",
     "Οι αναλυτές εκτιμούν ότι τα μέτρα θα βοηθήσουν την οικονομία.",
 ]
-
-
-@pytest.fixture
-def fresh_stemmers():
-    """Forget the stemmers (and what was built on them) before and after a test that breaks one."""
-    caches = (text.stemmer_for, related._verdicts, summarize._summarizer)
-    for cache in caches:
-        cache.cache_clear()
-    yield
-    for cache in caches:
-        cache.cache_clear()
 
 
 def test_greek_inflections_share_a_stem():

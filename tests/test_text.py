@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from enrich import related, summarize, text
+from enrich import related, text
 from enrich.dedup import fingerprint_of
 from enrich.readingtime import estimate_reading_time
 from enrich.text import (
@@ -229,17 +229,6 @@ def test_every_sumy_language_gets_a_stemmer_or_the_stated_none():
             continue  # pystempel's table costs ~3 s; tests/test_stemmers.py loads it once
         stem = stemmer_for(code)
         assert stem is None or isinstance(stem("running"), str), code
-
-
-@pytest.fixture
-def fresh_stemmers():
-    """Forget the stemmers (and what was built on them) before and after a test that breaks one."""
-    caches = (text.stemmer_for, related._verdicts, summarize._summarizer)
-    for cache in caches:
-        cache.cache_clear()
-    yield
-    for cache in caches:
-        cache.cache_clear()
 
 
 def test_missing_snowball_falls_back_to_unstemmed_words(fresh_stemmers, monkeypatch, caplog):
