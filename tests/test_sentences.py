@@ -256,3 +256,19 @@ def test_real_sentences_are_complete(sentence):
 def test_min_words_is_a_parameter():
     assert is_complete_sentence("Go home now.", min_words=3)
     assert not is_complete_sentence("Go home now.")
+
+
+def test_a_language_with_thousands_of_tokenizer_exceptions_splits_as_the_full_tokenizer_does():
+    import spacy
+
+    from enrich.sentences import MAX_TOKENIZER_EXCEPTIONS, nlp_for
+
+    full = spacy.blank("id")
+    full.add_pipe("sentencizer")
+    light = nlp_for("id")
+    assert len(full.tokenizer.rules) > MAX_TOKENIZER_EXCEPTIONS >= len(light.tokenizer.rules)
+    assert "dll." in light.tokenizer.rules  # an abbreviation that would otherwise end a sentence
+    text = ("Anak-anak bermain di halaman sekolah, dll. sambil menunggu orang tua mereka. "
+            "Kata Bpk. Sutrisno, kegiatan itu berlangsung setiap hari! Apakah hujan turun-temurun? "
+            "Mereka pulang pukul 17.30 WIB.")
+    assert [s.text for s in light(text).sents] == [s.text for s in full(text).sents]
