@@ -2,9 +2,10 @@
 
 A run's enrichment is ~90% pure-Python CPU work (extraction, language, sentences, quotes);
 threads in one process queue on the GIL and used 1.1 of 2 cores (bench/throughput.py). The
-workers are one pool per process, started from a fork server that has already
-imported the stages, so a worker starts in milliseconds, shares the loaded code copy-on-write,
-and the process that runs the flow never imports spaCy or trafilatura at all.
+workers are one pool per process, started from a fork server that has already warmed the stages
+up (enrich/warmup.py: their imports and models), so a worker starts in milliseconds, shares what
+was loaded copy-on-write, and the process that runs the flow never imports spaCy or trafilatura.
+The fork server starts with the run, so its warm-up overlaps the polling of the feeds.
 
 The pool lives for one run: the flow's task runner stops it when the run ends, and kills it at once
 when the run is interrupted (SIGTERM, Ctrl-C), so no worker outlives the run's process or keeps it
@@ -35,8 +36,8 @@ from multiprocessing.util import Finalize
 
 from enrich.models import Article, EnrichJob, EnrichOptions
 
-# Imported by the fork server before it forks any worker: the stages and their models.
-PRELOAD = ["enrich.pipeline"]
+# Imported by the fork server before it forks any worker: the stages, warmed up with their models.
+PRELOAD = ["enrich.warmup"]
 ATTEMPTS = 2  # a job whose worker died is tried once more, in a fresh pool
 
 # Before multiprocessing's own finalizers (its queues close at priority 10): the pool still needs them.
@@ -69,13 +70,26 @@ def _shared_pool(processes: int) -> ProcessPoolExecutor | None:
         if _pool is None or _pool_size != processes:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
-            # Not fork: the flow's process runs threads (Prefect's event loop, HTTP pools), and a
-            # forked child inherits their locks in whatever state they were.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
-            _pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),))
+            _pool = ProcessPoolExecutor(processes, mp_context=_context(), initializer=_exit_with,
+                                        initargs=(os.getpid(),))
             _pool_size = processes
         return _pool
+
+
+def _context() -> multiprocessing.context.ForkServerContext:
+    # Not fork: the flow's process runs threads (Prefect's event loop, HTTP pools), and a forked
+    # child inherits their locks in whatever state they were.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def prepare_workers(processes: int) -> None:
+    """Start the fork server now, if workers will be wanted: it warms the stages up (seconds of CPU,
+    enrich/warmup.py) while the feeds are polled, instead of after."""
+    if processes > 0:
+        _context()
+        multiprocessing.forkserver.ensure_running()  # returns once the server is launched, not warm
 
 
 def _exit_with(parent: int) -> None:
@@ -169,11 +183,14 @@ def _stop_fork_server() -> None:
 
 
 def start_workers(processes: int) -> None:
-    """Start the worker processes now, without waiting for them: the fork server's import of the
-    stages (seconds of CPU) then overlaps the fetching of the first pages instead of following it."""
+    """Start the worker processes now, in the background: starting one waits for the fork server
+    to be warm, and meanwhile the first pages can be fetched."""
     pool = _shared_pool(processes) if processes > 0 else None
-    if pool is None:
-        return
+    if pool is not None:
+        threading.Thread(target=_start, args=(pool, processes), name="start-workers", daemon=True).start()
+
+
+def _start(pool: ProcessPoolExecutor, processes: int) -> None:
     try:
         for _ in range(processes):  # a pool starts a process per job submitted while none is idle
             pool.submit(_ready)

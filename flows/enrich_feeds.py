@@ -47,7 +47,7 @@ from enrich.related import window_start
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval
 from enrich.settings import Settings
 from enrich.store import MAX_ATTEMPTS, StoreError, open_store, release_run
-from enrich.workers import enrich_jobs, processes_for, start_workers, winding_down
+from enrich.workers import enrich_jobs, prepare_workers, processes_for, start_workers, winding_down
 
 log = logging.getLogger("enrich.flow")
 
@@ -485,6 +485,8 @@ def run_story(
         # 3. Of the feeds, the ones due (failing feeds back off, gone ones are never polled again),
         #    polled conditionally: a 304 costs no parsing and no enrichment.
         due = [f for f in stored if f.due(now) or (poll_all and not f.gone and not f.paused)]
+        if due:  # the workers' fork server warms up while the feeds are polled
+            prepare_workers(processes_for(settings))
         report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due),
                            abandoned_runs=tuple(abandoned))
         log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)

@@ -64,6 +64,35 @@ def test_the_flow_process_does_not_import_the_text_stages():
     assert out.stdout.strip() == "[]"
 
 
+def test_the_warm_up_loads_what_a_first_article_would():
+    import subprocess
+    import sys
+
+    code = (
+        "import enrich.warmup, sys\n"
+        "from enrich import sentences, summarize, topics\n"
+        "print(sorted(m for m in ('nltk', 'spacy', 'sumy', 'trafilatura', 'langdetect') if m in sys.modules),"
+        " sentences.nlp_for.cache_info().currsize, summarize._summarizer.cache_info().currsize,"
+        " topics.topic_model.cache_info().currsize, topics.page_topic_model.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    *modules, pipelines, summarizers, short_model, page_model = out.stdout.split()
+    assert " ".join(modules) == "['langdetect', 'nltk', 'spacy', 'sumy', 'trafilatura']"
+    assert int(pipelines) >= 1 and int(summarizers) >= 1 and short_model == page_model == "1"
+    assert "failed" not in out.stderr
+
+
+def test_workers_fork_from_the_warm_fork_server():
+    # What the fork server loaded is in every worker before its first article: here, the shared
+    # libraries of spaCy and of scipy (which NLTK imports) are mapped into a worker that ran nothing.
+    workers.shutdown()
+    pid = workers._shared_pool(1).submit(os.getpid).result(timeout=120)
+    with open(f"/proc/{pid}/maps") as maps:
+        mapped = maps.read()
+    workers.shutdown()
+    assert "/spacy/" in mapped and "/scipy/" in mapped
+
+
 def _worker_pids() -> list[int]:
     pool = workers._pool
     return [p.pid for p in (pool._processes or {}).values()] if pool is not None else []
