@@ -57,8 +57,9 @@ def test_poll_bench_gets_a_304_for_every_feed_the_second_time(prefect_api_url):
 def test_throughput_bench_runs_the_flow_and_the_plain_driver(prefect_api_url):
     shared_or_skip("article-extraction-benchmark")
     out = run_bench("throughput.py", "--sizes", "2", "--hosts", "2", "--feeds", "1", "--rounds", "1",
-                    "--no-cold-start", "--no-cli-run", "--quiet-wait", "0", PREFECT_API_URL=prefect_api_url)
+                    "--no-cold-start", "--quiet-wait", "0", PREFECT_API_URL=prefect_api_url)
     assert "articles/s end to end" in out and "x floor" in out
+    assert "N = 2, command line, first request -> exit" in out
 
 
 def test_large_store_bench_runs_the_command_into_both_stores(prefect_api_url):
