@@ -203,6 +203,9 @@ def _run_flow(feed_urls: list[str] | None, settings: Settings, poll_all: bool = 
     try:
         with RunDisplay(console, _command_started) as display:
             display.waiting("loading the pipeline (Prefect and the enrichment stages)...")
+            from enrich.workers import prepare_workers, processes_for
+
+            prepare_workers(processes_for(settings))  # warms the stages up while Prefect gets ready
             server = _server_for_run()
             # Imported while a server that was just started gets ready: Prefect and the flow's
             # modules take seconds to import, and the server needs those seconds anyway.
