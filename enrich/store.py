@@ -370,11 +370,48 @@ class StoredFeed:
         return not self.gone and not self.paused and (self.next_poll_at is None or self.next_poll_at <= now)
 
 
+class _Stoppable:
+    """A connection whose queries, stopped by Ctrl-C or SIGTERM, raise KeyboardInterrupt again.
+
+    DuckDB checks for signals while a query runs; when one arrives it stops the query and raises
+    an ordinary Exception in place of the signal's own. Every
+    ``except Exception`` that keeps a run going past one bad batch then swallowed the stop, and
+    the run went on. Only a signal interrupts a query here (nothing calls ``interrupt()``).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def execute(self, *args, **kwargs) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._con.execute(*args, **kwargs)
+        except (duckdb.InterruptException, RuntimeError) as exc:
+            if _stopped_by_signal(exc):
+                raise KeyboardInterrupt("a database query was stopped by a signal") from exc
+            raise
+
+    def executemany(self, *args, **kwargs) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._con.executemany(*args, **kwargs)
+        except (duckdb.InterruptException, RuntimeError) as exc:
+            if _stopped_by_signal(exc):
+                raise KeyboardInterrupt("a database query was stopped by a signal") from exc
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+
+def _stopped_by_signal(exc: Exception) -> bool:
+    # DuckDB 2.0 raises a plain RuntimeError('Query interrupted'), older ones InterruptException.
+    return isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted"
+
+
 class Store:
     """A connection to the pipeline's DuckDB file. Use :func:`open_store` to get one."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
+        self.con = _Stoppable(con)
 
     # -- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:

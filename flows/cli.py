@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -352,7 +353,13 @@ class _Terminated(BaseException):
     """SIGTERM, raised like Ctrl-C's KeyboardInterrupt (and, like it, past every ``except Exception``)."""
 
 
+# Set when SIGTERM arrives: a database query it interrupts comes back as KeyboardInterrupt
+# (enrich/store.py), and the exit status must still say SIGTERM.
+_sigterm_received = threading.Event()
+
+
 def _raise_terminated(_signum, _frame) -> None:
+    _sigterm_received.set()
     raise _Terminated
 
 
@@ -366,12 +373,13 @@ def _stopped_by_signals() -> Iterator[None]:
     shell's for a signal, 128 + its number. Prefect takes SIGTERM over while a flow runs and hands
     it back to this handler once it has recorded the crash.
     """
+    _sigterm_received.clear()
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
-    except (KeyboardInterrupt, _Terminated) as stop:
+    except (KeyboardInterrupt, _Terminated):
         logging.getLogger("prefect.events.utilities").addFilter(_EventsTooLate())
-        signum = signal.SIGINT if isinstance(stop, KeyboardInterrupt) else signal.SIGTERM
+        signum = signal.SIGTERM if _sigterm_received.is_set() else signal.SIGINT
         console.print(f"[yellow]stopped[/] by {signal.Signals(signum).name}; the next run enriches what this one "
                       "had not stored yet")
         raise typer.Exit(128 + signum) from None

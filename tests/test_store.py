@@ -170,3 +170,20 @@ def test_not_a_database_file_is_a_store_error(tmp_path):
     with pytest.raises(StoreError):
         with open_store(bogus):
             pass
+
+
+def test_a_query_stopped_by_ctrl_c_stops_the_caller_too(tmp_path):
+    # DuckDB turns the signal into its own InterruptException, an ordinary Exception that a run's
+    # "one bad batch" handlers would swallow; the store raises KeyboardInterrupt again.
+    import os
+    import signal
+    import threading
+
+    with open_store(tmp_path / "stop.duckdb") as store:
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                store.con.execute("SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3").fetchone()
+        finally:
+            timer.cancel()
