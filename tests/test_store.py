@@ -179,11 +179,15 @@ def test_a_query_stopped_by_ctrl_c_stops_the_caller_too(tmp_path):
     import signal
     import threading
 
+    # Python's own Ctrl-C handler, as in the CLI (a pytest-xdist worker ignores SIGINT); the query
+    # takes ~12 s uninterrupted, so a store that lets the signal go fails here instead of hanging.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     with open_store(tmp_path / "stop.duckdb") as store:
         timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
         timer.start()
         try:
             with pytest.raises(KeyboardInterrupt):
-                store.con.execute("SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3").fetchone()
+                store.con.execute("SELECT count(*) FROM range(3000000000) t(i) WHERE i % 7 = 3").fetchone()
         finally:
             timer.cancel()
+            signal.signal(signal.SIGINT, previous)
