@@ -25,6 +25,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from lxml import etree
+
 from enrich.jsonld import json_ld_objects
 from enrich.limits import MAX_AUTHOR_CHARS
 from enrich.sitenames import names_site, site_keys
@@ -107,11 +109,16 @@ _META_AUTHOR_KEYS = (
     "author.name", "analyticsattributes.author",
 )  # fmt: skip
 # Elements of the visible byline, and the page regions where author names are not the article's.
-_BYLINE_XPATH = (
-    "//*[@rel='author' or @itemprop='author' or contains(@class, 'byline') or contains(@class, 'Byline') or "
-    "contains(@class, 'author') or contains(@class, 'Author') or contains(@href, '/author/') or "
-    "contains(@href, '/authors/') or contains(@href, '/writers/') or contains(@href, '/staff/') or "
-    "contains(@href, '/autor/') or contains(@href, '/autores/') or contains(@href, '/autoren/')]"
+# The ``@class and (...)`` and ``@href and (...)`` guards select the same elements as the bare
+# contains() tests, but spare the many elements without the attribute its string conversions:
+# 1.4 ms a page against 2.6 (process time, the 181 benchmark pages).
+_BYLINE_XPATH = etree.XPath(
+    "//*[@rel='author' or @itemprop='author'"
+    " or @class and (contains(@class, 'byline') or contains(@class, 'Byline') or contains(@class, 'author')"
+    " or contains(@class, 'Author'))"
+    " or @href and (contains(@href, '/author/') or contains(@href, '/authors/') or contains(@href, '/writers/')"
+    " or contains(@href, '/staff/') or contains(@href, '/autor/') or contains(@href, '/autores/')"
+    " or contains(@href, '/autoren/'))]"
 )
 _ELSEWHERE = re.compile(
     r"comment|related|recirc|footer|menu|navigation|navbar|promo|newsletter|teaser|popular|trending|"
@@ -126,8 +133,9 @@ _ELSEWHERE_TAGS = frozenset({"nav", "footer", "aside", "form", "script", "style"
 # Elements too big to be a byline (a whole article whose class names its author, a page).
 _CONTAINER_TAGS = frozenset({"html", "body", "article", "main", "section"})
 MAX_BYLINE_CHARS = 200
-_VISIBLE_TEXT = (
-    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+_VISIBLE_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]",
+    smart_strings=False,
 )
 # The visible byline is the element naming the most people among the first few that name any
 # (a header that links one author and names both in the next element).
@@ -366,7 +374,7 @@ def _byline_readings(element) -> list[str]:
 def _visible_byline(tree, site_name: str | None, url: str | None) -> tuple[str, ...]:
     """The names of the byline element naming the most people, among the first that name any."""
     found: list[tuple[str, ...]] = []
-    for element in tree.xpath(_BYLINE_XPATH):
+    for element in _BYLINE_XPATH(tree):
         if element.tag in _CONTAINER_TAGS or _elsewhere(element):
             continue
         # A single word in a byline element is as often a place or a desk ("Washington,") as a name.
@@ -393,7 +401,7 @@ def page_authors(tree, *, site_name: str | None = None, url: str | None = None) 
     names = _unique(n for s in stated for n in person_names(s, site_name=site_name, url=url))
     if not names and referenced:
         # What the reader sees: the body's text, not its scripts (which repeat the CMS account).
-        visible = f" {_key(' '.join(tree.xpath(_VISIBLE_TEXT)))} "
+        visible = f" {_key(' '.join(_VISIBLE_TEXT(tree)))} "
         names = _unique(
             n
             for s in referenced

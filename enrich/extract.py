@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from htmldate import find_date
+from lxml import etree
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
@@ -44,8 +45,10 @@ from enrich.pagesignals import read_page_signals
 from enrich.text import mixed_script_word_count, words
 from enrich.titles import cut_off, page_title
 
-_OG_SITE_NAME = "//meta[@property='og:site_name']/@content"
-_CANONICAL = "//link[@rel='canonical']/@href"
+# XPaths compiled once, with plain strings for attribute values (lxml's "smart" strings, which
+# keep their parent element, cost more to make).
+_OG_SITE_NAME = etree.XPath("//meta[@property='og:site_name']/@content", smart_strings=False)
+_CANONICAL = etree.XPath("//link[@rel='canonical']/@href", smart_strings=False)
 _HTML_LANG = re.compile(rb"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 
 # 1. The main extractor. Measured on the benchmark's 181 pages (F1, P/R):
@@ -97,8 +100,10 @@ _PUBLISHED_DECLARATIONS = (
     (None, "itemprop", "datePublished", "datetime"),
     (None, "itemprop", "datePublished", "content"),
 )
-# The elements all of them read, found in one walk of the page (an XPath each walked it six times).
-_PUBLISHED_ELEMENTS = "//*[self::meta or @itemprop='datePublished']"
+# The elements all of them read, in document order. libxml2 finds elements by name (``//meta``)
+# faster than it tests every element (``//*[self::meta or ...]``), and six XPaths, one a
+# declaration, walked the page six times.
+_PUBLISHED_ELEMENTS = etree.XPath("//meta | //*[@itemprop='datePublished']")
 _LD_ARTICLE_TYPES = re.compile(r"article|posting|report|newsarticle|webpage", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d[T ]\d{1,2}:\d{2}")
 # A stated timestamp whose day is further than this from trafilatura's date describes something
@@ -108,16 +113,22 @@ _TIMESTAMP_AGREEMENT = timedelta(days=1)
 MIN_IMAGE_SIDE = 50
 _IMAGE_SOURCES = ("data-src", "data-lazy-src", "data-original", "src")
 # Elements that hold an article paragraph, searched to find the article's container on the page.
-_PARAGRAPH_XPATH = "//p|//li|//blockquote|//pre|//dd|//td|//h2|//h3"
+_PARAGRAPH_XPATH = etree.XPath("//p|//li|//blockquote|//pre|//dd|//td|//h2|//h3")
 # Inline elements inside a paragraph, whose section-like class must not cost the sentence its words
 # (see _inline_text_kept); the paragraph must hold this many words besides the element's own.
 _PARAGRAPH_TAGS = ("p", "li", "blockquote", "dd", "td")
-_INLINE_IN_PARAGRAPH = (
-    "//*[self::p or self::li or self::blockquote or self::dd or self::td]"
-    "//*[self::time or (self::span or self::a or self::em or self::strong or self::b or self::i or self::u"
-    " or self::mark) and (@class or @id or @style)]"
-)
+_INLINE_TAGS = ("span", "a", "em", "strong", "b", "i", "u", "mark")
 _SECTION_ATTRIBUTES = ("class", "id", "style")
+# Every <time>, and every inline element with one of those attributes, inside a paragraph. One
+# union of searches by name, each element then tested for a paragraph above it, finds the same
+# elements in the same order as "paragraphs' descendants that are ..." in half the time (0.6 ms
+# a page against 1.1, process time on the 181 benchmark pages): libxml2 finds elements by name
+# fast, and nested list items made it walk their descendants once per level.
+_IN_PARAGRAPH = "[" + " or ".join(f"ancestor::{tag}" for tag in _PARAGRAPH_TAGS) + "]"
+_SECTION_LIKE = "[" + " or ".join(f"@{name}" for name in _SECTION_ATTRIBUTES) + "]"
+_INLINE_IN_PARAGRAPH = etree.XPath(
+    " | ".join([f"//time{_IN_PARAGRAPH}", *(f"//{tag}{_SECTION_LIKE}{_IN_PARAGRAPH}" for tag in _INLINE_TAGS)])
+)
 _HIDDEN = re.compile(
     r"hidden|sr-only|screen-reader|visually-hidden|display:\s*none|visibility:\s*hidden", re.IGNORECASE
 )
@@ -141,9 +152,9 @@ def html_lang(html: bytes | str) -> str | None:
     return match.group(1).decode().lower() if match else None
 
 
-def _declared(tree, xpath: str) -> str | None:
+def _declared(tree, xpath: etree.XPath) -> str | None:
     """The first non-empty value the page declares at ``xpath`` (an attribute), if any."""
-    values = (str(value).strip() for value in tree.xpath(xpath))
+    values = (str(value).strip() for value in xpath(tree))
     return next((value for value in values if value), None)
 
 
@@ -225,7 +236,7 @@ def _inline_text_kept(tree) -> Iterator[None]:
     alone and stay dropped.
     """
     changed, words = [], {}
-    for element in tree.xpath(_INLINE_IN_PARAGRAPH):
+    for element in _INLINE_IN_PARAGRAPH(tree):
         attributes = {name: element.attrib[name] for name in _SECTION_ATTRIBUTES if name in element.attrib}
         if _HIDDEN.search(" ".join(attributes.values())) or element.get("aria-hidden") == "true":
             continue
@@ -260,7 +271,7 @@ def _extract_text(tree, *, recall: bool) -> str | None:
 
 def _published_candidates(tree) -> Iterator[str]:
     """Stated publication times, most trusted first; read lazily, as the first with a time of day wins."""
-    elements = tree.xpath(_PUBLISHED_ELEMENTS)
+    elements = _PUBLISHED_ELEMENTS(tree)
     for tag, attribute, value, read in _PUBLISHED_DECLARATIONS:
         for element in elements:
             if (tag is None or element.tag == tag) and element.get(attribute) == value:
@@ -329,7 +340,7 @@ def _container(tree, text: str):
         return None
     # The first element holding the first paragraph and the last holding the last paragraph,
     # each searched from its own end of the page.
-    elements = tree.xpath(_PARAGRAPH_XPATH)
+    elements = _PARAGRAPH_XPATH(tree)
     first_word, last_word = max(first.split(), key=len), max(last.split(), key=len)
     start = next((e for e in elements if _holds(e, first, first_word)), None)
     end = next((e for e in reversed(elements) if _holds(e, last, last_word)), None)
