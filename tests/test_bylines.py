@@ -316,3 +316,38 @@ def test_a_stated_author_longer_than_the_stored_cap_names_nobody():
     assert person_names("A" * 1_000_000) == ()
     assert person_names("Jane Example, " + "x" * MAX_AUTHOR_CHARS) == ()
     assert person_names("Jane Example") == ("Jane Example",)
+
+
+# -- the byline search: cheap hints first, the same elements ----------------------------------------
+
+
+def test_every_byline_class_and_author_path_holds_a_hint():
+    from enrich.bylines import AUTHOR_PATH_HINTS, AUTHOR_PATHS, BYLINE_CLASS_HINTS, BYLINE_CLASSES
+
+    # An element is tested for the exact words only after a hint was found in it.
+    assert all(any(hint in word for hint in BYLINE_CLASS_HINTS) for word in BYLINE_CLASSES)
+    assert all(any(hint in path for hint in AUTHOR_PATH_HINTS) for path in AUTHOR_PATHS)
+
+
+def test_the_byline_search_finds_what_the_plain_tests_find():
+    from lxml import etree
+
+    from enrich.bylines import _BYLINE_XPATH, AUTHOR_PATHS, BYLINE_CLASSES
+
+    plain = etree.XPath(
+        "//*[@rel='author' or @itemprop='author' or "
+        + " or ".join(f"contains(@class, '{word}')" for word in BYLINE_CLASSES)
+        + " or "
+        + " or ".join(f"contains(@href, '{path}')" for path in AUTHOR_PATHS)
+        + "]"
+    )
+    tree = _page(body=(
+        "<p class='Byline'>By Ann Example</p><span class='post-author'>x</span><div class='authorBox'>x</div>"
+        "<a href='/authors/ann'>Ann</a><a href='/autoren/bo'>Bo</a><a href='/staff/cy'>Cy</a>"
+        "<a href='/aut/x'>no</a><a href='/writer/x'>no</a><span class='bylined'>x</span><span class='BYLINE'>no</span>"
+        "<a rel='author' href='/x'>Di</a><span itemprop='author'>Ed</span><div class=''>no</div><i>no</i>"
+        "<link href='https://example.org/author/fay/'/><span class='author-bio' href='/writers/'>x</span>"
+    ))
+    found = _BYLINE_XPATH(tree)
+    assert found == plain(tree)
+    assert len(found) == 11

@@ -528,3 +528,35 @@ def test_the_page_keeps_its_attributes_for_the_metadata():
     tree = trafilatura.load_html(html)
     _extract_text(tree, recall=False)
     assert tree.xpath("//span[@class='byline']")
+
+
+def test_inline_elements_are_found_by_name_as_the_paragraphs_descendants_are():
+    from lxml import etree
+
+    from enrich.extract import (
+        _INLINE_IN_PARAGRAPH,
+        _INLINE_TAGS,
+        _PARAGRAPH_TAGS,
+        _SECTION_ATTRIBUTES,
+    )
+
+    # The readable form: inline elements below a paragraph, each once, in document order.
+    below_paragraphs = etree.XPath(
+        "//*[" + " or ".join(f"self::{tag}" for tag in _PARAGRAPH_TAGS) + "]//*[self::time or ("
+        + " or ".join(f"self::{tag}" for tag in _INLINE_TAGS) + ") and ("
+        + " or ".join(f"@{name}" for name in _SECTION_ATTRIBUTES) + ")]"
+    )
+    tree = lxml.html.fromstring(
+        "<html><body><time>outside</time><span class='x'>outside</span>"
+        "<ul><li>one <a class='l' href='/a'>link</a><ul><li><em id='e'>nested</em> <b>bare</b>"
+        "<span style='color: red'><i class='i'>inner</i></span></li></ul></li></ul>"
+        "<p>text <time datetime='2026-01-01'>Monday</time> <mark class='m'>marked</mark> <u>plain</u></p>"
+        "<table><tr><td><strong class='s'>cell</strong></td></tr></table>"
+        "<blockquote><p><span class='q'>quoted</span></p></blockquote><dl><dd><a id='d'>term</a></dd></dl>"
+        "<div><span class='x'>in a div</span></div></body></html>"
+    )
+    found = _INLINE_IN_PARAGRAPH(tree)
+    assert found == below_paragraphs(tree)
+    assert [element.text for element in found] == [
+        "link", "nested", None, "inner", "Monday", "marked", "cell", "quoted", "term",
+    ]

@@ -162,3 +162,20 @@ def test_broken_or_missing_markup_gives_empty_signals():
     signals = extract_article(html).signals
     assert signals.schema_types == () and signals.url_path is None
     assert classify_kind("", signals=PageSignals()).kind == "News"
+
+
+def test_a_columnist_word_in_links_scripts_or_menus_is_no_role():
+    import lxml.html
+
+    from enrich.pagesignals import read_page_signals
+
+    # The body's text names a columnist in all of these, so each one reaches the visible-text test.
+    hidden = (
+        "<nav><a href='/columnists/'>Columnists</a></nav><script>var role = 'columnist';</script>"
+        "<p>Read our <a href='/c/'>opinion columnist</a> every week.</p>"
+        "<button>Follow the columnist</button><noscript>Columnist</noscript>"
+    )
+    tree = lxml.html.fromstring(page(body=REPORT + hidden))
+    assert read_page_signals(tree).author_roles == ()
+    shown = lxml.html.fromstring(page(body=REPORT + hidden + "<p>Jane Roe, Opinion Columnist</p>"))
+    assert read_page_signals(shown).author_roles == ("Jane Roe, Opinion Columnist",)
