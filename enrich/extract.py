@@ -100,10 +100,10 @@ _PUBLISHED_DECLARATIONS = (
     (None, "itemprop", "datePublished", "datetime"),
     (None, "itemprop", "datePublished", "content"),
 )
-# The elements all of them read, in document order. libxml2 finds elements by name (``//meta``)
-# faster than it tests every element (``//*[self::meta or ...]``), and six XPaths, one a
-# declaration, walked the page six times.
-_PUBLISHED_ELEMENTS = etree.XPath("//meta | //*[@itemprop='datePublished']")
+# The elements the declarations of each element name read, in document order, each walk made once
+# and only when reached: most pages state the time in a <meta>, and testing every element for the
+# itemprop costs 0.3 ms a page where finding the <meta> elements by name costs a tenth of that.
+_PUBLISHED_ELEMENTS = {"meta": etree.XPath("//meta"), None: etree.XPath("//*[@itemprop='datePublished']")}
 _LD_ARTICLE_TYPES = re.compile(r"article|posting|report|newsarticle|webpage", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d[T ]\d{1,2}:\d{2}")
 # A stated timestamp whose day is further than this from trafilatura's date describes something
@@ -271,9 +271,11 @@ def _extract_text(tree, *, recall: bool) -> str | None:
 
 def _published_candidates(tree) -> Iterator[str]:
     """Stated publication times, most trusted first; read lazily, as the first with a time of day wins."""
-    elements = _PUBLISHED_ELEMENTS(tree)
+    found = {}
     for tag, attribute, value, read in _PUBLISHED_DECLARATIONS:
-        for element in elements:
+        if tag not in found:
+            found[tag] = _PUBLISHED_ELEMENTS[tag](tree)
+        for element in found[tag]:
             if (tag is None or element.tag == tag) and element.get(attribute) == value:
                 stated = element.get(read)
                 if stated is not None:

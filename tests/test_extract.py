@@ -379,6 +379,29 @@ def test_a_json_ld_time_about_something_else_is_ignored():
     assert page.published_precision == "date" and page.published_at.date() == date(2026, 3, 1)
 
 
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        # A <meta> declaration wins over an element in the text, wherever each stands.
+        ('<meta property="og:published_time" content="2026-03-01T08:00:00Z">',
+         '<time itemprop="datePublished" datetime="2026-03-01T09:00:00Z">1 March</time>', 8),
+        ('<meta itemprop="datePublished" content="2026-03-01T10:00:00Z">',
+         '<time itemprop="datePublished" datetime="2026-03-01T09:00:00Z">1 March</time>', 10),
+        # Without one, the element's datetime, then its content.
+        ('', '<time itemprop="datePublished" datetime="2026-03-01T09:00:00Z">1 March</time>', 9),
+        ('', '<span itemprop="datePublished" content="2026-03-01T11:00:00Z">1 March</span>', 11),
+        # A <meta> stating the day only gives way to an element stating the time.
+        ('<meta property="article:published_time" content="2026-03-01">',
+         '<time itemprop="datePublished" datetime="2026-03-01T12:00:00Z">1 March</time>', 12),
+    ],
+)
+def test_the_stated_time_comes_from_the_most_trusted_declaration(head, body, expected):
+    html = OWN_PAGE.replace("</head>", head + "</head>").replace("</h1>", "</h1>" + body, 1)
+    page = extract_article(html)
+    assert page.published_precision == "datetime"
+    assert page.published_at == datetime(2026, 3, 1, expected, tzinfo=UTC)
+
 # -- choose_metadata: feed or page ------------------------------------------------------------------
 
 PAGE = ExtractedPage(
