@@ -103,7 +103,7 @@ _PUBLISHED_DECLARATIONS = (
 # The elements the declarations of each element name read, in document order, each walk made once
 # and only when reached: most pages state the time in a <meta>, and testing every element for the
 # itemprop costs 0.3 ms a page where finding the <meta> elements by name costs a tenth of that.
-_PUBLISHED_ELEMENTS = {"meta": etree.XPath("//meta"), None: etree.XPath("//*[@itemprop='datePublished']")}
+_PUBLISHED_ELEMENTS = {"meta": etree.XPath("//meta"), None: etree.XPath("/descendant::*[@itemprop='datePublished']")}
 _LD_ARTICLE_TYPES = re.compile(r"article|posting|report|newsarticle|webpage", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d[T ]\d{1,2}:\d{2}")
 # A stated timestamp whose day is further than this from trafilatura's date describes something
@@ -121,13 +121,19 @@ _INLINE_TAGS = ("span", "a", "em", "strong", "b", "i", "u", "mark")
 _SECTION_ATTRIBUTES = ("class", "id", "style")
 # Every <time>, and every inline element with one of those attributes, inside a paragraph. One
 # union of searches by name, each element then tested for a paragraph above it, finds the same
-# elements in the same order as "paragraphs' descendants that are ..." in half the time (0.6 ms
-# a page against 1.1, process time on the 181 benchmark pages): libxml2 finds elements by name
-# fast, and nested list items made it walk their descendants once per level.
+# elements in the same order as "paragraphs' descendants that are ..." in a third of the time
+# (0.4 ms a page against 1.1, process time on the 181 benchmark pages): libxml2 finds elements by
+# name fast, and nested list items made it walk their descendants once per level. (The
+# "/descendant::" steps mean what "//" would; libxml2 runs them a third faster.)
 _IN_PARAGRAPH = "[" + " or ".join(f"ancestor::{tag}" for tag in _PARAGRAPH_TAGS) + "]"
 _SECTION_LIKE = "[" + " or ".join(f"@{name}" for name in _SECTION_ATTRIBUTES) + "]"
 _INLINE_IN_PARAGRAPH = etree.XPath(
-    " | ".join([f"//time{_IN_PARAGRAPH}", *(f"//{tag}{_SECTION_LIKE}{_IN_PARAGRAPH}" for tag in _INLINE_TAGS)])
+    " | ".join(
+        [
+            f"/descendant::time{_IN_PARAGRAPH}",
+            *(f"/descendant::{tag}{_SECTION_LIKE}{_IN_PARAGRAPH}" for tag in _INLINE_TAGS),
+        ]
+    )
 )
 _HIDDEN = re.compile(
     r"hidden|sr-only|screen-reader|visually-hidden|display:\s*none|visibility:\s*hidden", re.IGNORECASE
