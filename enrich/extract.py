@@ -113,7 +113,8 @@ _TIMESTAMP_AGREEMENT = timedelta(days=1)
 MIN_IMAGE_SIDE = 50
 _IMAGE_SOURCES = ("data-src", "data-lazy-src", "data-original", "src")
 # Elements that hold an article paragraph, searched to find the article's container on the page.
-_PARAGRAPH_XPATH = etree.XPath("//p|//li|//blockquote|//pre|//dd|//td|//h2|//h3")
+# (Found by lxml's iter() in one walk, in document order: half the time of an XPath union.)
+_CONTAINER_PARAGRAPH_TAGS = ("p", "li", "blockquote", "pre", "dd", "td", "h2", "h3")
 # Inline elements inside a paragraph, whose section-like class must not cost the sentence its words
 # (see _inline_text_kept); the paragraph must hold this many words besides the element's own.
 _PARAGRAPH_TAGS = ("p", "li", "blockquote", "dd", "td")
@@ -349,7 +350,7 @@ def _container(tree, text: str):
         return None
     # The first element holding the first paragraph and the last holding the last paragraph,
     # each searched from its own end of the page.
-    elements = _PARAGRAPH_XPATH(tree)
+    elements = list(tree.getroottree().iter(*_CONTAINER_PARAGRAPH_TAGS))
     first_word, last_word = max(first.split(), key=len), max(last.split(), key=len)
     start = next((e for e in elements if _holds(e, first, first_word)), None)
     end = next((e for e in reversed(elements) if _holds(e, last, last_word)), None)
