@@ -100,10 +100,14 @@ _PUBLISHED_DECLARATIONS = (
     (None, "itemprop", "datePublished", "datetime"),
     (None, "itemprop", "datePublished", "content"),
 )
-# The elements the declarations of each element name read, in document order, each walk made once
-# and only when reached: most pages state the time in a <meta>, and testing every element for the
-# itemprop costs 0.3 ms a page where finding the <meta> elements by name costs a tenth of that.
-_PUBLISHED_ELEMENTS = {"meta": etree.XPath("//meta"), None: etree.XPath("/descendant::*[@itemprop='datePublished']")}
+# The elements the declarations of each element name read (None: any element, with the itemprop
+# the last two declarations look for), in document order; each walk made once and only when
+# reached: most pages state the time in a <meta>, and testing every element for the itemprop costs
+# 0.3 ms a page where finding the <meta> elements by name costs a tenth of that.
+_PUBLISHED_ELEMENTS = {
+    "meta": etree.XPath("//meta"),
+    None: etree.XPath("/descendant::*[@itemprop='datePublished']"),
+}
 _LD_ARTICLE_TYPES = re.compile(r"article|posting|report|newsarticle|webpage", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d[T ]\d{1,2}:\d{2}")
 # A stated timestamp whose day is further than this from trafilatura's date describes something
@@ -252,7 +256,9 @@ def _inline_text_kept(tree) -> Iterator[None]:
             words[paragraph] = len(paragraph.text_content().split())
         if words[paragraph] - len(element.text_content().split()) < _RUNNING_TEXT_MIN_WORDS:
             continue  # a byline or a date standing alone, not words of a sentence
-        attributes = {name: value for name in _SECTION_ATTRIBUTES if (value := element.get(name)) is not None}
+        attributes = {
+            name: value for name in _SECTION_ATTRIBUTES if (value := element.get(name)) is not None
+        }
         if _HIDDEN.search(" ".join(attributes.values())) or element.get("aria-hidden") == "true":
             continue
         changed.append((element, element.tag, attributes))
@@ -284,7 +290,7 @@ def _published_candidates(tree) -> Iterator[str]:
         if tag not in found:
             found[tag] = _PUBLISHED_ELEMENTS[tag](tree)
         for element in found[tag]:
-            if (tag is None or element.tag == tag) and element.get(attribute) == value:
+            if element.get(attribute) == value:
                 stated = element.get(read)
                 if stated is not None:
                     yield stated

@@ -31,7 +31,9 @@ _SECTION_META = etree.XPath(
     smart_strings=False,
 )
 _OG_TYPE = etree.XPath("//meta[@property='og:type']/@content", smart_strings=False)
-_MICRODATA_TYPES = etree.XPath("/descendant::*[@itemscope and not(@itemprop)]/@itemtype", smart_strings=False)
+_MICRODATA_TYPES = etree.XPath(
+    "/descendant::*[@itemscope and not(@itemprop)]/@itemtype", smart_strings=False
+)
 _KICKER_CLASS = re.compile(r"(?:^|[\s_-])(?:kicker|eyebrow|overline|rubric)(?:$|[\s_-])", re.IGNORECASE)
 # "OPINION: ...", "Column | ...", "Análisis: ...": a label before the headline's own words.
 _HEADLINE_PREFIX = re.compile(r"^\s*([^\W\d_][\w'’&. -]{0,30}?)\s*[:|]\s+\S")
