@@ -90,9 +90,24 @@ PERSONAL_MIN_COUNT = 3
 # The best topic is always kept. A second or third is kept when the feed or the entry's tags name
 # it, or Personal has first-person evidence (stated, not guessed), or when the text's calibrated
 # probability for it reaches the model's threshold for the article's language
-# (``TopicModel.secondary_min_probability``): scripts/train_topics.py sets it per language on the
-# tune folds of the training data, the lowest at which 70% of second topics there were ones a
-# reader accepts. A language without one gets no second topic from its text.
+# (``TopicModel.secondary_min_probability``) and it is a neighbour of the text's first topic
+# (``RELATED_TOPICS``): scripts/train_topics.py sets the threshold per language on the tune folds
+# of the training data, the lowest at which 70% of such second topics there were ones a reader
+# accepts. A language without one gets no second topic from its text. Without the neighbour rule
+# no threshold reached 70% in any language: when the text wavers between two unrelated topics,
+# one of them is usually wrong (docs/topics.md).
+
+# Topics a reader accepts beside each topic: the text may add these second to it, no others.
+RELATED_TOPICS: Mapping[str, frozenset[str]] = {
+    "Technology": frozenset({"Business", "Science", "Programming"}), "Programming": frozenset({"Technology"}),
+    "Gaming": frozenset({"Technology", "Entertainment"}), "Design": frozenset({"Art", "Technology"}),
+    "Art": frozenset({"Entertainment", "Design"}), "Music": frozenset({"Entertainment"}),
+    "Books": frozenset({"Entertainment", "Art"}), "Finance": frozenset({"Business"}),
+    "Business": frozenset({"Finance", "Technology"}), "Science": frozenset({"Technology", "Health"}),
+    "Health": frozenset({"Science", "Food"}), "Food": frozenset({"Health", "Travel"}),
+    "Politics": frozenset({"News"}), "News": frozenset({"Politics"}), "Education": frozenset({"Politics"}),
+    "Travel": frozenset({"Food"}), "Entertainment": frozenset({"Music", "Art", "Books"}),
+}  # fmt: skip
 
 FIRST_PERSON = {
     "en": {"i", "me", "my", "mine", "myself"},
@@ -399,16 +414,21 @@ def classify_topics(
 
 
 def confident_text_topics(text_dist: Mapping[str, float], language: str, body: str) -> frozenset[str]:
-    """Topics whose calibrated text probability reaches the secondary threshold of the language
-    in the model that read ``body``."""
+    """The text's first topic and its neighbours (``RELATED_TOPICS``) whose calibrated probability
+    reaches the secondary threshold of the language in the model that read ``body``."""
     if not text_dist:
         return frozenset()
     threshold = model_for(body).secondary_min_probability.get(language)
-    return frozenset(t for t, p in text_dist.items() if threshold is not None and p >= threshold)
+    if threshold is None:
+        return frozenset()
+    first = max(text_dist, key=text_dist.get)
+    candidates = {first} | RELATED_TOPICS.get(first, frozenset())
+    return frozenset(t for t in candidates if text_dist[t] >= threshold)
 
 
 __all__ = [
     "TOPICS",
+    "RELATED_TOPICS",
     "PersonalEvidence",
     "TopicModel",
     "TopicResult",

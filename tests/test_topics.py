@@ -27,6 +27,7 @@ from enrich.topics import (
     N_FEATURES,
     PAGE_MIN_WORDS,
     PAGE_MODEL_FILE,
+    RELATED_TOPICS,
     TOPICS,
     classify_topics,
     model_for,
@@ -505,19 +506,30 @@ def test_secondary_topics_from_the_text_meet_the_precision_goal_on_held_back_pas
 
 
 def test_a_confident_second_text_topic_is_kept_only_where_a_threshold_allows(monkeypatch):
-    """The wiring, with a lowered threshold: English gets the text's second topic, German none."""
+    """The wiring, with a lowered threshold: English gets the text's likeliest neighbour of its
+    first topic as second, German none; a topic that is no neighbour never comes second."""
     import dataclasses
 
     import enrich.topics as topics_module
 
     text = "The central bank raised interest rates as the government unveiled its budget and tax plans."
     posterior, _ = text_topics(text, None, "en")
-    second = sorted(posterior, key=posterior.get)[-2]
-    lowered = dataclasses.replace(topic_model(), secondary_min_probability={"en": posterior[second] - 1e-6})
+    first = max(posterior, key=posterior.get)
+    neighbour = max(RELATED_TOPICS[first], key=posterior.get)
+    stranger = max(set(posterior) - RELATED_TOPICS[first] - {first}, key=posterior.get)
+    lowest = min(posterior[neighbour], posterior[stranger]) - 1e-6
+    lowered = dataclasses.replace(topic_model(), secondary_min_probability={"en": lowest})
     monkeypatch.setattr(topics_module, "topic_model", lambda: lowered)
-    assert classify_topics(text, language="en").topics[1] == second
+    topics = classify_topics(text, language="en").topics
+    assert topics[:2] == (first, neighbour)
+    assert stranger not in topics
     assert len(classify_topics(text, language="de").topics) == 1
     assert classify_topics(text, language="sw").topics == ()  # unknown language: still nothing
+
+
+def test_related_topics_are_known_topics_and_never_personal():
+    assert set(RELATED_TOPICS) <= set(TOPICS) - {"Personal"}
+    assert all(related <= set(TOPICS) - {"Personal"} - {topic} for topic, related in RELATED_TOPICS.items())
 
 
 BBC_TOPIC = {"business": "Business", "entertainment": "Entertainment", "politics": "Politics",
