@@ -573,12 +573,13 @@ def report(setting: Setting, tuned: Tuned) -> dict[str, float]:
         chosen_by[f"{name} macro-F1"] = f1
         chosen_by[f"{name} first allowed"] = allowed
         chosen_by[f"{name} lowest language"] = lowest[0]
-    outcomes = secondary_outcomes(tuned, t)
-    for group, languages in (("en", ["en"]), ("others", sorted(set(outcomes) - {"en"}))):
-        pooled = [o for lang in languages for o in outcomes[lang]]
-        cells = "  ".join(f"{th}: {q:.2f} ({n})" for th in SECONDARY_GRID for q, n in [precision_at(pooled, th)])
-        print(f"  secondary precision, {group}: {cells}")
-    print(f"  secondary thresholds {secondary_thresholds(tuned, t)}", flush=True)
+    for texts, view in (("", tuned), (" (page-length texts)", long_texts(tuned))):
+        outcomes = secondary_outcomes(view, t)
+        for group, languages in (("en", ["en"]), ("others", sorted(set(outcomes) - {"en"}))):
+            pooled = [o for lang in languages for o in outcomes.get(lang, [])]
+            cells = "  ".join(f"{th}: {q:.2f} ({n})" for th in SECONDARY_GRID for q, n in [precision_at(pooled, th)])
+            print(f"  secondary precision{texts}, {group}: {cells}")
+        print(f"  secondary thresholds{texts} {secondary_thresholds(view, t)}", flush=True)
     return chosen_by
 
 
@@ -682,18 +683,28 @@ def select_page() -> None:
         )
     # A setting that trains on no whole pages has none in its tune folds: it cannot be ranked.
     ranked = [s for s, f in figures.items() if all(v in f for v in PAGE_VIEWS)]
-    best = max(ranked, key=lambda s: np.mean([figures[s][v] for v in PAGE_VIEWS]))
-    print(f"choice: PAGE_SETTINGS[{PAGE_SETTINGS.index(best)}]")
+    best = max(ranked, key=lambda s: np.mean([figures[s][v] for v in PAGE_VIEWS]), default=None)
+    print(f"choice: PAGE_SETTINGS[{PAGE_SETTINGS.index(best)}]" if best else "choice: no whole pages to rank by")
 
 
-def train_and_save(setting: Setting, path: Path) -> None:
+def long_texts(tuned: Tuned) -> Tuned:
+    """The tune folds' texts of a page's length: the JOINED views and our whole pages."""
+    pages = [k for k, i in enumerate(tuned.items) if i.register == "page"]
+    logits = np.vstack([tuned.logits[pages]] + [view_logits for view_logits, _ in tuned.joined.values()])
+    items = [tuned.items[k] for k in pages] + [i for _, view_items in tuned.joined.values() for i in view_items]
+    return Tuned(tuned.classes, logits, items, {}, tuned.part_weights)
+
+
+def train_and_save(setting: Setting, path: Path, page: bool = False) -> None:
+    """Fit ``setting`` on all the training data and write it to ``path``; ``page``: the model reads
+    pages, so its secondary thresholds are set on the tune folds' page-length texts (``long_texts``)."""
     data = splits(setting.news_catch_all, setting.registers)
     started = time.process_time()
     counts = count_matrix([i.text for i in data.train], setting.features)
     tuned = out_of_fold(data.train, counts, setting)
     report(setting, tuned)
     t = temperature(tuned)
-    thresholds = secondary_thresholds(tuned, t)
+    thresholds = secondary_thresholds(long_texts(tuned) if page else tuned, t)
     idf = inverse_document_frequency(counts)
     x = feature_matrix([], idf, counts)
     model = mix([fit(data.train, x, part) for part in setting.parts()], tuned.part_weights)
@@ -728,7 +739,7 @@ def main() -> int:
     elif args.select:
         select()
     elif args.page:
-        train_and_save(PAGE_SETTING, PAGE_MODEL_FILE)
+        train_and_save(PAGE_SETTING, PAGE_MODEL_FILE, page=True)
     else:
         train_and_save(CHOSEN, MODEL_FILE)
     return 0

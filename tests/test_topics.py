@@ -285,7 +285,8 @@ def test_a_page_and_a_feed_summary_are_read_by_different_models():
         posterior, _ = text_topics(text, None, "en")
         got = [posterior[c] for c in reader.classes]
         assert np.allclose(got, reader.posterior(text))
-        assert not np.allclose(got, other.posterior(text), atol=0.01)
+        # on log scale: both models can be near-certain of the same first topic
+        assert not np.allclose(np.log(got), np.log(other.posterior(text)), atol=0.05)
 
 
 def test_secondary_thresholds_are_probabilities_for_known_languages():
