@@ -25,7 +25,8 @@ accepts for the item, over all second and third topics given).
 Earlier classifiers are no longer in the package: each is read from git, with its data files, into
 a temporary directory and imported from there, so their figures are reproduced, not copied:
 "first" is the naive Bayes on ~820 lines in English, Spanish and German (FIRST_REVISION),
-"previous" the complement naive Bayes model shipped before this one (PREVIOUS_REVISION).
+"previous" the two complement naive Bayes models (short texts and pages, routed by length)
+shipped before these (PREVIOUS_REVISION).
 
 Run: uv run python bench/topics.py
 """
@@ -65,8 +66,13 @@ FIRST_FILES = (
     "enrich/data/topic_corpus_de.txt",
 )
 # The last commit with the model before calibration and the news-register passages.
-PREVIOUS_REVISION = "6411df3d7dca668ff04b5b6539c4459988566ffb"
-PREVIOUS_FILES = ("enrich/topics.py", "enrich/data/topic_synonyms.json", "enrich/data/topic_model.npz")
+PREVIOUS_REVISION = "c378e74ef7341d817f79518ad173557d81c93057"
+PREVIOUS_FILES = (
+    "enrich/topics.py",
+    "enrich/data/topic_synonyms.json",
+    "enrich/data/topic_model.npz",
+    "enrich/data/topic_model_page.npz",
+)
 # Helpers the earlier classifiers imported from modules they have since moved out of.
 MOVED_IMPORTS = {"from enrich.sentences import is_unspaced, word_count": "from enrich.text import is_unspaced, word_count"}
 BBC_TOPIC = {

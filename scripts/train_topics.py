@@ -583,11 +583,13 @@ def report(setting: Setting, tuned: Tuned) -> dict[str, float]:
     return chosen_by
 
 
-# Settings compared by --select on the tune folds (results in docs/topics.md). Corpus weights
-# (SIB, news, passages) and class balance per corpus: 1 weighs a corpus's classes equally, 0.75
-# leans toward its frequent classes (Politics and Entertainment in the news).
-EQUAL = {"sib": 1.0, "news": 1.0, "passages": 1.0}
+# Settings compared by --select on the tune folds (results in docs/topics.md, with those of
+# earlier runs: logistic shares 0.35 and 0.65, news weighted 1.5, news classes equal). Corpus
+# weights (SIB, news, passages) and class balance per corpus: 1 weighs a corpus's classes equally,
+# 0.75 and 0.5 lean toward its frequent classes (Politics and Entertainment in the news).
+EQUAL = {"sib": 1.0, "news": 1.0, "passages": 1.0}  # the page model's
 NEWS_SKEWED = {"sib": 1.0, "news": 0.75, "passages": 1.0}
+NEWS_HALF = {"sib": 1.0, "news": 0.5, "passages": 1.0}
 PREVIOUS_WEIGHTS = {"sib": 1.0, "news": 0.75, "passages": 2.0}
 SHORT_WEIGHTS = {"sib": 1.5, "news": 0.75, "passages": 4.0}
 SHORT_TEXTS = (
@@ -599,16 +601,12 @@ SETTINGS = (
     Setting("complement-nb", 0.03, SHORT_WEIGHTS, NEWS_SKEWED, news_catch_all=False, registers=SHORT_TEXTS),
     Setting("logistic", 3e-6, SHORT_WEIGHTS, NEWS_SKEWED, news_catch_all=False, registers=SHORT_TEXTS),
     Setting("nb+logistic", 0.03, SHORT_WEIGHTS, NEWS_SKEWED, news_catch_all=False, registers=SHORT_TEXTS),
-    Setting("nb+logistic", 0.03, SHORT_WEIGHTS, NEWS_SKEWED, news_catch_all=False, registers=SHORT_TEXTS,
-            logistic_share=0.35),
-    Setting("nb+logistic", 0.03, SHORT_WEIGHTS, NEWS_SKEWED, news_catch_all=False, registers=SHORT_TEXTS,
-            logistic_share=0.65),
-    Setting("nb+logistic", 0.03, {"sib": 1.5, "news": 1.5, "passages": 4.0}, NEWS_SKEWED, news_catch_all=False,
+    Setting("nb+logistic", 0.03, SHORT_WEIGHTS, NEWS_HALF, news_catch_all=False, registers=SHORT_TEXTS),
+    Setting("nb+logistic", 0.03, SHORT_WEIGHTS, {"sib": 1.0, "news": 0.25, "passages": 1.0}, news_catch_all=False,
             registers=SHORT_TEXTS),
-    Setting("nb+logistic", 0.03, SHORT_WEIGHTS, EQUAL, news_catch_all=False, registers=SHORT_TEXTS),
-    Setting("nb+logistic", 0.03, SHORT_WEIGHTS, {"sib": 1.0, "news": 0.5, "passages": 1.0}, news_catch_all=False,
+    Setting("nb+logistic", 0.03, {"sib": 1.5, "news": 0.75, "passages": 2.5}, NEWS_HALF, news_catch_all=False,
             registers=SHORT_TEXTS),
-    Setting("nb+logistic", 0.03, SHORT_WEIGHTS, NEWS_SKEWED, news_catch_all=False),  # page passages too
+    Setting("nb+logistic", 0.03, SHORT_WEIGHTS, NEWS_HALF, news_catch_all=False),  # whole pages too
 )  # fmt: skip
 # Chosen with --select (see docs/topics.md).
 CHOSEN = SETTINGS[2]
@@ -622,6 +620,9 @@ PAGE_SETTINGS = (
     Setting("complement-nb", 0.03, PREVIOUS_WEIGHTS, EQUAL),
     Setting("nb+logistic", 0.03, PREVIOUS_WEIGHTS, EQUAL, registers=PAGE_TEXTS),
 )
+# The mix (PAGE_SETTINGS[3]) won on the tune folds' page-length texts, but trained and run through
+# bench/topics.py it put BBC60 under its floor in tests/test_topics.py (macro-F1 0.72, floor 0.78):
+# a model that breaks a floor is not shipped, so the naive Bayes on base passages and whole pages is.
 PAGE_SETTING = PAGE_SETTINGS[1]
 
 
