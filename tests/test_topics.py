@@ -398,6 +398,22 @@ def held_back_passages():
     return [i for i in passage_items() if _slice(i.key, 5) < PASSAGES_HELD_BACK]
 
 
+def test_every_passage_file_is_of_a_known_register():
+    """Short model and page model train on different registers, told apart by the file name."""
+    sys.path.insert(0, str(ROOT))
+    from scripts.train_topics import PASSAGE_REGISTERS, PASSAGES_DIR, passage_register
+
+    assert {passage_register(p) for p in PASSAGES_DIR.glob("*.txt")} == set(PASSAGE_REGISTERS)
+    assert passage_register(Path("en.page12.txt")) == "page"
+    with pytest.raises(ValueError, match="not a passage file name"):
+        passage_register(Path("en.blog1.txt"))
+
+
+def test_whole_page_passages_are_read_by_the_page_model():
+    pages = [i for i in held_back_passages() if i.register == "page"]
+    assert pages and all(model_for(i.text) is page_topic_model() for i in pages)
+
+
 def topics_of(item) -> tuple[str, ...]:
     if item.corpus == "sib":
         return classify_topics(item.text, language=item.language).topics
