@@ -363,14 +363,15 @@ def test_too_little_text_says_nothing():
 # Floors a little under what bench/topics.py measures for the new model, and above the previous
 # model's figures (in brackets, same bench run): replacing the model with an earlier one fails them.
 
-NEWS_MIN_MACRO_F1 = 0.295  # measured 0.307 (previous 0.287, first 0.194)
-NEWS_MIN_IN_STORED = 0.52  # measured 0.577 (previous 0.575, first 0.413)
-NEWS_12_MIN_MACRO_F1 = 0.40  # measured 0.450 (previous 0.351, first 0.216)
-NEWS_12_MIN_IN_STORED = 0.78  # measured 0.824 (previous 0.684, first 0.464)
-PASSAGES_MIN_FIRST = 0.66  # measured 0.706 (previous 0.591, first 0.375)
+NEWS_MIN_MACRO_F1 = 0.32  # measured 0.335 (previous 0.307, first 0.194)
+NEWS_MIN_IN_STORED = 0.60  # measured 0.625 (previous 0.577, first 0.413)
+# Not above the previous model: its 0.450 rests on the rare sections' 1-11 held-back items.
+NEWS_12_MIN_MACRO_F1 = 0.40  # measured 0.438 (previous 0.450, first 0.216)
+NEWS_12_MIN_IN_STORED = 0.86  # measured 0.889 (previous 0.824, first 0.464)
+PASSAGES_MIN_FIRST = 0.73  # measured 0.755 (previous 0.718, first 0.375)
 # SIB items (three sentences) are read by either model, by length: 586 of 960 by the page model.
-SIB_MIN_FIRST_ALLOWED = 0.82  # measured 0.866 (previous 0.878, first 0.050)
-SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE = 0.60  # the goal, in all 32 languages; lowest measured bn 0.60 (previous 0.63)
+SIB_MIN_FIRST_ALLOWED = 0.88  # measured 0.894 (previous 0.866, first 0.050)
+SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE = 0.60  # the goal, in all 32 languages; lowest measured bn 0.67 (previous 0.60)
 BBC_MIN_MACRO_F1 = 0.78  # measured 0.832, by the page model (previous 0.832, first 0.743)
 # Calibration: in bins of the first topic's probability (<0.4, 0.4-0.6, 0.6-0.8, >=0.8), the gap
 # between mean probability and accuracy, weighted by the bin's share. Measured 0.04-0.05 on the
