@@ -5,14 +5,17 @@ signals present for this article):
 
 1. feed: the feed's default topic (OPML category or ``enrich feeds add --topic``);
 2. tags: the entry's categories mapped through ``data/topic_synonyms.json``;
-3. text: complement naive Bayes over tf-idf weighted, hashed word and character n-grams, its
-   weights in ``data/topic_model.npz``, trained by ``scripts/train_topics.py`` on SIB-200 (32
-   languages), the News Category Dataset (English news) and passages written for this project. Character n-grams
-   give scripts without spaces a signal; a language the model was not trained on gets none;
+3. text: a linear model over tf-idf weighted, hashed word and character n-grams, one for feed
+   summaries (``data/topic_model.npz``: complement naive Bayes and logistic regression mixed) and
+   one for pages (``data/topic_model_page.npz``: complement naive Bayes), trained by
+   ``scripts/train_topics.py`` on SIB-200 (32 languages), the News Category Dataset (English
+   news) and passages written for this project. Character n-grams give scripts without spaces a
+   signal; a language the models were not trained on gets none;
 4. personal: first-person singular pronouns outside quotations, when their density passes
    ``PERSONAL_MIN_DENSITY``. The text classifier never says "Personal" by itself.
 
-The best topic is always kept; a second and third only when their calibrated score says so.
+The best topic is always kept; a second and third only when a signal states them or the text's
+calibrated probability says so for a neighbour of its first topic (``RELATED_TOPICS``).
 """
 
 from __future__ import annotations
