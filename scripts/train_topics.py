@@ -116,9 +116,7 @@ class Item:
     allowed: frozenset[str]
     key: str  # stable identity for hash splits
     origin: str = ""  # the corpus's own label: SIB category, HuffPost section, passage topic
-    register: str = (
-        ""  # passages: "base" (<lang>.txt), "news" (<lang>.newsN.txt) or "page" (<lang>.pageN.txt)
-    )
+    register: str = ""  # passages: "base" (<lang>.txt), "news" (<lang>.newsN.txt) or "page" (<lang>.pageN.txt)
 
 
 def _slice(key: str, parts: int) -> int:
@@ -164,13 +162,11 @@ def news_items() -> list[Item]:
 
 
 def passage_register(path: Path) -> str:
-    """ "en.txt" -> "base", "en.news3.txt" -> "news", "en.page1.txt" -> "page"."""
+    """The register of a passage file: en.txt is "base", en.news3.txt "news", en.page1.txt "page"."""
     parts = path.name.split(".")
     register = "base" if len(parts) == 2 else parts[1].rstrip("0123456789")
     if register not in PASSAGE_REGISTERS:
-        raise ValueError(
-            f"{path.name}: not a passage file name (<lang>.txt, <lang>.newsN.txt or <lang>.pageN.txt)"
-        )
+        raise ValueError(f"{path.name}: not a passage file name (<lang>.txt, <lang>.newsN.txt or <lang>.pageN.txt)")
     return register
 
 
@@ -419,10 +415,7 @@ def out_of_fold(items: list[Item], counts, setting: Setting) -> Tuned:
     for fold in TUNE_FOLDS:
         train, tune = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
         idf = inverse_document_frequency(counts[train])
-        x_train, x_tune = (
-            feature_matrix([], idf, counts[train]),
-            feature_matrix([], idf, counts[tune]),
-        )
+        x_train, x_tune = feature_matrix([], idf, counts[train]), feature_matrix([], idf, counts[tune])
         parts = [fit([items[k] for k in train], x_train, part) for part in setting.parts()]
         for logits, part in zip(part_logits, parts, strict=True):
             logits.append(part.logits(x_tune))
@@ -592,10 +585,7 @@ NEWS_SKEWED = {"sib": 1.0, "news": 0.75, "passages": 1.0}
 NEWS_HALF = {"sib": 1.0, "news": 0.5, "passages": 1.0}
 PREVIOUS_WEIGHTS = {"sib": 1.0, "news": 0.75, "passages": 2.0}
 SHORT_WEIGHTS = {"sib": 1.5, "news": 0.75, "passages": 4.0}
-SHORT_TEXTS = (
-    "base",
-    "news",
-)  # the passage registers of a headline and its description, or shorter
+SHORT_TEXTS = ("base", "news")  # the passage registers of a headline and its description, or shorter
 SETTINGS = (
     # the short model shipped before: complement naive Bayes
     Setting("complement-nb", 0.03, SHORT_WEIGHTS, NEWS_SKEWED, news_catch_all=False, registers=SHORT_TEXTS),
@@ -652,37 +642,23 @@ def select() -> None:
     """Compare SETTINGS on the tune folds of the training data (never the held-back splits)."""
     figures = compare(SETTINGS)
     eligible = [
-        s
-        for s, f in figures.items()
-        if f["sib x3 first allowed"] >= SIB_MIN_OVERALL
-        and f["sib x3 lowest language"] >= SIB_MIN_PER_LANGUAGE
+        s for s, f in figures.items()
+        if f["sib x3 first allowed"] >= SIB_MIN_OVERALL and f["sib x3 lowest language"] >= SIB_MIN_PER_LANGUAGE
     ]
     best = max(eligible, key=lambda s: figures[s]["news 12 macro-F1"], default=None)
-    print(
-        f"choice: SETTINGS[{SETTINGS.index(best)}]"
-        if best
-        else "choice: no setting keeps the SIB margin"
-    )
+    print(f"choice: SETTINGS[{SETTINGS.index(best)}]" if best else "choice: no setting keeps the SIB margin")
 
 
 # The page model's choice: the best mean of the page-length views (SIB x3, news x6, passages x8
 # and our whole pages, first topic allowed), the texts it will read.
-PAGE_VIEWS = (
-    "sib x3 first allowed",
-    "news x6 first allowed",
-    "passages x8 first allowed",
-    "pages first allowed",
-)
+PAGE_VIEWS = ("sib x3 first allowed", "news x6 first allowed", "passages x8 first allowed", "pages first allowed")
 
 
 def select_page() -> None:
     """Compare PAGE_SETTINGS on the page-length texts of the tune folds."""
     figures = compare(PAGE_SETTINGS)
     for s, f in figures.items():
-        print(
-            f"PAGE_SETTINGS[{PAGE_SETTINGS.index(s)}]: "
-            + ", ".join(f"{v} {f.get(v, np.nan):.3f}" for v in PAGE_VIEWS)
-        )
+        print(f"PAGE_SETTINGS[{PAGE_SETTINGS.index(s)}]: " + ", ".join(f"{v} {f.get(v, np.nan):.3f}" for v in PAGE_VIEWS))
     # A setting that trains on no whole pages has none in its tune folds: it cannot be ranked.
     ranked = [s for s, f in figures.items() if all(v in f for v in PAGE_VIEWS)]
     best = max(ranked, key=lambda s: np.mean([figures[s][v] for v in PAGE_VIEWS]), default=None)
