@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+import warnings
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -214,6 +215,10 @@ def _polish() -> Callable[[str], str | None]:
 def _sumy(name: str) -> Callable[[str], str]:
     from sumy.nlp.stemmers import Stemmer
 
+    if name in ("czech", "slovak"):
+        # sumy's Czech stemmer warns once per distinct mixed-case word it leaves as it is ("iPhone",
+        # "2G"): a Czech page printed dozens of lines on the run's terminal from every worker.
+        warnings.filterwarnings("ignore", message="skipping word with mixed case", module=r"sumy\.nlp\.stemmers\.czech")
     return Stemmer(name)  # LookupError when sumy has no stemmer for the language
 
 

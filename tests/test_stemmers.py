@@ -74,3 +74,14 @@ def test_a_stemmer_that_raises_on_one_word_keeps_that_word(fresh_stemmers, monke
     with caplog.at_level(logging.WARNING, logger="enrich.text"):
         assert [stem(w) for w in ("running", "Zebra".lower(), "zebra", "walking")] == ["runn", "zebra", "zebra", "walk"]
     assert len(caplog.records) == 1, "logged once per language"
+
+
+def test_czech_stemming_prints_no_warning_for_mixed_case_words():
+    # sumy's Czech stemmer warns for each mixed-case word it skips; on a run's terminal that was
+    # dozens of lines a Czech page, from every worker.
+    import subprocess
+    import sys
+
+    code = "from enrich.text import stemmer_for\nstem = stemmer_for('cs')\nprint([stem(w) for w in ('iPhone', '2G', 'WiFi', 'města')])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert "iPhone" in out.stdout and "mixed case" not in out.stderr, out.stderr
