@@ -490,7 +490,7 @@ def _show_sample(db: Path, lock_wait_seconds: float) -> None:
     stdout.print()
     stdout.print(f"[bold]{escape(title or '')}[/]")
     byline = (f"{author or 'unknown author'} · {format_age(published, now)} · {minutes} min read · {language}"
-              + (f" · {kind}" if kind else "") + (f" · {', '.join(topics)}" if topics else ""))
+              + (f" · {kind}" if kind else "") + (f" · topics: {', '.join(topics)}" if topics else ""))
     stdout.print(f"[dim]{escape(byline)}[/]")
     stdout.print(f"[dim]{escape(url)}[/]")
     stdout.print("\n[bold]Summary[/]")
