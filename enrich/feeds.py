@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -15,7 +13,7 @@ from functools import lru_cache
 import feedparser
 
 from enrich import limits
-from enrich.fetch import FetchOptions, fetch
+from enrich.fetch import FetchOptions, fetch, with_retries
 from enrich.limits import capped_author, capped_title, clean_text
 from enrich.models import FeedEntry, FeedPoll, Problem
 from enrich.reasons import (
@@ -216,14 +214,10 @@ def poll_feed_retrying(
     feed_url: str, options: FetchOptions, *, etag: str | None = None, last_modified: str | None = None,
     retries: int = 0, retry_delay: float = 2.0,
 ) -> FeedPoll:
-    """:func:`poll_feed`, tried again after a transient failure, with exponential backoff and jitter."""
-    for attempt in range(retries + 1):
-        poll, retryable = poll_feed(feed_url, options, etag=etag, last_modified=last_modified)
-        if not retryable or attempt == retries:
-            return poll
-        # Full jitter around the exponential step, as for pages: feeds of one failing host do not retry in step.
-        time.sleep(retry_delay * 2**attempt * random.uniform(0.5, 1.5))
-    raise AssertionError("unreachable")  # pragma: no cover
+    """:func:`poll_feed`, tried again after a transient failure (as pages are: :func:`with_retries`)."""
+    poll, _retryable = with_retries(lambda: poll_feed(feed_url, options, etag=etag, last_modified=last_modified),
+                                    lambda outcome: outcome[1], retries, retry_delay)
+    return poll
 
 
 @lru_cache(maxsize=4)

@@ -6,10 +6,11 @@ import random
 import ssl
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TypeVar
 from urllib.parse import urljoin
 
 import httpcore
@@ -58,6 +59,8 @@ class FetchOptions:
         # the whole response must arrive within this budget.
         return self.connect_timeout + 2 * self.read_timeout
 
+
+T = TypeVar("T")
 
 POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16)
 
@@ -263,15 +266,21 @@ def fetch_page(url: str, options: FetchOptions) -> FetchResult:
         return fetch(url, options, accept=HTML_TYPES, headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"})
 
 
-def fetch_page_retrying(url: str, options: FetchOptions, *, retries: int = 0, retry_delay: float = 2.0) -> FetchResult:
-    """:func:`fetch_page`, tried again after a transient failure, with exponential backoff and jitter."""
+def with_retries(call: Callable[[], T], retryable: Callable[[T], bool], retries: int, retry_delay: float) -> T:
+    """``call()``, made again up to ``retries`` times while its outcome is ``retryable``, with
+    exponential backoff and full jitter around each step, so the requests of one failing host do
+    not retry in step."""
     for attempt in range(retries + 1):
-        result = fetch_page(url, options)
-        if not result.retryable or attempt == retries:
-            return result
-        # Full jitter around the exponential step, so pages of one failing host do not retry in step.
+        outcome = call()
+        if not retryable(outcome) or attempt == retries:
+            return outcome
         time.sleep(retry_delay * 2**attempt * random.uniform(0.5, 1.5))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def fetch_page_retrying(url: str, options: FetchOptions, *, retries: int = 0, retry_delay: float = 2.0) -> FetchResult:
+    """:func:`fetch_page`, tried again after a transient failure."""
+    return with_retries(lambda: fetch_page(url, options), lambda result: result.retryable, retries, retry_delay)
 
 
 @lru_cache(maxsize=4)

@@ -383,28 +383,26 @@ class _Stoppable:
         self._con = con
 
     def execute(self, *args, **kwargs) -> duckdb.DuckDBPyConnection:
-        try:
+        with _signal_stops():
             return self._con.execute(*args, **kwargs)
-        except (duckdb.InterruptException, RuntimeError) as exc:
-            if _stopped_by_signal(exc):
-                raise KeyboardInterrupt("a database query was stopped by a signal") from exc
-            raise
 
     def executemany(self, *args, **kwargs) -> duckdb.DuckDBPyConnection:
-        try:
+        with _signal_stops():
             return self._con.executemany(*args, **kwargs)
-        except (duckdb.InterruptException, RuntimeError) as exc:
-            if _stopped_by_signal(exc):
-                raise KeyboardInterrupt("a database query was stopped by a signal") from exc
-            raise
 
     def __getattr__(self, name: str):
         return getattr(self._con, name)
 
 
-def _stopped_by_signal(exc: Exception) -> bool:
-    # DuckDB 2.0 raises a plain RuntimeError('Query interrupted'), older ones InterruptException.
-    return isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted"
+@contextmanager
+def _signal_stops() -> Iterator[None]:
+    try:
+        yield
+    except (duckdb.InterruptException, RuntimeError) as exc:
+        # DuckDB 2.0 raises a plain RuntimeError('Query interrupted'), older ones InterruptException.
+        if isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted":
+            raise KeyboardInterrupt("a database query was stopped by a signal") from exc
+        raise
 
 
 class Store:

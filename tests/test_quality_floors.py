@@ -24,8 +24,6 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, SHARED_CORPORA, shared_or_skip
-from langdetect import DetectorFactory, detect_langs
-from langdetect.lang_detect_exception import LangDetectException
 
 from enrich.extract import extract_article
 from enrich.language import detect_language
@@ -73,7 +71,6 @@ def test_extraction_f1_is_above_plain_trafilatura():
 # -- language: wrong answers on 2- and 5-word texts ------------------------------------------------------
 
 PER_LANGUAGE = 20  # sentences drawn from each of the 32 languages of the corpus (640 texts a length)
-UNSPACED = {"zh", "ja", "th"}  # n "words" of these are 2n letters, as the pipeline counts them
 # Wrong (a language, not the right one; "und" is not wrong) on this slice, plain langdetect / ours:
 # 2 words 26.4% / 3.0% (ours right 39.1%), 5 words 8.9% / 5.2% (ours right 92.3%, plain 91.1%).
 # Ours may say "und" where langdetect guesses, so a floor on right answers keeps "always und" out.
@@ -82,25 +79,6 @@ LANGUAGE_FLOORS = {  # words: (most wrong, least right)
     5: (0.07, 0.90),
 }
 LANGUAGE_MIN_GAIN_OVER_PLAIN = 0.02  # fewer wrong answers than plain langdetect, at each length
-
-
-def _prefix(sentence: str, language: str, words: int) -> str:
-    if language in UNSPACED:
-        letters = 0
-        for i, ch in enumerate(sentence):
-            letters += ch.isalnum()
-            if letters == 2 * words:
-                return sentence[: i + 1]
-        return sentence
-    return " ".join(sentence.split()[:words])
-
-
-def _plain_langdetect(text: str) -> str:
-    DetectorFactory.seed = 0
-    try:
-        return detect_langs(text)[0].lang.split("-")[0]
-    except LangDetectException:
-        return "und"
 
 
 def _sentences_by_language() -> tuple[dict[str, list[str]], bool]:
@@ -117,18 +95,21 @@ def _sentences_by_language() -> tuple[dict[str, list[str]], bool]:
 
 @pytest.mark.parametrize("words", sorted(LANGUAGE_FLOORS))
 def test_short_texts_are_wrong_less_often_than_plain_langdetect(words):
+    # bench/language.py: the texts cut, and plain langdetect asked, as that bench does
+    from language import bare_langdetect, prefix
+
     drawn, shared = _sentences_by_language()
     if not shared and words > 2:
         # On the 64 fixture sentences plain langdetect is wrong on 5 words as rarely as ours (1 text).
         pytest.skip("../shared/corpora/langid is absent; the fixture sentences tell only 2-word texts apart")
-    texts = [(language, _prefix(line, language, words)) for language, lines in drawn.items() for line in lines]
+    texts = [(language, prefix(line, language, words)) for language, lines in drawn.items() for line in lines]
 
     def rates(detect) -> tuple[float, float]:
         codes = [(language, detect(text)) for language, text in texts]
         wrong = sum(code not in (language, "und") for language, code in codes) / len(codes)
         return wrong, sum(code == language for language, code in codes) / len(codes)
 
-    (ours_wrong, ours_right), (plain_wrong, _) = rates(lambda t: detect_language(t).code), rates(_plain_langdetect)
+    (ours_wrong, ours_right), (plain_wrong, _) = rates(lambda t: detect_language(t).code), rates(bare_langdetect)
     assert ours_wrong <= plain_wrong - LANGUAGE_MIN_GAIN_OVER_PLAIN, (ours_wrong, plain_wrong)
     if shared:  # the fixed floors are this slice's; the fixtures are too few sentences for them
         most_wrong, least_right = LANGUAGE_FLOORS[words]
