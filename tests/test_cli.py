@@ -217,3 +217,15 @@ def test_the_demo_article_view_prints_strangers_brackets_and_quote_speakers(db_p
     assert "[bold]Harbour[/bold] reopens" in shown
     assert '"We are open again," said Mara Example. — Mara Example' in shown
     assert "Tolls rise by [red]3%[/red]." in shown and "The harbour is open [again]." in shown
+
+
+def test_a_command_run_sends_no_heartbeat_unless_the_user_asks_for_one():
+    # Prefect joins the heartbeat thread at the end of the flow, and that thread sleeps in
+    # one-second steps: without it the run's command exits up to a second sooner.
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.cli import _one_shot_prefect_settings
+
+    assert _one_shot_prefect_settings() == {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 60}):
+        assert _one_shot_prefect_settings() == {}
