@@ -191,3 +191,25 @@ def test_a_query_stopped_by_ctrl_c_stops_the_caller_too(tmp_path):
         finally:
             timer.cancel()
             signal.signal(signal.SIGINT, previous)
+
+
+def test_saved_duplicates_point_at_their_original_which_carries_their_feeds(db_path):
+    from enrich.dedup import DuplicateMatch
+    from enrich.models import LinkResult
+
+    feed_a, feed_b = "https://a.example/feed.xml", "https://b.example/feed.xml"
+    urls = [f"https://news.example/{name}" for name in ("original", "copy1", "copy2", "copy3", "other")]
+    original, copy1, copy2, copy3, other = urls
+    with open_store(db_path) as store:
+        run_id = store.begin_run()
+        store.upsert_articles([make_article(url) for url in urls], run_id)
+        store.link_feeds([(original, feed_a), (copy1, feed_a), (copy2, feed_a), (copy3, feed_b), (other, feed_b)],
+                         run_id, NOW)
+        copies = {url: DuplicateMatch(original, "text", 0.95) for url in (copy1, copy2, copy3)}
+        store.save_links(LinkResult(copies, {}), run_id, NOW)
+        duplicate_of = dict(store.query("SELECT url, duplicate_of FROM articles"))
+        feeds = store.query("SELECT article_url, feed_url FROM article_feeds ORDER BY ALL")
+    assert duplicate_of == {original: None, copy1: original, copy2: original, copy3: original, other: None}
+    # Each feed once for the original, however many of its copies a feed listed.
+    assert [f for a, f in feeds if a == original] == [feed_a, feed_b]
+    assert [f for a, f in feeds if a == other] == [feed_b]
