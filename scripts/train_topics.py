@@ -16,7 +16,7 @@ Model choice, calibration (a temperature) and the secondary-topic thresholds are
 on the held-back splits; the final model is then fitted on all the training data. bench/topics.py
 reports on the held-back splits.
 
-Run: uv run python scripts/train_topics.py [--select] [--page]
+Run: uv run python scripts/train_topics.py [--select] [--page] [--prior-shift]
 """
 
 from __future__ import annotations
@@ -799,7 +799,7 @@ def fitted_bias_by_fold(tuned: Tuned, t: float, objective: tuple[str, ...]) -> d
     for fold in TUNE_FOLDS:
         mask, bias = folds != fold, np.zeros(len(classes))
         best = score(bias, mask)
-        for _ in range(3):  # sweeps over the classes; the third rarely changes anything
+        for _ in range(3):  # at most three sweeps over the classes; one that changes nothing ends it
             improved = False
             for c in range(len(classes)):
                 for value in sorted(BIAS_GRID, key=abs):
