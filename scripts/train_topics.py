@@ -16,7 +16,8 @@ Model choice, calibration (a temperature) and the secondary-topic thresholds are
 on the held-back splits; the final model is then fitted on all the training data. bench/topics.py
 reports on the held-back splits.
 
-Run: uv run python scripts/train_topics.py [--select] [--page] [--prior-shift]
+Run: uv run --group train python scripts/train_topics.py [--select] [--page] [--prior-shift]
+(scikit-learn is in the "train" dependency group, not installed by a plain `uv sync`)
 """
 
 from __future__ import annotations
