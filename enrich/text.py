@@ -225,15 +225,31 @@ def _sumy(name: str) -> Callable[[str], str]:
 _BUILDERS: dict[str, Callable[[], Callable[[str], str | None]]] = {"polish": _polish}
 
 
-class _Tolerant:
-    """A stemmer that gives a word back lower-cased when the stemmer raises on it (logged once)."""
+# Stems remembered per language: an article's words are stemmed twice (summary, related vector)
+# and most recur across articles; NLTK's Snowball stemmers cost ~10 us a word in Python. Cleared
+# when full, so a long-lived worker's memory stays bounded (~25 MB at most).
+STEM_CACHE_SIZE = 200_000
 
-    __slots__ = ("language", "stem", "warned")
+
+class _Tolerant:
+    """A stemmer that gives a word back lower-cased when the stemmer raises on it (logged once),
+    and remembers the stems it gave."""
+
+    __slots__ = ("language", "stem", "warned", "known")
 
     def __init__(self, language: str, stem: Callable[[str], str | None]) -> None:
         self.language, self.stem, self.warned = language, stem, False
+        self.known: dict[str, str] = {}
 
     def __call__(self, word: str) -> str:
+        stem = self.known.get(word)
+        if stem is None:
+            if len(self.known) >= STEM_CACHE_SIZE:
+                self.known.clear()
+            stem = self.known[word] = self._stem(word)
+        return stem
+
+    def _stem(self, word: str) -> str:
         try:
             return self.stem(word)
         except Exception as exc:  # noqa: BLE001 - a stemmer's bug costs one word its stem

@@ -85,3 +85,21 @@ def test_czech_stemming_prints_no_warning_for_mixed_case_words():
     code = "from enrich.text import stemmer_for\nstem = stemmer_for('cs')\nprint([stem(w) for w in ('iPhone', '2G', 'WiFi', 'města')])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert "iPhone" in out.stdout and "mixed case" not in out.stderr, out.stderr
+
+
+def test_stems_are_remembered_and_the_memory_is_bounded(fresh_stemmers, monkeypatch):
+    calls = []
+
+    def counting(word: str) -> str:
+        calls.append(word)
+        return word[:4]
+
+    monkeypatch.setattr(text, "_sumy", lambda name: counting)
+    monkeypatch.setattr(text, "STEM_CACHE_SIZE", 3)
+    stem = text.stemmer_for("en")
+    calls.clear()  # stemmer_for tries the stemmer once on a probe word
+    assert [stem(w) for w in ("running", "running", "walking", "running")] == ["runn", "runn", "walk", "runn"]
+    assert calls == ["running", "walking"]
+    for word in ("jumping", "singing", "reading"):  # the fourth distinct word finds the memory full
+        stem(word)
+    assert stem("running") == "runn" and calls[-1] == "running", "asked again once forgotten"
