@@ -155,6 +155,48 @@ def test_crashed_batch_and_failing_stage_reach_failures_and_are_retried(gazette,
     assert all(statuses[url] == ("ok", None) for url in crashed)
 
 
+@pytest.mark.usefixtures("in_process")
+def test_batches_finished_before_an_interrupt_are_stored(gazette, db_path, monkeypatch):
+    import flows.enrich_feeds as flow_module
+    from tests.flow import run_without_prefect
+
+    monkeypatch.setattr(flow_module, "STORE_EVERY_SECONDS", 3600.0)  # nothing stored before the end
+    real_as_completed = flow_module.PoolSteps.as_completed
+
+    def interrupted_after_two(futures):
+        for seen, future in enumerate(real_as_completed(futures)):
+            if seen == 2:
+                raise KeyboardInterrupt  # Ctrl-C while the third batch is awaited
+            yield future
+
+    monkeypatch.setattr(flow_module.PoolSteps, "as_completed", staticmethod(interrupted_after_two))
+    with pytest.raises(KeyboardInterrupt):
+        run_without_prefect(Settings(db_path=db_path), [gazette.url("/feed.xml")])
+    assert _rows(db_path, "SELECT count(*) FROM articles WHERE status = 'ok'") == [(4,)]
+
+
+@pytest.mark.usefixtures("prefect_harness", "in_process")
+@pytest.mark.parametrize(("every", "visits"), [(3600.0, 1), (0.0, 3)])
+def test_finished_batches_are_stored_together_within_the_window(gazette, db_path, monkeypatch, every, visits):
+    import flows.enrich_feeds as flow_module
+
+    monkeypatch.setattr(flow_module, "STORE_EVERY_SECONDS", every)
+    sizes: list[list[int]] = []
+    real_settle = flow_module.settle_batches
+
+    def counting(settings, run_id, finished):
+        sizes.append([len(jobs) for jobs, _outcome in finished])
+        return real_settle(settings, run_id, finished)
+
+    monkeypatch.setattr(flow_module, "settle_batches", counting)
+    report = enrich_feeds([gazette.url("/feed.xml")], Settings(db_path=db_path))
+
+    # Six articles, two a batch: the last batch always stores what is waiting.
+    assert len(sizes) == visits and sum(map(sum, sizes)) == len(SUBJECTS)
+    assert report.enriched == len(SUBJECTS)
+    assert _rows(db_path, "SELECT count(*) FROM articles WHERE status = 'ok'") == [(len(SUBJECTS),)]
+
+
 @pytest.mark.usefixtures("prefect_harness", "in_process")
 def test_failed_linking_still_records_failures_and_closes_the_run(gazette, db_path, monkeypatch):
     import flows.enrich_feeds as flow_module
