@@ -62,6 +62,11 @@ EXTRACTION_OPTIONS = dict(
     include_tables=True,
     include_images=False,
     deduplicate=False,
+    # trafilatura drops scripts and style sheets itself, but only after some of its XPaths have
+    # walked them on the raw page (the precise pass's readability check among them). Pruned first:
+    # extract_article's result the same on the 181 benchmark pages (with and without URL) and the
+    # demo pages, 0.2-0.6 ms a page less (of 22).
+    prune_xpath="//script|//style",
 )
 # 3. A page whose cleaned text is shorter than this is no article (the pipeline's own floor is
 #    40 words too); a recall-leaning pass that finds more than RESCUE_GAIN times as many words
