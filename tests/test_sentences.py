@@ -272,3 +272,19 @@ def test_a_language_with_thousands_of_tokenizer_exceptions_splits_as_the_full_to
             "Kata Bpk. Sutrisno, kegiatan itu berlangsung setiap hari! Apakah hujan turun-temurun? "
             "Mereka pulang pukul 17.30 WIB.")
     assert [s.text for s in light(text).sents] == [s.text for s in full(text).sents]
+
+
+_PIECES = ["Word", "word", "Mr", "3.5", "“", "”", "\"", "'", "(", ")", ".", "?", "!", "…", "...", "。", "？", "।",
+           "؟", ",", ";", "-", " ", "  ", "\n", "u.s.", "e.g.", "Dr.", "—", "«", "»", "“Yes?”", "x!?", "!!"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " "])), max_size=40),
+       language=st.sampled_from(["en", "de", "fr", "ja", "hi", "ar", "xx"]))
+def test_the_array_sentencizer_marks_what_spacys_sentencizer_marks(pieces, language):
+    from enrich.sentences import _sentencizer_bounds, nlp_for
+
+    nlp = nlp_for(language)
+    text = "".join(piece + glue for piece, glue in pieces)  # glued or spaced: "word." and "word ."
+    expected = [[s.start_char, s.end_char] for s in nlp(text).sents]
+    assert _sentencizer_bounds(nlp.make_doc(text)) == expected
