@@ -607,7 +607,9 @@ def enrich_in_batches(
     finished: list[tuple[list[EnrichJob], BatchOutcome | BaseException]] = []  # not stored yet
 
     def store_finished() -> None:
-        for (jobs, result), (outcome, refused) in zip(finished, settle_batches(settings, run_id, finished), strict=True):
+        batches = finished[:]
+        finished.clear()  # tried once: a database that refused them is not asked again on the way out
+        for (jobs, result), (outcome, refused) in zip(batches, settle_batches(settings, run_id, batches), strict=True):
             bookkeeping.extend(refused)
             report.failed += len(refused)
             articles.extend(outcome.articles)
@@ -618,7 +620,6 @@ def enrich_in_batches(
                             articles_enriched=enriched, failures=len(jobs) - enriched)
             elif refused:  # counted as enriched by the batch, then refused by the database
                 tracker.add(articles_enriched=-len(refused), failures=len(refused))
-        finished.clear()
         log.info("enriched %d/%d articles", len(articles), len(fresh))
 
     last_stored, remaining = time.monotonic(), len(futures)
