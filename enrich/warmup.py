@@ -10,10 +10,16 @@ ones 20-100 ms; a run with two workers paid it twice, then again in every run.
 Other languages' pipelines still load in a worker on its first article in that language.
 A warm-up that fails only costs the time it would have saved: the fork server must start whatever
 happens here, or no worker could.
+
+The cyclic garbage collector is off while it runs and what it loaded is frozen at the end, the
+recipe of Python's ``gc.freeze`` documentation for a process that forks: the imports no longer pay
+for full collections of a growing heap (2.35 -> 1.93 s of CPU, the warm-up being the path to the
+first worker), and a worker's collections never walk, or write to, the pages it shares.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 from datetime import UTC, datetime
 
@@ -63,4 +69,16 @@ def warm_up() -> None:
         log.exception("warming up the enrichment stages failed")
 
 
-warm_up()
+def warmed_up() -> None:
+    """:func:`warm_up` with the collector off, and its heap frozen once loaded."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        warm_up()
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+warmed_up()
