@@ -11,17 +11,16 @@ Other languages' pipelines still load in a worker on its first article in that l
 A warm-up that fails only costs the time it would have saved: the fork server must start whatever
 happens here, or no worker could.
 
-The cyclic garbage collector is off while it runs and what it loaded is frozen at the end, the
-recipe of Python's ``gc.freeze`` documentation for a process that forks: the imports no longer pay
-for full collections of a growing heap (2.35 -> 1.93 s of CPU, the warm-up being the path to the
-first worker), and a worker's collections never walk, or write to, the pages it shares.
+It runs with the cyclic garbage collector off and freezes what it loaded
+(``enrich.workers.loading_frozen``): 1.9 s of CPU instead of 2.35, on the path to the first worker.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 from datetime import UTC, datetime
+
+from enrich.workers import loading_frozen
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +68,5 @@ def warm_up() -> None:
         log.exception("warming up the enrichment stages failed")
 
 
-def warmed_up() -> None:
-    """:func:`warm_up` with the collector off, and its heap frozen once loaded."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        warm_up()
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
-
-
-warmed_up()
+with loading_frozen():
+    warm_up()

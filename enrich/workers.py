@@ -20,6 +20,7 @@ breaks too they are recorded as ``enrich_failed`` for the next run to retry, nev
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -82,6 +83,23 @@ def _context() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return context
+
+
+@contextmanager
+def loading_frozen() -> Iterator[None]:
+    """Import or load a process's long-lived objects with the cyclic garbage collector off, then
+    freeze them (the recipe of Python's ``gc.freeze`` documentation): a heap growing by import
+    paid for full collections all along (the fork server's warm-up 2.35 -> 1.9 s of CPU, the
+    CLI's import of Prefect and the flow 1.33 -> 1.2 s), later collections skip what was frozen,
+    and forked workers never write to the pages they share with the fork server."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
 def prepare_workers(processes: int) -> None:

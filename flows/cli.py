@@ -199,7 +199,7 @@ EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect 
 
 def _warm_up_workers(settings: Settings) -> None:
     """Start the workers' fork server as soon as a command knows it will run the pipeline: its
-    warm-up (2.4 s of CPU, enrich/warmup.py) then overlaps opening the store, importing Prefect and
+    warm-up (1.9 s of CPU, enrich/warmup.py) then overlaps opening the store, importing Prefect and
     polling the feeds. Started 0.34 s sooner than when the flow begins, the workers were ready
     0.3-0.4 s sooner on 2 cores (bench/throughput.py's command-line run)."""
     from enrich.workers import prepare_workers, processes_for
@@ -219,7 +219,10 @@ def _run_flow(feed_urls: list[str] | None, settings: Settings, poll_all: bool = 
             server = _server_for_run()
             # Imported while a server that was just started gets ready: Prefect and the flow's
             # modules take seconds to import, and the server needs those seconds anyway.
-            from flows.enrich_feeds import configured_flow, showing_progress
+            from enrich.workers import loading_frozen
+
+            with loading_frozen():
+                from flows.enrich_feeds import configured_flow, showing_progress
 
             _run_logs_to_prefect_only()
             from prefect.settings import PREFECT_API_URL, temporary_settings
