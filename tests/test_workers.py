@@ -93,6 +93,32 @@ def test_workers_fork_from_the_warm_fork_server():
     assert "/spacy/" in mapped and "/scipy/" in mapped
 
 
+def _collector_state() -> tuple[bool, int]:
+    import gc
+
+    return gc.isenabled(), gc.get_freeze_count()
+
+
+def test_workers_collect_garbage_and_skip_what_the_fork_server_froze():
+    # The warm-up loads with the collector off; its workers must collect again (or cycles would
+    # pile up for the whole run), over their own objects only.
+    workers.shutdown()
+    enabled, frozen = workers._shared_pool(1).submit(_collector_state).result(timeout=120)
+    workers.shutdown()
+    assert enabled and frozen > 100_000
+
+
+def test_loading_frozen_pauses_the_collector_and_freezes_what_was_loaded():
+    import gc
+
+    before = gc.get_freeze_count()
+    with workers.loading_frozen():
+        assert not gc.isenabled()
+        loaded = [[i] for i in range(1000)]
+    assert gc.isenabled() and gc.get_freeze_count() >= before + len(loaded)
+    gc.unfreeze()  # this test process keeps collecting everything
+
+
 def _worker_pids() -> list[int]:
     pool = workers._pool
     return [p.pid for p in (pool._processes or {}).values()] if pool is not None else []
