@@ -60,6 +60,7 @@ def test_throughput_bench_runs_the_flow_and_the_plain_driver(prefect_api_url):
                     "--no-cold-start", "--quiet-wait", "0", PREFECT_API_URL=prefect_api_url)
     assert "articles/s end to end" in out and "x floor" in out
     assert "N = 2, command line, first request -> exit" in out
+    assert "timed without sampling its memory" in out and "peak PSS CLI + workers" in out
 
 
 def test_large_store_bench_runs_the_command_into_both_stores(prefect_api_url):
