@@ -230,30 +230,20 @@ _BUILDERS: dict[str, Callable[[], Callable[[str], str | None]]] = {"polish": _po
 
 
 # Stems remembered per language: an article's words are stemmed twice (summary, related vector)
-# and most recur across articles; NLTK's Snowball stemmers cost ~10 us a word in Python. Cleared
-# when full, so a long-lived worker's memory stays bounded (~25 MB at most).
+# and most recur across articles; NLTK's Snowball stemmers cost ~10 us a word in Python. An LRU
+# cache of this size keeps a long-lived worker's memory bounded (~25 MB at most).
 STEM_CACHE_SIZE = 200_000
 
 
 class _Tolerant:
-    """A stemmer that gives a word back lower-cased when the stemmer raises on it (logged once),
-    and remembers the stems it gave."""
+    """A stemmer that gives a word back lower-cased when the stemmer raises on it (logged once)."""
 
-    __slots__ = ("language", "stem", "warned", "known")
+    __slots__ = ("language", "stem", "warned")
 
     def __init__(self, language: str, stem: Callable[[str], str | None]) -> None:
         self.language, self.stem, self.warned = language, stem, False
-        self.known: dict[str, str] = {}
 
     def __call__(self, word: str) -> str:
-        stem = self.known.get(word)
-        if stem is None:
-            if len(self.known) >= STEM_CACHE_SIZE:
-                self.known.clear()
-            stem = self.known[word] = self._stem(word)
-        return stem
-
-    def _stem(self, word: str) -> str:
         try:
             return self.stem(word)
         except Exception as exc:  # noqa: BLE001 - a stemmer's bug costs one word its stem
@@ -288,4 +278,4 @@ def stemmer_for(language: str) -> Callable[[str], str] | None:
         log.warning("the %s stemmer does not work (%s: %s); %s text is read without stemming",
                     name, type(exc).__name__, exc, name)
         return None
-    return _Tolerant(name, stem)
+    return lru_cache(maxsize=STEM_CACHE_SIZE)(_Tolerant(name, stem))

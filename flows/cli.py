@@ -361,6 +361,7 @@ def run(
 
     db = _db(db)
     urls: list[str] | None = None
+    subscriptions: list[Subscription] = []
     if feeds:
         try:
             subscriptions = read_feed_list(feeds)
@@ -368,8 +369,8 @@ def run(
             raise _usage_error(str(exc)) from None
         urls = [s.url for s in subscriptions]
         _check_feed_urls(urls, str(feeds))
-    _warm_up_workers(_settings())
-    if feeds:
+    _warm_up_workers(_settings())  # the arguments are sound: the pipeline will run
+    if subscriptions:
         _with_store(db, lambda store: _add_subscriptions(store, subscriptions))
     stored = _with_store(db, lambda store: len(store.feeds()))
     if not urls and not stored:

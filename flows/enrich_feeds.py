@@ -271,12 +271,6 @@ def recover_abandoned_runs(settings: Settings, run_id: str) -> list[str]:
     return abandoned
 
 
-def store_batch(settings: Settings, run_id: str, articles: list[Article]) -> list[Failure]:
-    """Store one batch (see :func:`store_articles`); returns failure rows for the refused articles."""
-    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
-        return store_articles(store, run_id, articles)
-
-
 def store_articles(store, run_id: str, articles: list[Article]) -> list[Failure]:
     """Store a batch in one statement; if the database refuses it, each article alone, so one
     article's bad value costs that article only. Returns failure rows for the refused ones."""

@@ -22,7 +22,7 @@ from enrich.reasons import ENRICH_CRASHED, is_registered
 from enrich.settings import Settings
 from enrich.sites import LoopbackSite, ok
 from enrich.store import open_store, release_run
-from tests.flow import enrich_feeds, store_batch
+from tests.flow import enrich_feeds, store_articles
 
 PUBLISHED = "Mon, 16 Nov 2026 10:00:00 GMT"
 # Subjects of the loopback site's articles; each page says a dozen things about its subject.
@@ -318,8 +318,7 @@ def test_an_article_the_database_refuses_costs_only_itself(db_path):
     bad = pipeline.enrich_entry(_entry("https://gazette.example/bad", page("orchard")), None, EnrichOptions())
     bad = type(bad)(**{**{f: getattr(bad, f) for f in type(bad).__slots__}, "title": "lone \ud800 surrogate"})
     with open_store(db_path) as store:
-        run_id = store.begin_run()
-    refused = store_batch(Settings(db_path=db_path), run_id, [good[0], bad, good[1]])
+        refused = store_articles(store, store.begin_run(), [good[0], bad, good[1]])
     assert [(f.stage, f.article_url, f.reason) for f in refused] == [
         ("store", "https://gazette.example/bad", "store.failed")]
     assert sorted(u for (u,) in _rows(db_path, "SELECT url FROM articles")) == sorted(a.url for a in good)
