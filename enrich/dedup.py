@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -104,7 +104,8 @@ def text_fingerprint(text: str) -> bytes:
 def _containment(jaccard, size_a, size_b):
     # |A n B| = J / (1 + J) * (|A| + |B|); divided by the smaller set, capped at 1.
     inter = jaccard / (1.0 + jaccard) * (size_a + size_b)
-    return np.minimum(inter / np.minimum(size_a, size_b), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # an article without text: NaN, never a match
+        return np.minimum(inter / np.minimum(size_a, size_b), 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,22 +131,33 @@ def story_key(url: str, canonical_url: str | None = None) -> str:
     return canonical_link(canonical_url or url)
 
 
+def _fingerprint_table(blobs: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle counts (N) and signatures (NUM_PERM x N, one column an article) of many stored
+    fingerprints, read in one pass: a window of 16,400 read one by one cost 0.07 s of CPU. A missing
+    or malformed fingerprint reads as no text (count 0), which never matches on text."""
+    size = 8 + 4 * NUM_PERM
+    valid = [blob is not None and len(blob) == size and blob[:4] == _MAGIC for blob in blobs]
+    joined = b"".join(blob if ok else bytes(size) for blob, ok in zip(blobs, valid))
+    table = np.frombuffer(joined, dtype="<u4").reshape(len(valid), size // 4)
+    counts = np.where(np.asarray(valid, dtype=bool), table[:, 1], 0).astype(np.float64)
+    return counts, np.ascontiguousarray(table[:, 2:].T, dtype=np.uint32)
+
+
 class DuplicateIndex:
     """Stored articles' story keys and fingerprints, for matching many new articles quickly."""
 
     def __init__(self, candidates: Iterable[DedupCandidate] = ()) -> None:
-        self._urls: list[str] = []
+        candidates = list(candidates)
+        self._urls: list[str] = [c.url for c in candidates]
         self._rows_of: dict[str, list[int]] = {}  # url -> its rows, so it never matches itself
         self._by_key: dict[str, str] = {}
-        self._signatures: list[np.ndarray] = []
-        self._sizes: list[int] = []
-        # The signatures stacked, rows added since appended on the next match: re-stacking them
-        # all after every add cost a copy of the whole window per new article (bench/large_store.py:
-        # 100 new articles against 16,400 stored spent 2 s of CPU in np.vstack).
-        self._matrix = np.zeros((0, NUM_PERM), np.uint32)
-        self._size_array = np.zeros(0, np.float64)
-        for candidate in candidates:
-            self.add(candidate)
+        for row, candidate in enumerate(candidates):
+            self._rows_of.setdefault(candidate.url, []).append(row)
+            self._by_key.setdefault(story_key(candidate.url, candidate.canonical_url), candidate.url)
+        # Signatures one column an article, in a buffer that doubles when full: comparing a new
+        # signature row by row down the columns is 5x faster than across rows (0.3 against 1.5 ms
+        # for 16,400 stored), and adding an article never copies the window.
+        self._sizes, self._signatures = _fingerprint_table([c.fingerprint for c in candidates])
 
     def __len__(self) -> int:
         return len(self._urls)
@@ -153,11 +165,16 @@ class DuplicateIndex:
     def add(self, candidate: DedupCandidate) -> None:
         """Remember an article, so that later ones can match it (the first one seen stays the original)."""
         self._by_key.setdefault(story_key(candidate.url, candidate.canonical_url), candidate.url)
-        fp = TextFingerprint.from_bytes(candidate.fingerprint) if candidate.fingerprint else None
-        self._rows_of.setdefault(candidate.url, []).append(len(self._urls))
+        counts, signature = _fingerprint_table([candidate.fingerprint])
+        row = len(self._urls)
+        if row == self._sizes.size:
+            grown = max(2 * row, 16)
+            self._sizes = np.resize(self._sizes, grown)
+            self._signatures = np.concatenate([self._signatures, np.zeros((NUM_PERM, grown - row), np.uint32)], axis=1)
+        self._sizes[row] = counts[0]
+        self._signatures[:, row] = signature[:, 0]
+        self._rows_of.setdefault(candidate.url, []).append(row)
         self._urls.append(candidate.url)
-        self._signatures.append(fp.signature if fp else np.zeros(NUM_PERM, np.uint32))
-        self._sizes.append(fp.shingle_count if fp else 0)
 
     def match(
         self, url: str, canonical_url: str | None = None, fingerprint: bytes | None = None
@@ -173,12 +190,10 @@ class DuplicateIndex:
         fp = TextFingerprint.from_bytes(fingerprint)
         if fp.shingle_count < MIN_SHINGLES:
             return None
-        if len(self._matrix) < len(self._signatures):
-            stacked = len(self._matrix)
-            self._matrix = np.concatenate([self._matrix, np.vstack(self._signatures[stacked:])])
-            self._size_array = np.asarray(self._sizes, dtype=np.float64)
-        sizes = self._size_array
-        jaccard = (self._matrix == fp.signature).mean(axis=1)
+        n = len(self._urls)
+        sizes = self._sizes[:n]
+        equal = (self._signatures[:, :n] == fp.signature[:, None]).sum(axis=0, dtype=np.uint16)
+        jaccard = equal / NUM_PERM
         containment = _containment(jaccard, sizes, float(fp.shingle_count))
         smaller = np.minimum(sizes, fp.shingle_count)
         ratio = smaller / np.maximum(np.maximum(sizes, fp.shingle_count), 1.0)

@@ -6,12 +6,11 @@ from collections.abc import Mapping, Sequence
 
 from enrich.dedup import DedupCandidate, DuplicateIndex, DuplicateMatch
 from enrich.models import LinkCandidate, LinkResult
-from enrich.related import RelatedIndex, RelatedRow, SparseVector
+from enrich.related import RelatedIndex, RelatedRow
 
 
 def _rows(articles: Sequence[LinkCandidate]) -> list[RelatedRow]:
-    return [RelatedRow(a.url, a.language, a.published_at, SparseVector.from_bytes(a.vector))
-            for a in articles if a.vector]
+    return [RelatedRow(a.url, a.language, a.published_at, a.vector) for a in articles if a.vector]
 
 
 def link_articles(

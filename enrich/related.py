@@ -196,7 +196,7 @@ class RelatedRow:
     url: str
     language: str
     published_at: datetime
-    vector: SparseVector
+    vector: SparseVector | bytes  # or as stored (``SparseVector.to_bytes``): a pool's are read in one pass
 
 
 Ranked = list[tuple[str, float]]
@@ -229,7 +229,6 @@ class RelatedIndex:
         self._lang: list[int] = []  # language codes, see _code
         self._codes: dict[str, int] = {}
         self._times: list[float] = []  # POSIX seconds
-        self._vectors: list[SparseVector] = []
         self._alive: list[bool] = []
         self._alive_count = 0
         self._position: dict[str, int] = {}
@@ -242,7 +241,7 @@ class RelatedIndex:
         self._beat_other = np.zeros(0, dtype=np.float32)
         for a, b in exclude:
             self._exclude(a, b)
-        self._append(list(rows))
+        self._append(list({row.url: row for row in rows}.values()))  # the last of a repeated URL wins
         for url, ranked in (related or {}).items():
             if url in self._position:
                 # A list stored under a lower floor loses its weak links the first time it is merged.
@@ -317,30 +316,30 @@ class RelatedIndex:
             self._excluded.setdefault(b, set()).add(a)
 
     def _append(self, rows: list[RelatedRow]) -> list[int]:
-        positions, replaced = [], []
-        for row in rows:
-            old = self._position.get(row.url)
-            if old is not None:  # a re-enriched article replaces its old row
-                self._alive[old] = False
-                self._df[self._vectors[old].indices] -= 1
-                self._alive_count -= 1
-                replaced.append(old)
-            positions.append(len(self._urls))
-            self._position[row.url] = len(self._urls)
-            self._urls.append(row.url)
-            self._lang.append(self._code(row.language))
-            self._times.append(row.published_at.timestamp())
-            self._vectors.append(row.vector)
-            self._alive.append(True)
-            self._alive_count += 1
-            self._df[row.vector.indices] += 1
-        if rows:
-            block = _csr([row.vector for row in rows])
-            self._matrix = block if self._matrix is None else sparse.vstack([self._matrix, block], format="csr")
-            floor = np.full(len(rows), self.options.min_score, dtype=np.float32)
-            self._beat_same = np.concatenate([self._beat_same, floor])
-            self._beat_other = np.concatenate([self._beat_other, floor])
-            self._beat_same[replaced] = self._beat_other[replaced] = np.inf  # dead rows take nothing
+        """Append rows of distinct URLs in one block; a URL already here replaces its old row."""
+        if not rows:
+            return []
+        replaced = [self._position[row.url] for row in rows if row.url in self._position]
+        m = self._matrix
+        for old in replaced:  # a re-enriched article: its old row leaves the pool and its counts
+            self._alive[old] = False
+            self._df[m.indices[m.indptr[old] : m.indptr[old + 1]]] -= 1
+        self._alive_count -= len(replaced)
+        start = len(self._urls)
+        positions = list(range(start, start + len(rows)))
+        self._position.update((row.url, pos) for row, pos in zip(rows, positions))
+        self._urls.extend(row.url for row in rows)
+        self._lang.extend(self._code(row.language) for row in rows)
+        self._times.extend(row.published_at.timestamp() for row in rows)
+        self._alive.extend([True] * len(rows))
+        self._alive_count += len(rows)
+        block = _csr([row.vector for row in rows])
+        self._df += np.bincount(block.indices, minlength=1 << HASH_BITS).astype(np.int32)  # a row's terms are unique
+        self._matrix = block if m is None else sparse.vstack([m, block], format="csr")
+        floor = np.full(len(rows), self.options.min_score, dtype=np.float32)
+        self._beat_same = np.concatenate([self._beat_same, floor])
+        self._beat_other = np.concatenate([self._beat_other, floor])
+        self._beat_same[replaced] = self._beat_other[replaced] = np.inf  # dead rows take nothing
         return positions
 
     def _weighted_matrix(self) -> sparse.csr_matrix:
@@ -422,16 +421,31 @@ class RelatedIndex:
             self._beat_same[e], self._beat_other[e] = floor, kth
 
 
-def _csr(vectors: Sequence[SparseVector]) -> sparse.csr_matrix:
-    lengths = np.fromiter((v.indices.size for v in vectors), dtype=np.int64, count=len(vectors))
-    indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    if indptr[-1]:
-        indices = np.concatenate([v.indices for v in vectors])
-        data = np.concatenate([v.values for v in vectors])
-    else:
-        indices, data = np.zeros(0, np.int32), np.zeros(0, np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), 1 << HASH_BITS))
+def _csr(vectors: Sequence[SparseVector | bytes]) -> sparse.csr_matrix:
+    """One CSR row a vector. Stored vectors are read in one pass over their joined bytes: a window
+    of 16,400 parsed one by one (``SparseVector.from_bytes``) cost 0.13 s of CPU, most of linking a
+    run into a large store (bench/large_store.py). A malformed stored vector reads as empty: that
+    article gets no related list, and the run goes on."""
+    blobs = [v.to_bytes() if isinstance(v, SparseVector) else v if _is_vector_blob(v) else _EMPTY for v in vectors]
+    counts = np.fromiter(((len(b) - 8) // 8 for b in blobs), dtype=np.int64, count=len(blobs))
+    indptr = np.zeros(len(blobs) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    # Every blob is 8 + 8n bytes, so the joined bytes are whole 4-byte words: a blob's header at
+    # its first word, its n indices from the third, then its n values.
+    words = np.frombuffer(b"".join(blobs), dtype="<u4")
+    starts = np.zeros(len(blobs), dtype=np.int64)
+    np.cumsum(2 + 2 * counts[:-1], out=starts[1:])
+    at = np.repeat(starts + 2 - indptr[:-1], counts) + np.arange(indptr[-1])
+    indices = words[at].view("<i4").astype(np.int32)
+    data = words[at + np.repeat(counts, counts)].view("<f4").astype(np.float32)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(blobs), 1 << HASH_BITS))
+
+
+_EMPTY = SparseVector.empty().to_bytes()
+
+
+def _is_vector_blob(blob: bytes) -> bool:
+    return len(blob) >= 8 and blob[:4] == _MAGIC and len(blob) == 8 + 8 * int.from_bytes(blob[4:8], "little")
 
 
 def window_start(oldest_new: datetime, window_days: float = WINDOW_DAYS) -> datetime:

@@ -220,3 +220,32 @@ def test_bbc_articles_are_pairwise_distinct():
         fp = text_fingerprint("\n".join(r["article_sentences"]))
         assert index.match(r["id"], None, fp) is None, r["title"]
         index.add(DedupCandidate(r["id"], None, fp))
+
+
+def test_a_malformed_stored_fingerprint_costs_that_article_alone():
+    """A fingerprint the store holds broken (truncated, another format) reads as no text: it never
+    matches on text, and the other stored articles still do."""
+    copy = with_boilerplate(STORY)
+    candidates = [
+        DedupCandidate("https://a.example/broken", None, text_fingerprint(STORY)[:-7]),
+        DedupCandidate("https://a.example/other-format", None, b"XX01" + text_fingerprint(STORY)[4:]),
+        DedupCandidate("https://a.example/original", None, text_fingerprint(STORY)),
+    ]
+    match = DuplicateIndex(candidates).match("https://b.example/copy", None, text_fingerprint(copy))
+    assert match is not None and match.url == "https://a.example/original"
+
+
+def test_articles_added_one_by_one_match_as_when_loaded_at_once():
+    """The index's signature buffer grows as articles are added: what it holds after many adds
+    matches exactly as the same articles loaded in one go."""
+    texts = [a["text"] for a in demo_articles().values()]
+    candidates = [DedupCandidate(f"https://s.example/{i}", None, text_fingerprint(t)) for i, t in enumerate(texts * 3)]
+    grown = DuplicateIndex()
+    for candidate in candidates:
+        grown.add(candidate)
+    at_once = DuplicateIndex(candidates)
+    assert len(grown) == len(at_once) == len(candidates) > 16
+    for i, text in enumerate(texts):
+        fp = text_fingerprint(with_boilerplate(text))
+        assert grown.match(f"https://new.example/{i}", None, fp) == at_once.match(f"https://new.example/{i}", None, fp)
+        assert grown.match(f"https://new.example/{i}", None, fp).url == f"https://s.example/{i}"  # the first stays

@@ -321,3 +321,24 @@ def test_a_stored_weak_link_is_dropped_when_its_list_is_merged():
     assert index.related("old") == []
     changed = index.add([RelatedRow("new", "en", NOW, vector_from_terms(terms + ["pier"]))])
     assert [url for url, _ in changed["old"]] == ["new"]
+
+
+def test_stored_vectors_read_in_bulk_give_the_same_lists():
+    """A pool given as stored bytes (how a run loads the window) ranks exactly as in-memory vectors."""
+    rows = synthetic_rows(80, seed=11)
+    as_stored = [RelatedRow(r.url, r.language, r.published_at, r.vector.to_bytes()) for r in rows]
+    lists = RelatedIndex(rows[:60]).add(rows[60:])
+    assert lists == RelatedIndex(as_stored[:60]).add(as_stored[60:])
+    assert any(lists.values())
+
+
+def test_a_malformed_stored_vector_costs_that_article_alone():
+    """A broken vector blob reads as an empty vector: that article relates to nothing, the rest rank as before."""
+    rows = synthetic_rows(40, seed=12)
+    broken = [RelatedRow(r.url, r.language, r.published_at, r.vector.to_bytes()) for r in rows]
+    broken[3] = RelatedRow(rows[3].url, rows[3].language, rows[3].published_at, rows[3].vector.to_bytes()[:-4])
+    broken[5] = RelatedRow(rows[5].url, rows[5].language, rows[5].published_at, b"junk")
+    lists = RelatedIndex(options=RelatedOptions(use_idf=False)).add(broken)
+    assert lists[rows[3].url] == lists[rows[5].url] == []
+    clean = RelatedIndex(options=RelatedOptions(use_idf=False)).add([r for i, r in enumerate(rows) if i not in (3, 5)])
+    assert {url: ranked for url, ranked in lists.items() if url not in (rows[3].url, rows[5].url)} == clean
