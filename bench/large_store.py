@@ -268,8 +268,8 @@ def profile_steps(db: Path, run_id: str) -> dict[str, float]:
         timed("known_articles (the feed's entries)", lambda: store.known_articles(urls))
         since = window_start(min(c.published_at for c in new))
         pool = timed("link_candidates (30-day window)", lambda: store.link_candidates(since, exclude=urls))
-        existing = timed("related_lists of the window", lambda: store.related_lists([c.url for c in pool]))
-        links = timed("link_articles (dedup + related)", lambda: link_articles(new, pool, existing))
+        links = timed("link_articles (dedup + related, reading the lists it may change)",
+                      lambda: link_articles(new, pool, store.related_lists))
         timed("save_links", lambda: store.save_links(links, run_id, datetime.now(UTC)))
     cpu["window (articles)"] = len(pool)
     return dict(cpu)

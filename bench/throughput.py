@@ -649,14 +649,12 @@ def run_stages(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path
         with open_store(db_path) as store:
             since = window_start(min(c.published_at for c in new), settings.related_window_days)
             pool = store.link_candidates(since, exclude=[c.url for c in new])
-            existing = store.related_lists([c.url for c in pool])
-        store_time += clock() - t
-        t = clock()
-        links = link_articles(new, pool, existing)
-        result.stages["linking"] += clock() - t
-        result.duplicates = len(links.duplicates)
-        t = clock()
-        with open_store(db_path) as store:
+            store_time += clock() - t
+            t = clock()
+            links = link_articles(new, pool, store.related_lists)
+            result.stages["linking"] += clock() - t
+            result.duplicates = len(links.duplicates)
+            t = clock()
             store.save_links(links, run_id, datetime.now(UTC))
             store.finish_run(run_id, {"enriched": len(linked)})
         store_time += clock() - t

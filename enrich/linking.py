@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from enrich.dedup import DedupCandidate, DuplicateIndex, DuplicateMatch
 from enrich.models import LinkCandidate, LinkResult
-from enrich.related import RelatedIndex, RelatedRow
+from enrich.related import RelatedIndex, RelatedRow, StoredLists
 
 
 def _rows(articles: Sequence[LinkCandidate]) -> list[RelatedRow]:
@@ -16,12 +16,14 @@ def _rows(articles: Sequence[LinkCandidate]) -> list[RelatedRow]:
 def link_articles(
     new: Sequence[LinkCandidate],
     pool: Sequence[LinkCandidate],
-    existing_related: Mapping[str, Sequence[tuple[str, float]]] | None = None,
+    stored_lists: Mapping[str, Sequence[tuple[str, float]]] | StoredLists | None = None,
 ) -> LinkResult:
     """Match new articles against stored ones: duplicates first, then related lists (new x pool only).
 
-    A duplicate is never offered as related to its original, nor ranked itself; lists of stored
-    articles change only where a new article outranks what they had.
+    ``stored_lists`` are the pool's related lists as stored, or the function that reads them
+    (``Store.related_lists``: only the lists a new article may enter are read). A duplicate is
+    never offered as related to its original, nor ranked itself; lists of stored articles change
+    only where a new article outranks what they had.
     """
     # 1. Same story: the same canonical URL or near-identical text; the first one seen stays.
     stories = DuplicateIndex(DedupCandidate(a.url, a.canonical_url, a.fingerprint) for a in pool)
@@ -38,7 +40,7 @@ def link_articles(
     # 2. Related: score the originals against the pool (and each other), merge into stored lists.
     index = RelatedIndex(
         _rows(pool),
-        related=existing_related or {},
+        related=stored_lists,
         exclude=[(url, match.url) for url, match in duplicates.items()],
     )
     updates = index.add(_rows(originals))

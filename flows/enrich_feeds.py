@@ -242,9 +242,7 @@ def link_candidates(settings: Settings, run_id: str, new: list[LinkCandidate]) -
     with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
         since = window_start(min(c.published_at for c in new), settings.related_window_days)
         pool = store.link_candidates(since, exclude=[c.url for c in new])
-        existing = store.related_lists([c.url for c in pool])
-    links = link_articles(new, pool, existing)
-    with open_store(settings.db_path, wait_seconds=settings.lock_wait_seconds) as store:
+        links = link_articles(new, pool, store.related_lists)  # reads the lists it may change
         store.save_links(links, run_id, datetime.now(UTC))
     return len(links.duplicates)
 

@@ -342,3 +342,20 @@ def test_a_malformed_stored_vector_costs_that_article_alone():
     assert lists[rows[3].url] == lists[rows[5].url] == []
     clean = RelatedIndex(options=RelatedOptions(use_idf=False)).add([r for i, r in enumerate(rows) if i not in (3, 5)])
     assert {url: ranked for url, ranked in lists.items() if url not in (rows[3].url, rows[5].url)} == clean
+
+
+def test_stored_lists_read_on_demand_give_the_same_lists():
+    """Given a reader of stored lists instead of the lists, the index reads only those a new
+    article may enter, and every list comes out as with all of them loaded."""
+    rows = synthetic_rows(120, seed=13, clusters=12)
+    stored = RelatedIndex().add(rows[:100])
+    asked: list[str] = []
+
+    def read(urls):
+        asked.extend(urls)
+        return {url: stored[url] for url in urls if url in stored}
+
+    eager, lazy = RelatedIndex(rows[:100], related=stored), RelatedIndex(rows[:100], related=read)
+    assert lazy.add(rows[100:]) == eager.add(rows[100:])
+    assert 0 < len(asked) < 100 and len(asked) == len(set(asked))  # each list read once, not all
+    assert all(lazy.related(row.url) == eager.related(row.url) for row in rows)
