@@ -229,10 +229,10 @@ class RelatedIndex:
     ) -> None:
         self.options = options or RelatedOptions()
         self._urls: list[str] = []
-        self._lang: list[int] = []  # language codes, see _code
+        self._lang = np.zeros(0, dtype=np.int32)  # language codes, see _code
         self._codes: dict[str, int] = {}
-        self._times: list[float] = []  # POSIX seconds
-        self._alive: list[bool] = []
+        self._times = np.zeros(0, dtype=np.float64)  # POSIX seconds
+        self._alive = np.zeros(0, dtype=bool)
         self._alive_count = 0
         self._position: dict[str, int] = {}
         self._lists: dict[str, tuple[tuple[str, float], ...]] = {}
@@ -288,9 +288,8 @@ class RelatedIndex:
 
         # 3. Existing rows whose top-k a new row enters: a vectorised threshold test, then a merge.
         candidates: dict[int, list[tuple[str, float]]] = {}
-        lang = np.asarray(self._lang, dtype=np.int32)
         for row_scores, pos in zip(scores, new_positions):
-            threshold = np.where(lang == self._lang[pos], self._beat_same, self._beat_other)
+            threshold = np.where(self._lang == self._lang[pos], self._beat_same, self._beat_other)
             for e in np.flatnonzero(row_scores >= threshold).tolist():
                 if self._urls[e] not in new_urls:
                     candidates.setdefault(e, []).append((self._urls[pos], float(row_scores[e])))
@@ -352,9 +351,9 @@ class RelatedIndex:
         positions = list(range(start, start + len(rows)))
         self._position.update((row.url, pos) for row, pos in zip(rows, positions))
         self._urls.extend(row.url for row in rows)
-        self._lang.extend(self._code(row.language) for row in rows)
-        self._times.extend(row.published_at.timestamp() for row in rows)
-        self._alive.extend([True] * len(rows))
+        self._lang = np.concatenate([self._lang, np.fromiter((self._code(row.language) for row in rows), np.int32)])
+        self._times = np.concatenate([self._times, np.fromiter((row.published_at.timestamp() for row in rows), float)])
+        self._alive = np.concatenate([self._alive, np.ones(len(rows), dtype=bool)])
         self._alive_count += len(rows)
         block = _csr([row.vector for row in rows])
         self._df += np.bincount(block.indices, minlength=1 << HASH_BITS).astype(np.int32)  # a row's terms are unique
@@ -388,8 +387,7 @@ class RelatedIndex:
         # pool (N x D, CSR) @ block^T (D x m): one pass over the pool's non-zeros.
         block = weighted[positions]
         scores = np.asarray((weighted @ block.T).T.todense(), dtype=np.float32)
-        dead = ~np.asarray(self._alive, dtype=bool)
-        times = np.asarray(self._times, dtype=np.float64)
+        dead, times = ~self._alive, self._times
         window = self.options.window_days * 86400.0
         for i, pos in enumerate(positions):
             row = scores[i]
@@ -406,8 +404,7 @@ class RelatedIndex:
         qualifies = np.flatnonzero(row >= self.options.min_score)
         if qualifies.size == 0:
             return []
-        lang = np.asarray(self._lang, dtype=np.int32)
-        same = qualifies[lang[qualifies] == self._lang[pos]]
+        same = qualifies[self._lang[qualifies] == self._lang[pos]]
         pick = same if same.size else qualifies  # other languages only when none of its own
         k = self.options.top_k
         if pick.size > 4 * k:  # keep a margin for ties at the cut
