@@ -221,11 +221,13 @@ def test_add_returns_new_and_changed_lists_only():
             assert any(u in {r.url for r in new} for u, _ in ranked)  # and it changed because of them
 
 
-@pytest.mark.parametrize("batches", [[40, 30, 30], [1] * 12 + [50], [100]])
-def test_incremental_equals_full_recomputation(batches):
-    """Without IDF drift, adding in batches gives exactly the lists of a full recomputation."""
+@pytest.mark.parametrize(("batches", "clusters"), [([40, 30, 30], 6), ([1] * 12 + [50], 6), ([100], 6),
+                                                  ([50, 50], 2), ([30, 40, 30], 1)])
+def test_incremental_equals_full_recomputation(batches, clusters):
+    """Without IDF drift, adding in batches gives exactly the lists of a full recomputation; with one
+    or two stories, every new article competes for every stored list, many more than its top k."""
     options = RelatedOptions(use_idf=False, top_k=4, window_days=2)
-    rows = synthetic_rows(sum(batches), seed=len(batches))
+    rows = synthetic_rows(sum(batches), seed=len(batches), clusters=clusters)
     index = RelatedIndex(options=options)
     start = 0
     for size in batches:
