@@ -635,16 +635,24 @@ class Store:
                          ON af.article_url = copies.url
                        ON CONFLICT DO NOTHING""", {"copies": copies, "originals": originals, "at": at, "run_id": run_id})
             if result.related:
-                self.con.execute("DELETE FROM related WHERE article_url IN (SELECT unnest(?))", [list(result.related)])
+                # Lists are rewritten in place, rank by rank, in one statement over column lists, and
+                # cut to their new length: a new article can change thousands of stored lists
+                # (bench/large_store.py --similar-percent 100: 82,020 rows). A statement per row
+                # cost 12.6 s of CPU; deleting the lists and inserting them again 1.1 s, most of it
+                # the commit's index work; writing over the same keys 0.3 s.
                 rows = [(url, other, score, rank)
                         for url, ranked in result.related.items() for rank, (other, score) in enumerate(ranked, 1)]
                 if rows:
-                    # One statement over column lists: executemany costs a statement per row, and a
-                    # new article can change thousands of stored lists (bench/large_store.py: 82,020
-                    # rows took 12.6 s of CPU that way, 1.4 s this way with the DELETE above).
                     urls, others, scores, ranks = (list(column) for column in zip(*rows, strict=True))
-                    self.con.execute("INSERT INTO related SELECT unnest(?), unnest(?), unnest(?), unnest(?), ?",
-                                     [urls, others, scores, ranks, run_id])
+                    self.con.execute(
+                        """INSERT INTO related SELECT unnest(?), unnest(?), unnest(?), unnest(?), ?
+                           ON CONFLICT (article_url, rank) DO UPDATE
+                           SET related_url = excluded.related_url, score = excluded.score, run_id = excluded.run_id""",
+                        [urls, others, scores, ranks, run_id])
+                self.con.execute(
+                    """DELETE FROM related USING (SELECT unnest(?) AS url, unnest(?) AS length) AS lists
+                       WHERE related.article_url = lists.url AND related.rank > lists.length""",
+                    [list(result.related), [len(ranked) for ranked in result.related.values()]])
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")

@@ -213,3 +213,22 @@ def test_saved_duplicates_point_at_their_original_which_carries_their_feeds(db_p
     # Each feed once for the original, however many of its copies a feed listed.
     assert [f for a, f in feeds if a == original] == [feed_a, feed_b]
     assert [f for a, f in feeds if a == other] == [feed_b]
+
+
+def test_saved_related_lists_replace_the_stored_ones_whatever_their_length(db_path):
+    """A changed list is written over the stored one: longer, shorter or emptied, it reads back as
+    given; lists the result does not name stay as they were."""
+    from enrich.models import LinkResult
+
+    a, b, c, d, e, f = (f"https://news.example/{name}" for name in "abcdef")
+    with open_store(db_path) as store:
+        run_id = store.begin_run()
+        store.upsert_articles([make_article(url) for url in (a, b, c, d, e, f)], run_id)
+        store.save_links(LinkResult({}, {a: [(b, 0.9), (c, 0.8)], b: [(a, 0.9), (c, 0.5), (d, 0.4)],
+                                         c: [(a, 0.8)], d: [(b, 0.4)]}), run_id, NOW)
+        later = store.begin_run()
+        store.save_links(LinkResult({}, {a: [(e, 0.95), (b, 0.9), (c, 0.8)], b: [(f, 0.7)], c: []}), later, NOW)
+        assert store.related_lists([a, b, c, d]) == {
+            a: [(e, 0.95), (b, 0.9), (c, 0.8)], b: [(f, 0.7)], d: [(b, 0.4)]}
+        written_by = store.query("SELECT DISTINCT article_url, run_id FROM related ORDER BY ALL")
+    assert written_by == [(a, later), (b, later), (d, run_id)]
