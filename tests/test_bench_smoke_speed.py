@@ -67,3 +67,4 @@ def test_large_store_bench_runs_the_command_into_both_stores(prefect_api_url):
     out = run_bench("large_store.py", "--stored", "300", "--new", "2", "--feeds", "1", "--rounds", "1",
                     "--no-warm-up", PREFECT_API_URL=prefect_api_url)
     assert "PASS: every run enriched its articles" in out
+    assert "peak PSS, command + workers (the memory run)" in out
