@@ -222,21 +222,31 @@ def _run_flow(feed_urls: list[str] | None, settings: Settings, poll_all: bool = 
             from enrich.workers import loading_frozen
 
             with loading_frozen():
-                from flows.enrich_feeds import configured_flow, showing_progress
+                from flows.enrich_feeds import (
+                    PolledAhead,
+                    configured_flow,
+                    polling_ahead,
+                    showing_progress,
+                )
 
             _run_logs_to_prefect_only()
             from prefect.settings import PREFECT_API_URL, temporary_settings
 
             flow = configured_flow(settings)
             overrides = _one_shot_prefect_settings()
+            # While a Prefect server starts (the first run on a machine: about 10 s, most of it the
+            # server creating its database), the due feeds are polled; the run takes those polls.
+            starting = not server[1].up if server else _explicit_api_url() is None
+            ahead = PolledAhead(settings, feed_urls, poll_all) if starting else None
             if server is None:
-                display.waiting("starting Prefect (its temporary server, unless PREFECT_API_URL is set)...")
+                display.waiting("starting Prefect (its temporary server, unless PREFECT_API_URL is set)"
+                                + (", polling the feeds meanwhile..." if ahead else "..."))
             else:
                 if not server[1].up:
                     display.waiting(f"waiting for the background Prefect server to start at {server[1].ui_url} "
-                                    "(once; later runs reuse it)...")
+                                    "(once; later runs reuse it), polling the feeds meanwhile...")
                 overrides[PREFECT_API_URL] = _answering(*server).api_url
-            with temporary_settings(overrides), showing_progress(display):
+            with temporary_settings(overrides), showing_progress(display), polling_ahead(ahead):
                 return flow(feed_urls, settings, poll_all)
     except ValidationError as exc:  # Prefect validates its PREFECT_ settings when first imported
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in exc.errors())

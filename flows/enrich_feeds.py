@@ -46,7 +46,7 @@ from enrich.reasons import (
 from enrich.related import window_start
 from enrich.schedule import PollPolicy, next_poll_at, parse_retry_after, poll_interval
 from enrich.settings import Settings
-from enrich.store import MAX_ATTEMPTS, StoreError, open_store, release_run
+from enrich.store import MAX_ATTEMPTS, StoredFeed, StoreError, open_store, release_run
 from enrich.workers import enrich_jobs, prepare_workers, processes_for, start_workers, winding_down
 
 log = logging.getLogger("enrich.flow")
@@ -473,9 +473,11 @@ def _validators(feeds) -> list[tuple[str, str | None, str | None]]:
 def run_story(
     settings: Settings, steps: PrefectSteps | PoolSteps, *, feed_urls: list[str] | None = None,
     poll_all: bool = False, flow_run_id: str | None = None, progress: Callable[[RunProgress], None] | None = None,
+    polled_ahead: "PolledAhead | None" = None,
 ) -> RunReport:
     """Poll the due feeds, fetch and enrich the new articles in batches, store them, link them, and
-    close the run; ``steps`` runs the polls and batches (Prefect tasks, or a plain pool)."""
+    close the run; ``steps`` runs the polls and batches (Prefect tasks, or a plain pool). Feeds
+    ``polled_ahead`` (while the run's Prefect server started) are taken as they were polled."""
     started = time.monotonic()
     tracker = ProgressTracker(progress)
 
@@ -493,14 +495,14 @@ def run_story(
 
         # 3. Of the feeds, the ones due (failing feeds back off, gone ones are never polled again),
         #    polled conditionally: a 304 costs no parsing and no enrichment.
-        due = [f for f in stored if f.due(now) or (poll_all and not f.gone and not f.paused)]
+        due = due_feeds(stored, now, poll_all)
         if due:  # the workers' fork server warms up while the feeds are polled
             prepare_workers(processes_for(settings))
         report = RunReport(run_id, str(settings.db_path), feeds_skipped=len(stored) - len(due),
                            abandoned_runs=tuple(abandoned))
         log.info("run %s: %d feeds due of %d -> %s", run_id, len(due), len(stored), settings.db_path)
         fetch_options = fetch_options_for(settings)
-        polls = poll_due_feeds(steps, due, fetch_options, report, tracker, settings.batch_size)
+        polls = poll_due_feeds(steps, due, fetch_options, report, tracker, settings.batch_size, polled_ahead)
 
         # 4. Keep the entries we have not enriched yet (or whose content changed).
         tracker.step("storing what the feeds listed")
@@ -532,22 +534,89 @@ def run_story(
         release_run(run_id)  # closed, or crashed: either way no longer held by this process
 
 
+def due_feeds(stored, now: datetime, poll_all: bool = False) -> list:
+    """The stored feeds to poll now: those due (failing feeds back off, gone and paused ones never),
+    or, with ``poll_all``, every one that is neither gone nor paused."""
+    return [f for f in stored if f.due(now) or (poll_all and not f.gone and not f.paused)]
+
+
 def poll_due_feeds(steps, due, fetch_options: FetchOptions, report: RunReport, tracker: ProgressTracker,
-                   batch_size: int) -> list[FeedPoll]:
+                   batch_size: int, polled_ahead: "PolledAhead | None" = None) -> list[FeedPoll]:
     """Poll the due feeds in batches, all at once, in their order; a batch that crashed is a
-    failed poll of each of its feeds."""
+    failed poll of each of its feeds. Feeds polled ahead with the same validators are not polled again."""
     tracker.step(f"polling {len(due)} feeds", feeds_due=len(due))
-    futures = {steps.poll(due[i : i + batch_size], fetch_options): due[i : i + batch_size]
-               for i in range(0, len(due), batch_size)}
-    settled = {}
+    polled = polled_ahead.take(due) if polled_ahead is not None else {}
+    if polled:
+        tracker.add(feeds_polled=len(polled), failures=sum(not p.ok for p in polled.values()))
+    rest = [f for f in due if f.url not in polled]
+    futures = {steps.poll(rest[i : i + batch_size], fetch_options): rest[i : i + batch_size]
+               for i in range(0, len(rest), batch_size)}
     for future in steps.as_completed(futures):
-        settled[future] = batch = _settled_polls(futures[future], steps.outcome(future))
+        batch = _settled_polls(futures[future], steps.outcome(future))
+        polled.update((feed.url, poll) for feed, poll in zip(futures[future], batch, strict=True))
         tracker.add(feeds_polled=len(batch), failures=sum(not p.ok for p in batch))
-    polls = [poll for future in futures for poll in settled[future]]
+    polls = [polled[f.url] for f in due]
     report.feeds_polled = len(polls)
     report.feeds_failed = sum(not p.ok for p in polls)
     report.feeds_not_modified = sum(p.not_modified for p in polls)
     return polls
+
+
+class PolledAhead:
+    """The due feeds' polls, started before the run while its Prefect server starts (the first
+    run on a machine waits about 10 s for it to create its database): the run's first request
+    goes out at once, and the run's poll step takes these instead of polling the feeds again.
+
+    Nothing is stored here; the run records the polls it takes. A feed whose state changed in
+    between (another process polled it) is polled again by the run, and a poll ahead that could
+    not start (the store busy, a bug) only means the run polls everything itself."""
+
+    def __init__(self, settings: Settings, feed_urls: list[str] | None = None, poll_all: bool = False) -> None:
+        self._sent: dict[str, tuple[str | None, str | None]] = {}
+        self._polls: concurrent.futures.Future = concurrent.futures.Future()
+        threading.Thread(target=self._poll, args=(settings, feed_urls, poll_all), name="enrich-poll-ahead",
+                         daemon=True).start()
+
+    def _poll(self, settings: Settings, feed_urls: list[str] | None, poll_all: bool) -> None:
+        try:
+            with open_store(settings.db_path) as store:
+                stored = {f.url: f for f in store.feeds(feed_urls or None)}
+            new = [StoredFeed(url, None, None, None, None, 0) for url in dict.fromkeys(feed_urls or ())
+                   if url not in stored]
+            due = due_feeds([*stored.values(), *new], datetime.now(UTC), poll_all)
+            self._sent = {f.url: (f.etag, f.last_modified) for f in due}
+            self._polls.set_result(poll_feeds(_validators(due), fetch_options_for(settings),
+                                              retries=settings.fetch_retries, retry_delay=settings.fetch_retry_delay))
+        except BaseException as exc:  # noqa: BLE001 - the run polls these feeds itself
+            log.warning("polling ahead of the run failed (%s: %s); the run polls the feeds itself",
+                        type(exc).__name__, exc)
+            self._sent = {}
+            self._polls.set_result([])
+
+    def take(self, due) -> dict[str, FeedPoll]:
+        """The polls of the feeds in ``due`` that were polled ahead with the validators they still have."""
+        polls = dict(zip(self._sent, self._polls.result(), strict=False))
+        return {f.url: polls[f.url] for f in due
+                if f.url in polls and self._sent[f.url] == (f.etag, f.last_modified)}
+
+
+_polled_ahead: ContextVar[PolledAhead | None] = ContextVar("polled_ahead", default=None)
+
+
+@contextmanager
+def polling_ahead(polls: PolledAhead | None) -> Iterator[None]:
+    """Runs of ``enrich_feeds`` in this block (in this thread) take these polls (:class:`PolledAhead`)."""
+    token = _polled_ahead.set(polls)
+    try:
+        yield
+    finally:
+        _polled_ahead.reset(token)
+
+
+def polled_ahead() -> PolledAhead | None:
+    """The polls :func:`polling_ahead` set for this thread, if any (read through a function, as
+    :func:`progress_display`, for a task runner that pickles the flow)."""
+    return _polled_ahead.get()
 
 
 def _settled_polls(feeds, outcome) -> list[FeedPoll]:
@@ -682,7 +751,7 @@ def enrich_feeds(feed_urls: list[str] | None, settings: Settings, poll_all: bool
     context = get_run_context()
     steps = PrefectSteps(settings, in_process=isinstance(context.task_runner, ThreadPoolTaskRunner))
     report = run_story(settings, steps, feed_urls=feed_urls, poll_all=poll_all,
-                       flow_run_id=str(context.flow_run.id), progress=progress_display())
+                       flow_run_id=str(context.flow_run.id), progress=progress_display(), polled_ahead=polled_ahead())
     publish_report(report)
     return report
 

@@ -12,9 +12,11 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -80,6 +82,10 @@ def test_first_run_starts_the_server_the_next_reuses_it_and_stop_ends_it(tmp_pat
             first = _enrich(env, *run)
             assert first.returncode == 0, first.stderr[-3000:]
             assert "starting a Prefect server in the background" in first.stderr
+            # The feed was polled while the server started, before the flow run began, and once.
+            polled = [time.time() - time.monotonic() + hit.start for hit in site.log if hit.path == "/feed.xml"]
+            began = datetime.fromisoformat(_flow_runs(api_url_for(port))[0]["start_time"]).timestamp()
+            assert len(polled) == 1 and polled[0] < began, (polled, began)
             pid = json.loads(manager.state_path.read_text())["pid"]
             assert _servers_on(port) == [pid]
 

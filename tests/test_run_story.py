@@ -169,3 +169,52 @@ def test_without_prefect_a_feed_that_failed_for_a_moment_is_polled_again(town, d
     report = run_without_prefect(Settings(db_path=db_path, allow_private_networks=True), [town.url("/feed.xml")])
     assert town.hits["/feed.xml"] == 2
     assert (report.feeds_failed, report.enriched) == (0, len(TOPICS))
+
+
+def _feed_requests(site) -> int:
+    return sum(hit.path == "/feed.xml" for hit in site.log)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_feeds_polled_while_the_server_starts_are_taken_by_the_run_not_polled_again(town, db_path):
+    from flows.enrich_feeds import PolledAhead, polling_ahead
+
+    settings = Settings(db_path=db_path, allow_private_networks=True)
+    feed = town.url("/feed.xml")
+    ahead = PolledAhead(settings, [feed])  # a feed the store does not know yet: due
+    ahead.take([])  # waits for the polls
+    assert _feed_requests(town) == 1  # polled before any flow run began
+    with polling_ahead(ahead):
+        report = enrich_feeds([feed], settings)
+    assert _feed_requests(town) == 1
+    assert (report.feeds_polled, report.new_articles, report.enriched) == (1, len(TOPICS) + 1, len(TOPICS))
+    with open_store(db_path) as store:
+        assert store.feeds([feed])[0].last_polled_at is not None  # the run recorded the poll it took
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_feed_whose_state_changed_since_it_was_polled_ahead_is_polled_again(town, db_path):
+    from flows.enrich_feeds import PolledAhead, polling_ahead
+
+    settings = Settings(db_path=db_path, allow_private_networks=True)
+    feed = town.url("/feed.xml")
+    ahead = PolledAhead(settings, [feed])
+    ahead.take([])
+    with open_store(db_path) as store:  # meanwhile another run polled it and kept its validators
+        store.add_feeds([feed])
+        store.con.execute("UPDATE feeds SET etag = '\"v2\"'")
+    with polling_ahead(ahead):
+        report = enrich_feeds([feed], settings)
+    assert _feed_requests(town) == 2
+    assert report.feeds_polled == 1 and report.enriched == len(TOPICS)
+
+
+def test_polling_ahead_that_cannot_start_leaves_the_polls_to_the_run(town, tmp_path, caplog):
+    from flows.enrich_feeds import PolledAhead
+
+    broken = tmp_path / "not-a-store.duckdb"
+    broken.write_bytes(b"this is not a database" * 100)
+    ahead = PolledAhead(Settings(db_path=broken, allow_private_networks=True), [town.url("/feed.xml")])
+    assert ahead.take([]) == {}
+    assert _feed_requests(town) == 0
+    assert "the run polls the feeds itself" in caplog.text
