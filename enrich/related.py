@@ -177,6 +177,7 @@ def article_vector(text: str, title: str | None, language: str) -> SparseVector:
 MIN_RELATED_SCORE = 0.30
 TOP_K = 5
 WINDOW_DAYS = 30
+NEWCOMER_BLOCK = 2_000_000  # new x existing scores held at once when finding each list's best newcomers
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,28 +318,27 @@ class RelatedIndex:
 
         When every stored list in the window takes a new article (bench/large_store.py
         --similar-percent 100: 100 new x 16,400 stored), a Python pair per entry made 1.6 million
-        tuples; only a row's k best newcomers can enter its list."""
-        first_new = new_positions[0]  # the new rows come last; step 2 gave them their lists
-        rows, cols, values = [], [], []
-        for i, (row_scores, pos) in enumerate(zip(scores, new_positions)):
-            threshold = np.where(self._lang == self._lang[pos], self._beat_same, self._beat_other)
-            hit = np.flatnonzero(row_scores[:first_new] >= threshold[:first_new])
-            rows.append(np.full(hit.size, i, dtype=np.int64))
-            cols.append(hit)
-            values.append(row_scores[hit])
-        col, row, value = np.concatenate(cols), np.concatenate(rows), np.concatenate(values)
-        if col.size == 0:
-            return {}
-        order = np.lexsort((-value, col))  # by existing row, best newcomer first
-        col, row, value = col[order], row[order], value[order]
-        starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
-        sizes = np.diff(np.r_[starts, col.size])
-        rank = np.arange(col.size) - np.repeat(starts, sizes)
-        kth = value[starts + np.minimum(sizes, self.options.top_k) - 1]
-        keep = (rank < self.options.top_k) | (value >= np.repeat(kth, sizes) - 1e-6)
+        tuples; only a row's k best newcomers can enter its list. The k-th best is found a block
+        of existing rows at a time, so memory stays bounded however many articles are new."""
+        k, first_new = self.options.top_k, new_positions[0]  # the new rows come last; step 2 listed them
+        languages, of_row = np.unique(self._lang[new_positions], return_inverse=True)
+        # What a newcomer of each language must score to enter each existing row's list.
+        thresholds = np.where(self._lang[None, :first_new] == languages[:, None],
+                              self._beat_same[None, :first_new], self._beat_other[None, :first_new])
         candidates: dict[int, list[tuple[str, float]]] = {}
-        for e, i, v in zip(col[keep].tolist(), row[keep].tolist(), value[keep].tolist()):
-            candidates.setdefault(e, []).append((self._urls[new_positions[i]], v))
+        block = max(1, NEWCOMER_BLOCK // len(new_positions))
+        for start in range(0, first_new, block):
+            end = min(start + block, first_new)
+            part = scores[:, start:end]
+            entering = np.where(part >= thresholds[of_row, start:end], part, -np.inf)
+            if len(new_positions) > k:
+                kth = -np.partition(-entering, k - 1, axis=0)[k - 1]  # -inf when fewer than k enter
+                keep = np.isfinite(entering) & (entering >= kth - 1e-6)
+            else:
+                keep = np.isfinite(entering)
+            rows, cols = np.nonzero(keep)
+            for i, e, score in zip(rows.tolist(), (cols + start).tolist(), part[rows, cols].tolist()):
+                candidates.setdefault(e, []).append((self._urls[new_positions[i]], score))
         return candidates
 
     def _read_lists(self, positions: Iterable[int]) -> None:

@@ -361,3 +361,18 @@ def test_stored_lists_read_on_demand_give_the_same_lists():
     assert lazy.add(rows[100:]) == eager.add(rows[100:])
     assert 0 < len(asked) < 100 and len(asked) == len(set(asked))  # each list read once, not all
     assert all(lazy.related(row.url) == eager.related(row.url) for row in rows)
+
+
+def test_lists_merged_a_block_of_existing_rows_at_a_time_are_the_same(monkeypatch):
+    """Each list's best newcomers are found a block of existing rows at a time (bounded memory for
+    many new articles): blocks of a few rows give exactly the lists of one block."""
+    import enrich.related as related
+
+    options = RelatedOptions(use_idf=False, top_k=3, window_days=2)
+    rows = synthetic_rows(90, seed=21, clusters=2)
+    at_once = RelatedIndex(rows[:50], related=RelatedIndex(options=options).add(rows[:50]), options=options)
+    expected = at_once.add(rows[50:])
+    monkeypatch.setattr(related, "NEWCOMER_BLOCK", 40 * 7)  # 40 new rows: blocks of 7 existing ones
+    in_blocks = RelatedIndex(rows[:50], related=RelatedIndex(options=options).add(rows[:50]), options=options)
+    assert in_blocks.add(rows[50:]) == expected
+    assert sum(len(v) for v in expected.values()) > 100
