@@ -166,6 +166,7 @@ class TopicModel:
     idf: np.ndarray  # N_FEATURES: inverse document frequency in the training data
     languages: frozenset[str]  # languages it was trained on
     secondary_min_probability: Mapping[str, float]  # language -> threshold for a second topic
+    title_repeat: int = 1  # a title counts this many times, as the headlines it was trained on
 
     def posterior(self, text: str) -> np.ndarray:
         """P(topic | text) over ``classes``."""
@@ -268,6 +269,7 @@ def _load_model(path: Path) -> TopicModel:
             secondary_min_probability=dict(
                 zip((str(lang) for lang in data["secondary_languages"]), data["secondary_min_probability"].tolist())
             ),
+            title_repeat=int(data["title_repeat"]) if "title_repeat" in data.files else 1,
         )
 
 
@@ -344,6 +346,8 @@ def text_topics(text: str, title: str | None, language: str) -> tuple[dict[str, 
     model = model_for(body)
     if language not in model.languages:
         return {}, 0
+    if title and model.title_repeat > 1:
+        body = "\n".join([title] * model.title_repeat + ([text] if text else []))
     return dict(zip(model.classes, model.posterior(body).tolist(), strict=True)), letters
 
 

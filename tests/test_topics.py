@@ -289,6 +289,20 @@ def test_a_page_and_a_feed_summary_are_read_by_different_models():
         assert not np.allclose(np.log(got), np.log(other.posterior(text)), atol=0.05)
 
 
+def test_a_title_counts_as_often_as_the_headlines_each_model_was_trained_with():
+    """The short model learnt headlines written twice (scripts/train_topics.py, Setting.headline_repeat):
+    it reads a title twice too; the page model, trained without, reads it once."""
+    assert (topic_model().title_repeat, page_topic_model().title_repeat) == (2, 1)
+    title, summary = "Council approves budget", "The city council voted on Tuesday to fund new cycle lanes."
+    posterior, _ = text_topics(summary, title, "en")
+    got = [posterior[c] for c in topic_model().classes]
+    assert np.allclose(got, topic_model().posterior(f"{title}\n{title}\n{summary}"))
+    assert not np.allclose(got, topic_model().posterior(f"{title}\n{summary}"))
+    page = " ".join([summary] * 8)
+    posterior, _ = text_topics(page, title, "en")
+    assert np.allclose([posterior[c] for c in page_topic_model().classes], page_topic_model().posterior(f"{title}\n{page}"))
+
+
 def test_secondary_thresholds_are_probabilities_for_known_languages():
     thresholds = topic_model().secondary_min_probability
     assert set(thresholds) <= topic_model().languages
