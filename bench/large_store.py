@@ -215,8 +215,8 @@ def run_command(label: str, db: Path, feed_urls: list[str], workdir: Path, api_u
                 sample_pss: bool = False) -> Run:
     """``python -m flows.cli run --feeds FILE --db db``; CPU and RSS sampled every 0.25 s, and PSS if
     asked. Reading PSS walks every page table of the processes, and a run into the large store has
-    more of them: it slowed that run by 0.9 s of 2.1 (docs/large-store.md), so timed runs do not
-    read it and the memory comes from a run of its own."""
+    more of them (bench/throughput.py measured about 5% on its runs), so timed runs do not read it
+    and the memory comes from a run of its own."""
     out = Run(label)
     feeds_file = workdir / f"{db.stem}-feeds.txt"
     feeds_file.write_text("\n".join(feed_urls) + "\n")
