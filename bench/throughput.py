@@ -513,15 +513,21 @@ def timed_steps(meter: Meter):
 
 
 def run_flow(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) -> Run:
-    """The Prefect flow, with the functions its steps call timed."""
+    """The Prefect flow as `enrich run` runs it (its task runner, no flow-run heartbeat: the engine
+    joins that thread, which sleeps in one-second steps, when the flow ends), with the functions
+    its steps call timed."""
+    from prefect.settings import temporary_settings
+
     import flows.enrich_feeds as flow_module
     from enrich.settings import Settings
+    from flows.cli import one_shot_prefect_settings
 
     result = Run("flow", n)
     feed_urls = servers.feed_urls(tag, n, feeds)
     settings = Settings(db_path=db_path, allow_private_networks=True)
-    with timed_steps(result.work):
-        return measured(servers, result, lambda: flow_module.enrich_feeds(feed_urls, settings))
+    flow = flow_module.configured_flow(settings)
+    with timed_steps(result.work), temporary_settings(one_shot_prefect_settings()):
+        return measured(servers, result, lambda: flow(feed_urls, settings))
 
 
 def run_plain(servers: PageServers, tag: str, n: int, feeds: int, db_path: Path) -> Run:

@@ -233,7 +233,7 @@ def _run_flow(feed_urls: list[str] | None, settings: Settings, poll_all: bool = 
             from prefect.settings import PREFECT_API_URL, temporary_settings
 
             flow = configured_flow(settings)
-            overrides = _one_shot_prefect_settings()
+            overrides = one_shot_prefect_settings()
             # While a Prefect server starts (the first run on a machine: about 10 s, most of it the
             # server creating its database), the due feeds are polled; the run takes those polls.
             starting = not server[1].up if server else _explicit_api_url() is None
@@ -261,7 +261,7 @@ def _run_flow(feed_urls: list[str] | None, settings: Settings, poll_all: bool = 
         raise typer.Exit(EX_TEMPFAIL) from None
 
 
-def _one_shot_prefect_settings() -> dict:
+def one_shot_prefect_settings() -> dict:
     """Prefect settings for a run that ends with its command.
 
     The flow run's heartbeat thread sleeps in one-second steps and the engine joins it when the

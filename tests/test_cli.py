@@ -224,8 +224,8 @@ def test_a_command_run_sends_no_heartbeat_unless_the_user_asks_for_one():
     # one-second steps: without it the run's command exits up to a second sooner.
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.cli import _one_shot_prefect_settings
+    from flows.cli import one_shot_prefect_settings
 
-    assert _one_shot_prefect_settings() == {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    assert one_shot_prefect_settings() == {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 60}):
-        assert _one_shot_prefect_settings() == {}
+        assert one_shot_prefect_settings() == {}
