@@ -409,9 +409,10 @@ def main(argv: list[str] | None = None) -> int:
             db = tmp / f"{kind}-memory.duckdb"
             shutil.copy(template if kind == "large" else empty_template, db)
             console.print(f"memory run (PSS sampled, not timed): into the {kind} store...")
-            run = runs[f"{kind} memory"] = [run_command(kind, db, feed_urls, tmp, api_url, sample_pss=True)]
-            console.print(f"  {run[0].wall:.1f} s (the run {run[0].flow_seconds:.1f} s), peak PSS {mib(run[0].peak_pss)}, "
-                          f"exit {run[0].returncode}")
+            run = run_command(kind, db, feed_urls, tmp, api_url, sample_pss=True)
+            runs[f"{kind} memory"] = [run]
+            console.print(f"  {run.wall:.1f} s (the run {run.flow_seconds:.1f} s), peak PSS {mib(run.peak_pss)}, "
+                          f"exit {run.returncode}")
         profiles = {kind: profile_steps(tmp / f"{kind}0.duckdb", runs[kind][0].counts["run_id"])
                     for kind in ("empty", "large")}
         size = template.stat().st_size

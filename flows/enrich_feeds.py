@@ -572,8 +572,9 @@ class PolledAhead:
     not start (the store busy, a bug) only means the run polls everything itself."""
 
     def __init__(self, settings: Settings, feed_urls: list[str] | None = None, poll_all: bool = False) -> None:
-        self._sent: dict[str, tuple[str | None, str | None]] = {}
-        self._polls: concurrent.futures.Future = concurrent.futures.Future()
+        # feed URL -> (the validators sent, the poll): set once, when every poll ahead has answered.
+        self._polls: concurrent.futures.Future[dict[str, tuple[tuple[str | None, str | None], FeedPoll]]] = \
+            concurrent.futures.Future()
         threading.Thread(target=self._poll, args=(settings, feed_urls, poll_all), name="enrich-poll-ahead",
                          daemon=True).start()
 
@@ -584,33 +585,38 @@ class PolledAhead:
             new = [StoredFeed(url, None, None, None, None, 0) for url in dict.fromkeys(feed_urls or ())
                    if url not in stored]
             due = due_feeds([*stored.values(), *new], datetime.now(UTC), poll_all)
-            self._sent = {f.url: (f.etag, f.last_modified) for f in due}
-            self._polls.set_result(poll_feeds(_validators(due), fetch_options_for(settings),
-                                              retries=settings.fetch_retries, retry_delay=settings.fetch_retry_delay))
+            polls = poll_feeds(_validators(due), fetch_options_for(settings),
+                               retries=settings.fetch_retries, retry_delay=settings.fetch_retry_delay)
+            self._polls.set_result({f.url: ((f.etag, f.last_modified), poll) for f, poll in zip(due, polls, strict=True)})
         except BaseException as exc:  # noqa: BLE001 - the run polls these feeds itself
             log.warning("polling ahead of the run failed (%s: %s); the run polls the feeds itself",
                         type(exc).__name__, exc)
-            self._sent = {}
-            self._polls.set_result([])
+            self._polls.set_result({})
 
     def take(self, due) -> dict[str, FeedPoll]:
-        """The polls of the feeds in ``due`` that were polled ahead with the validators they still have."""
-        polls = dict(zip(self._sent, self._polls.result(), strict=False))
-        return {f.url: polls[f.url] for f in due
-                if f.url in polls and self._sent[f.url] == (f.etag, f.last_modified)}
+        """The polls of the feeds in ``due`` that were polled ahead with the validators they still
+        have; waits for the polls ahead to answer."""
+        polled = self._polls.result()
+        return {f.url: polled[f.url][1] for f in due
+                if f.url in polled and polled[f.url][0] == (f.etag, f.last_modified)}
 
 
 _polled_ahead: ContextVar[PolledAhead | None] = ContextVar("polled_ahead", default=None)
 
 
 @contextmanager
-def polling_ahead(polls: PolledAhead | None) -> Iterator[None]:
-    """Runs of ``enrich_feeds`` in this block (in this thread) take these polls (:class:`PolledAhead`)."""
-    token = _polled_ahead.set(polls)
+def _for_runs_here(variable: ContextVar, value) -> Iterator[None]:
+    """``variable`` set to ``value`` for the runs of ``enrich_feeds`` in this block, in this thread."""
+    token = variable.set(value)
     try:
         yield
     finally:
-        _polled_ahead.reset(token)
+        variable.reset(token)
+
+
+def polling_ahead(polls: PolledAhead | None):
+    """Runs of ``enrich_feeds`` in this block (in this thread) take these polls (:class:`PolledAhead`)."""
+    return _for_runs_here(_polled_ahead, polls)
 
 
 def polled_ahead() -> PolledAhead | None:
@@ -716,14 +722,9 @@ class RunTaskRunner(ThreadPoolTaskRunner):
 _progress_display: ContextVar[Callable[[RunProgress], None] | None] = ContextVar("progress_display", default=None)
 
 
-@contextmanager
-def showing_progress(callback: Callable[[RunProgress], None]) -> Iterator[None]:
+def showing_progress(callback: Callable[[RunProgress], None]):
     """Runs of ``enrich_feeds`` in this block (in this thread) report their progress to ``callback``."""
-    token = _progress_display.set(callback)
-    try:
-        yield
-    finally:
-        _progress_display.reset(token)
+    return _for_runs_here(_progress_display, callback)
 
 
 def progress_display() -> Callable[[RunProgress], None] | None:

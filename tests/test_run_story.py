@@ -218,3 +218,14 @@ def test_polling_ahead_that_cannot_start_leaves_the_polls_to_the_run(town, tmp_p
     assert ahead.take([]) == {}
     assert _feed_requests(town) == 0
     assert "the run polls the feeds itself" in caplog.text
+
+
+def test_polls_ahead_are_taken_even_when_asked_for_before_they_answer(town, db_path):
+    """The run may reach its poll step while the polls ahead are still out: it waits for them."""
+    from enrich.store import StoredFeed
+    from flows.enrich_feeds import PolledAhead
+
+    feed = town.url("/feed.xml")
+    ahead = PolledAhead(Settings(db_path=db_path, allow_private_networks=True), [feed])
+    taken = ahead.take([StoredFeed(feed, None, None, None, None, 0)])  # at once, before any answer
+    assert list(taken) == [feed] and taken[feed].ok and _feed_requests(town) == 1
