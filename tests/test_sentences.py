@@ -258,20 +258,62 @@ def test_min_words_is_a_parameter():
     assert not is_complete_sentence("Go home now.")
 
 
-def test_a_language_with_thousands_of_tokenizer_exceptions_splits_as_the_full_tokenizer_does():
+# Written for this test: abbreviations that must not end a sentence, elisions and contractions
+# (tokenizer exceptions holding a quotation mark), hyphenated words, numbers and quotations.
+_LIGHT_PIPELINE_TEXTS = {
+    "id": "Di halaman sekolah anak-anak bermain, dll. sambil menunggu orang tua mereka. Kata Bpk. Sutrisno, "
+          "kegiatan itu berlangsung setiap hari! Apakah hujan turun-temurun? Mereka pulang pukul 17.30 WIB.\n"
+          "\"Kami senang sekali,\" kata a.n. kepala sekolah. Dua belas murid ikut lomba.",
+    "nl": "Dhr. de Vries zei: „Het is z'n eerste dag.” Zo'n 's-Hertogenbosch-achtige stad heeft o.a. een markt. "
+          "Dat gebeurde in 't voorjaar, d.w.z. in april. Twaalf mensen kwamen!",
+    "en": "Mr. O'Neill said he won't go. \"It's not my fight,\" he told the U.S. paper on Jan. 5. "
+          "They're twelve in all, e.g. the well-known ones. Rock 'n' roll isn't dead?",
+    "de": "Dr. Müller sagt: „Das ist z.B. nicht gut.“ Am 3. Okt. kamen ca. zwölf Gäste, u.a. Frau Schmidt. "
+          "Geht's dir gut? Ja, s'ist alles in Ordnung.",
+    "it": "L'on. Rossi ha detto: «Non c'è tempo». Sant'Angelo è a 12 km, ecc. ecc. Dov'è il sig. Bianchi?",
+    "ru": "Проф. Иванов сказал: «Это т.е. не так». В 2024 г. приехали двенадцать человек и т.д. Что дальше?",
+}
+
+
+@pytest.mark.parametrize("language", sorted(_LIGHT_PIPELINE_TEXTS))
+def test_the_light_pipeline_splits_and_scores_as_spacys_blank_pipeline(language):
+    # nlp_for keeps only the tokenizer exceptions and lexeme attributes sentences and quotes read.
     import spacy
 
-    from enrich.sentences import MAX_TOKENIZER_EXCEPTIONS, nlp_for
+    from enrich.quotes import score_quote
+    from enrich.sentences import nlp_for
 
-    full = spacy.blank("id")
+    full = spacy.blank(language)
     full.add_pipe("sentencizer")
-    light = nlp_for("id")
-    assert len(full.tokenizer.rules) > MAX_TOKENIZER_EXCEPTIONS >= len(light.tokenizer.rules)
-    assert "dll." in light.tokenizer.rules  # an abbreviation that would otherwise end a sentence
-    text = ("Anak-anak bermain di halaman sekolah, dll. sambil menunggu orang tua mereka. "
-            "Kata Bpk. Sutrisno, kegiatan itu berlangsung setiap hari! Apakah hujan turun-temurun? "
-            "Mereka pulang pukul 17.30 WIB.")
-    assert [s.text for s in light(text).sents] == [s.text for s in full(text).sents]
+    light = nlp_for(language)
+    assert len(light.tokenizer.rules) < len(full.tokenizer.rules)
+    text = _LIGHT_PIPELINE_TEXTS[language]
+    paragraphs = text.splitlines()
+    assert [s.text for p in paragraphs for s in light(p).sents] == [s.text for p in paragraphs for s in full(p).sents]
+    sentences = split_sentences(text, language)
+    top = {"tempo", "markt", "fight", "gäste", "sekolah", "человек"}
+    assert [score_quote(light.make_doc(s), top) for s in sentences] == [score_quote(full.make_doc(s), top) for s in sentences]
+
+
+def test_the_light_pipeline_keeps_the_exceptions_that_hide_a_sentence_end():
+    from enrich.quotes import score_quote
+    from enrich.sentences import nlp_for
+
+    nlp = nlp_for("id")
+    assert "dll." in nlp.tokenizer.rules and "a.n." in nlp.tokenizer.rules
+    assert "Anak-anak" not in nlp.tokenizer.rules  # no sentence punctuation, no quotation mark: not needed
+    # So a hyphenated word's first part is the sentence's first word, and its capital counts: as one
+    # token "Anak-anak" was no word, "bermain" came first, and the sentence was taken for a fragment.
+    opening = "Anak-anak bermain di halaman sekolah sambil menunggu orang tua mereka."
+    assert score_quote(nlp.make_doc(opening), set()) == score_quote(nlp.make_doc("Mereka" + opening[9:]), set())
+
+
+def test_the_quotation_characters_are_every_character_spacy_calls_a_quote():
+    from spacy.lang.lex_attrs import is_quote
+
+    from enrich.sentences import _QUOTE_CHARACTERS
+
+    assert {c for c in map(chr, range(0x110000)) if is_quote(c)} == set(_QUOTE_CHARACTERS)
 
 
 _PIECES = ["Word", "word", "Mr", "3.5", "“", "”", "\"", "'", "(", ")", ".", "?", "!", "…", "...", "。", "？", "।",
