@@ -330,3 +330,28 @@ def test_the_array_sentencizer_marks_what_spacys_sentencizer_marks(pieces, langu
     text = "".join(piece + glue for piece, glue in pieces)  # glued or spaced: "word." and "word ."
     expected = [[s.start_char, s.end_char] for s in nlp(text).sents]
     assert _sentencizer_bounds(nlp.make_doc(text)) == expected
+
+
+def test_french_is_built_without_compiling_the_pattern_its_module_compiles_on_import():
+    # In a fresh interpreter: spaCy's French module compiles a 1.45-million-character pattern on
+    # import (2.3 s in every worker that met a French page); the sentence pipeline never needs it.
+    import subprocess
+    import sys
+
+    code = """
+import spacy
+from enrich.sentences import nlp_for, split_sentences
+light = nlp_for("fr")
+import spacy.lang.fr.tokenizer_exceptions as exceptions
+deferred = exceptions.TOKEN_MATCH.__self__
+print(type(deferred).__name__, deferred.compiled, light.tokenizer.token_match)
+text = ("M. Dupont a dit : « C'est peut-être fini. » Aujourd'hui, vingt-six personnes sont venues, "
+        "c.-à-d. presque toutes. Un saut-de-ski, un faux-vampire ! Entr'ouvrez la porte ! Et après ?")
+full = spacy.blank("fr")
+full.add_pipe("sentencizer")
+print(split_sentences(text, "fr") == [s.text for s in full(text).sents], deferred.compiled)
+print(bool(exceptions.TOKEN_MATCH("faux-vampire")), exceptions.TOKEN_MATCH("maison") is None)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    # Not compiled until a full pipeline tokenizes with it; then it matches as spaCy's own would.
+    assert out.stdout.split("\n")[:3] == ["DeferredPattern False None", "True True", "True True"]
