@@ -45,7 +45,7 @@ _FEED_TEXT = "Volunteers wanted for the Saturday reading club at the reopened to
 
 
 def import_nltk() -> None:
-    """Import NLTK (sumy's stemmers and rankers import it) without scipy.stats.
+    """Import sumy's stemmers, and with them NLTK (sumy's rankers import it too), without scipy.stats.
 
     NLTK's package imports all its modules; one of them, ``nltk.metrics.association``, imports
     scipy.stats for a Fisher test that nothing here calls, and falls back to a stub when it cannot:
@@ -57,7 +57,7 @@ def import_nltk() -> None:
         return
     sys.modules["scipy.stats"] = None
     try:
-        import nltk  # noqa: F401
+        import sumy.nlp.stemmers  # noqa: F401 - NLTK through the package that needs it
     except Exception:  # noqa: BLE001 - the stages import it again, and report what is wrong then
         pass
     finally:
