@@ -47,6 +47,8 @@ class DeferredPattern:
         return self._pattern().search(*args, **kwargs)
 
     def __getattr__(self, name: str):
+        if name.startswith("_"):  # not set yet (a copy being built), or not a pattern's attribute
+            raise AttributeError(name)
         return getattr(self._pattern(), name)
 
 

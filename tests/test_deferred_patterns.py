@@ -18,6 +18,17 @@ def test_a_deferred_pattern_compiles_on_first_use_and_answers_as_re_does():
     assert deferred.search("peut-être") is not None and deferred.findall("peut-être") == ["peut-être"]
 
 
+def test_a_deferred_pattern_survives_a_copy_and_a_pickle():
+    import copy
+    import pickle
+
+    used = DeferredPattern("^a+$")
+    used.match("a")
+    for deferred in (DeferredPattern("^a+$"), used):
+        for twin in (copy.deepcopy(deferred), pickle.loads(pickle.dumps(deferred))):
+            assert isinstance(twin, DeferredPattern) and twin.match("aaa") and twin.match("b") is None
+
+
 def test_only_the_listed_modules_are_deferred_and_only_inside_the_block(tmp_path, monkeypatch):
     package = tmp_path / "deferredpkg"
     package.mkdir()
