@@ -1,4 +1,4 @@
-"""Stemmers: Greek and Polish work with their optional packages, and without them fall back to no
+"""Stemmers: Greek and Polish work with their packages, and without them fall back to no
 stemming for that language (logged once) instead of failing the summary or the vectors."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def test_greek_inflections_share_a_stem():
     stem = text.stemmer_for("el")
     assert stem is not None
     assert len({stem(word) for word in GREEK}) == 1
+    assert stem("ΠΟΛΙΤΙΚΗ") == stem("πολιτική") and stem("κυβέρνηση") == stem("κυβέρνησης") != stem("πολιτική")
 
 
 def test_polish_inflections_share_a_stem_and_loading_prints_nothing(capfd):
@@ -43,7 +44,7 @@ def test_languages_without_a_stemmer_get_none():
 
 
 def test_missing_greek_package_falls_back_to_no_stemming(fresh_stemmers, monkeypatch, caplog):
-    monkeypatch.setitem(sys.modules, "greek_stemmer", None)  # what an uninstalled package looks like
+    monkeypatch.setitem(sys.modules, "Stemmer", None)  # what an uninstalled package looks like (PyStemmer)
     with caplog.at_level(logging.WARNING, logger="enrich.text"):
         assert text.stemmer_for("el") is None
         assert text.stemmer_for("el") is None
