@@ -1,8 +1,8 @@
 """What the Greek and Polish stemmers cost: loading them, and stemming a word, sumy's own beside enrich.text's.
 
-Greek: sumy's wraps greek-stemmer-pos (installed with the dev group for this comparison) and tries
-49 part-of-speech tags a word; enrich.text uses Snowball's Greek algorithm through PyStemmer.
-Polish: both use pystempel's table; enrich.text reads it from memory without a progress bar.
+sumy's wrap greek-stemmer-pos (49 part-of-speech tags tried a word) and pystempel (a trie built in
+Python from its table), installed with the dev group for this comparison; enrich.text uses
+Snowball's Greek and Polish algorithms through PyStemmer.
 
 Each measurement runs in a fresh interpreter with sumy already imported (as in a worker
 process), so a load is a cold first load. CPU time is the child's ``time.process_time``; memory is the growth of its resident set

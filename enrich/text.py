@@ -11,22 +11,20 @@ per-language tables (sumy's names, stop words, stemmers) the stages share.
 5. languages: ``SUMY_LANGUAGES``, ``stop_words_for`` and ``stemmer_for`` by ISO 639-1 code.
 
 Stemmers come from sumy: NLTK's Snowball for most languages, sumy's own wrappers for Czech/Slovak
-and Ukrainian; Greek is Snowball's own (PyStemmer), and Polish needs pystempel. The stated fallback: when a stemmer's package is missing or the stemmer raises on a
-probe word, that language is read without stemming (lower-cased words), and the reason is logged
-once per process. A stemmer that raises on one word later gives that word back lower-cased, so one
-odd token costs nothing but its own stem.
+and Ukrainian. Greek and Polish are Snowball's own algorithms through PyStemmer (C), since sumy's
+wrappers of other packages were the slowest part of enrichment in those languages:
 
-Polish: pystempel builds its ~11 MB stemming trie from a gzip stream byte by byte, behind a tqdm
-progress bar on stderr. Read through sumy it cost 5.4 s of CPU per process and printed the bar;
-decompressed in one go and parsed from memory without the bar it costs 3.1 s, and the trie holds
-~160 MiB (bench/stemmers.py). It is loaded once per process, on the first Polish word, so a run
-without Polish articles pays nothing.
+- Greek: sumy's wrapper of greek-stemmer-pos tries the word with each of 49 part-of-speech tags and
+  keeps the shortest stem, 480 us a word (bench/stemmers.py): a Greek article took 0.2-0.3 s of CPU
+  against 20-30 ms in the other languages. Snowball's: ~1 us (5.5 through the cache below).
+- Polish: pystempel builds an ~11 MB trie from its table in Python, 3.0 s of CPU and ~167 MiB in
+  every worker that met a Polish page (4.4 s and a progress bar on stderr through sumy). Snowball's
+  Polish stemmer loads at once and holds nothing.
 
-Greek: sumy's wrapper of greek-stemmer-pos tries the word with each of 49 part-of-speech tags and
-keeps the shortest stem, 1.7 ms a word: a Greek article took 0.2-0.3 s of CPU against 20-30 ms in
-the other languages, nearly all of it stemming the summary's words (each new word once per worker).
-Snowball's Greek algorithm, through PyStemmer (C), stems a word in about 1 us, and the inflections
-a reader sees as one word share a stem.
+The stated fallback: when a stemmer's package is missing or the stemmer raises on a probe word,
+that language is read without stemming (lower-cased words), and the reason is logged once per
+process. A stemmer that raises on one word later gives that word back lower-cased, so one odd token
+costs nothing but its own stem.
 
 sumy is imported only where a stemmer or a stop-word list is first asked for: it pulls in NLTK,
 ~3 s of imports a process that only counts words never needs.
@@ -205,21 +203,6 @@ _PROBES = {"greek": "πολιτικής", "polish": "rozmowy"}
 _DEFAULT_PROBE = "running"
 
 
-def _polish() -> Callable[[str], str | None]:
-    """pystempel's Polimorf stemmer (the table sumy uses), loaded quietly from memory."""
-    import gzip
-    import io
-    from importlib import resources
-
-    from pystempel import Stemmer as Stempel
-    from pystempel.streams import DataInputStream
-
-    table = resources.files("pystempel.data.polimorf").joinpath("stemmer_polimorf.tbl.gz").read_bytes()
-    # Without a byte count DataInputStream reads directly, with no tqdm progress bar around it.
-    stempel = Stempel.from_stream(DataInputStream(io.BytesIO(gzip.decompress(table))))
-    return lambda word: stempel(word) or word  # pystempel gives None for words it has no rule for
-
-
 def _sumy(name: str) -> Callable[[str], str]:
     from sumy.nlp.stemmers import Stemmer
 
@@ -230,14 +213,19 @@ def _sumy(name: str) -> Callable[[str], str]:
     return Stemmer(name)  # LookupError when sumy has no stemmer for the language
 
 
-def _greek() -> Callable[[str], str]:
-    """Snowball's Greek stemmer (PyStemmer); it lower-cases as it stems."""
-    import Stemmer
+def _snowball(name: str) -> Callable[[], Callable[[str], str]]:
+    """A builder of Snowball's stemmer for ``name`` (PyStemmer), on lower-cased words as sumy's are."""
 
-    return Stemmer.Stemmer("greek").stemWord
+    def build() -> Callable[[str], str]:
+        import Stemmer
+
+        stem = Stemmer.Stemmer(name).stemWord
+        return lambda word: stem(word.lower())
+
+    return build
 
 
-_BUILDERS: dict[str, Callable[[], Callable[[str], str | None]]] = {"polish": _polish, "greek": _greek}
+_BUILDERS: dict[str, Callable[[], Callable[[str], str | None]]] = {name: _snowball(name) for name in ("greek", "polish")}
 
 
 # Stems remembered per language: an article's words are stemmed twice (summary, related vector)

@@ -30,7 +30,7 @@ def test_greek_inflections_share_a_stem():
 
 def test_polish_inflections_share_a_stem_and_loading_prints_nothing(capfd):
     text.stemmer_for.cache_clear()
-    stem = text.stemmer_for("pl")  # loads pystempel's table: ~3 s of CPU, once per process
+    stem = text.stemmer_for("pl")
     assert stem is not None
     assert len({stem(word) for word in POLISH}) == 1
     out, err = capfd.readouterr()
@@ -57,7 +57,7 @@ def test_missing_greek_package_falls_back_to_no_stemming(fresh_stemmers, monkeyp
 
 
 def test_missing_polish_package_falls_back_to_no_stemming(fresh_stemmers, monkeypatch, caplog):
-    monkeypatch.setitem(sys.modules, "pystempel", None)
+    monkeypatch.setitem(sys.modules, "Stemmer", None)
     with caplog.at_level(logging.WARNING, logger="enrich.text"):
         assert text.stemmer_for("pl") is None
     assert "polish" in caplog.text and "without stemming" in caplog.text
