@@ -1,8 +1,8 @@
-"""What the Greek and Polish stemmers cost: loading them, and stemming a word, sumy's own beside enrich.text's.
+"""What stemmers cost (Greek, Polish, English): loading them, and stemming a word, sumy's own beside enrich.text's.
 
 sumy's wrap greek-stemmer-pos (49 part-of-speech tags tried a word) and pystempel (a trie built in
-Python from its table), installed with the dev group for this comparison; enrich.text uses
-Snowball's Greek and Polish algorithms through PyStemmer.
+Python from its table), installed with the dev group for this comparison, and NLTK's Python port of
+Snowball for English; enrich.text uses Snowball's own algorithms through PyStemmer for all three.
 
 Each measurement runs in a fresh interpreter with sumy already imported (as in a worker
 process), so a load is a cold first load. CPU time is the child's ``time.process_time``; memory is the growth of its resident set
@@ -27,6 +27,7 @@ LANGID = ROOT.parent / "shared" / "corpora" / "langid" / "sentences"
 FALLBACK_WORDS = {
     "el": "η κυβέρνηση ανακοίνωσε νέα μέτρα για την οικονομία της χώρας και οι πολίτες περιμένουν",
     "pl": "prezydent spotkał się z ministrami w sprawie budżetu na przyszły rok i nowych podatków",
+    "en": "the council approved the new budget after members debated the costs of the planned repairs",
 }
 
 # A child process: load one stemmer the named way, then stem every word once; print figures.
@@ -62,7 +63,7 @@ def measure(way: str, language: str, words: list[str]) -> dict:
 
 def main() -> None:
     rows = []
-    for language, name in (("el", "greek"), ("pl", "polish")):
+    for language, name in (("el", "greek"), ("pl", "polish"), ("en", "english")):
         words = words_for(language)
         for way, label in (("sumy", "sumy's own"), ("ours", "enrich.text")):
             figures = measure(way, language, words)

@@ -38,6 +38,13 @@ def test_polish_inflections_share_a_stem_and_loading_prints_nothing(capfd):
     assert text.stemmer_for("pl") is stem, "loaded once per process"
 
 
+def test_snowball_stemmers_stem_as_snowball_does():
+    # PyStemmer runs Snowball's own algorithms; NLTK's English port cut "added" to "ad".
+    english, dutch = text.stemmer_for("en"), text.stemmer_for("nl")
+    assert english("added") == english("adding") == english("Adds") == "add"
+    assert dutch("gemeenten") == dutch("gemeente")  # the Porter-based Dutch that NLTK's was
+
+
 def test_languages_without_a_stemmer_get_none():
     assert text.stemmer_for("th") is None  # sumy has none
     assert text.stemmer_for("vi") is None  # sumy does not know the language
@@ -70,7 +77,7 @@ def test_a_stemmer_that_raises_on_one_word_keeps_that_word(fresh_stemmers, monke
             raise IndexError("no rule")
         return word[:4]
 
-    monkeypatch.setattr(text, "_sumy", lambda name: fussy)
+    monkeypatch.setitem(text._BUILDERS, "english", lambda: fussy)
     stem = text.stemmer_for("en")
     with caplog.at_level(logging.WARNING, logger="enrich.text"):
         assert [stem(w) for w in ("running", "Zebra".lower(), "zebra", "walking")] == ["runn", "zebra", "zebra", "walk"]
@@ -95,7 +102,7 @@ def test_stems_are_remembered_and_the_memory_is_bounded(fresh_stemmers, monkeypa
         calls.append(word)
         return word[:4]
 
-    monkeypatch.setattr(text, "_sumy", lambda name: counting)
+    monkeypatch.setitem(text._BUILDERS, "english", lambda: counting)
     monkeypatch.setattr(text, "STEM_CACHE_SIZE", 3)
     stem = text.stemmer_for("en")
     calls.clear()  # stemmer_for tries the stemmer once on a probe word
