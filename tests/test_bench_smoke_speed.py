@@ -22,6 +22,12 @@ def prefect_api_url(prefect_harness) -> str:
     return str(PREFECT_API_URL.value())
 
 
+def test_first_article_bench_times_a_workers_first_and_second_article_per_language():
+    shared_or_skip("langid")
+    out = run_bench("first_article.py")
+    assert "first / second" in out and "languages costing a worker over" in out
+
+
 def test_fetch_guard_bench_times_both_ways():
     out = run_bench("fetch_guard.py", "--requests", "20", "--rounds", "1", "--warmup", "2")
     assert "keep-alive" in out and "new connection each" in out
