@@ -17,7 +17,9 @@ Evaluation sets (text, title and language only: no feed topic, no tags):
 - real pages: 125 English pages of ../shared/corpora/article-extraction-benchmark with topics a
   reader accepts, labelled by hand for this project (DEV_LABELS); page text only.
 
-Per set: macro-F1 and accuracy of the first topic (against the training label of the item),
+Per set: macro-F1 and accuracy of the first topic (against the training label of the item), the
+macro-F1 the same answers would score if every class were equally frequent (each class's row of the
+confusion matrix as shares: scripts/train_topics.py equal_prior_macro_f1),
 "first allowed" (the first topic is one the reader accepts), "in stored" (the label is among the
 1-3 stored topics) and the precision of secondary topics (a second or third topic the reader
 accepts for the item, over all second and third topics given).
@@ -52,7 +54,7 @@ from _report import print_table
 from _scoring import limited
 
 from enrich import topics
-from scripts.train_topics import Item, macro_f1, splits
+from scripts.train_topics import Item, equal_prior_macro_f1, macro_f1, splits
 
 BBC = ROOT.parent / "shared" / "corpora" / "bbc-news-summary" / "bbc60.jsonl"
 AEB = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark" / "ground-truth.json"
@@ -245,6 +247,7 @@ def scores(items: list[Item], results: list[tuple[str, ...]]) -> dict[str, float
     secondaries = [(t in secondary_allowed(i)) for i, r in zip(items, results, strict=True) for t in r[1:]]
     return {
         "macro-F1": macro_f1([i.label for i in items], first),
+        "macro-F1, classes equal": equal_prior_macro_f1([i.label for i in items], first),
         "accuracy": sum(f == i.label for i, f in zip(items, first, strict=True)) / len(items),
         "first allowed": sum(f in i.allowed for i, f in zip(items, first, strict=True)) / len(items),
         "in stored": sum(i.label in r for i, r in zip(items, results, strict=True)) / len(items),
@@ -296,7 +299,8 @@ def main() -> int:
             for label, classify in classifiers.items():
                 results[name, label] = run(classify, items)
 
-    metrics = ("macro-F1", "accuracy", "first allowed", "in stored", "secondary precision", "secondaries")
+    metrics = ("macro-F1", "macro-F1, classes equal", "accuracy", "first allowed", "in stored", "secondary precision",
+               "secondaries")
     rows: list[tuple[str, ...]] = []
     for name, items in sets.items():
         rows.append((f"{name}: {len(items)} items",))

@@ -597,3 +597,20 @@ def test_bbc_is_not_the_training_data():
         for sentence in r["article_sentences"]:
             if len(sentence) > 40:
                 assert sentence not in passages
+
+
+def test_equal_prior_macro_f1_scores_as_if_every_class_were_as_frequent():
+    sys.path.insert(0, str(ROOT))
+    from scripts.train_topics import equal_prior_macro_f1, macro_f1
+
+    # Classes of equal size: the same as the plain macro-F1.
+    gold = ["A"] * 4 + ["B"] * 4
+    predicted = ["A", "A", "A", "B", "B", "B", "A", "B"]
+    assert equal_prior_macro_f1(gold, predicted) == pytest.approx(macro_f1(gold, predicted))
+    # 100 A items of which 2 are taken for B, and 2 B items both right: B's plain precision is
+    # 2 / 4, but as shares of the rows 1 / (1 + 0.02), as if A and B were equally frequent.
+    gold, predicted = ["A"] * 100 + ["B"] * 2, ["A"] * 98 + ["B"] * 4
+    b_precision = 1 / 1.02
+    assert equal_prior_macro_f1(gold, predicted) == pytest.approx(
+        (2 * 1 * 0.98 / 1.98 + 2 * b_precision / (b_precision + 1)) / 2)
+    assert macro_f1(gold, predicted) < equal_prior_macro_f1(gold, predicted)
