@@ -18,10 +18,11 @@ It runs with the cyclic garbage collector off and freezes what it loaded
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 
-from enrich.workers import loading_frozen
+from enrich.workers import loading_frozen, quiet_cut_off_starts
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +93,4 @@ def warm_up() -> None:
 with loading_frozen():
     import_nltk()
     warm_up()
+quiet_cut_off_starts(os.getpid())

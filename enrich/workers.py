@@ -24,8 +24,10 @@ import gc
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import pickle
 import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -108,6 +110,29 @@ def prepare_workers(processes: int) -> None:
     if processes > 0:
         _context()
         multiprocessing.forkserver.ensure_running()  # returns once the server is launched, not warm
+
+
+# What a worker meets when the pipe it is started through closes under it, before its first job:
+# the process that asked for it is winding down (an interrupted run kills the fork server,
+# winding_down) or gone.
+_START_CUT_OFF = (EOFError, pickle.UnpicklingError)
+
+
+def quiet_cut_off_starts(fork_server: int) -> None:
+    """In the fork server: a worker whose start is cut off that way exits without a traceback.
+
+    The fork server's children report a failed start through ``sys.excepthook``, on the run's
+    terminal: Ctrl-C at the moment a worker was being started printed one after "stopped by
+    SIGINT". The pool sees the worker die, so nothing is lost; other failures still print.
+    """
+    report = sys.excepthook
+
+    def excepthook(kind, value, traceback) -> None:
+        if os.getpid() != fork_server and issubclass(kind, _START_CUT_OFF):
+            return
+        report(kind, value, traceback)
+
+    sys.excepthook = excepthook
 
 
 def _exit_with(parent: int) -> None:

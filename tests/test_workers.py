@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import signal
 import threading
 import time
@@ -246,3 +247,23 @@ def test_runs_on_dask_leave_the_enrichment_to_the_cluster():
     assert workers.processes_for(Settings(dask_address="tcp://127.0.0.1:8786", worker_processes=2)) == 0
     assert workers.processes_for(Settings(worker_processes=3)) == 3
     assert workers.processes_for(Settings(worker_processes=None)) == workers.default_processes()
+
+
+def test_a_worker_start_cut_off_by_its_run_prints_nothing(monkeypatch, capsys):
+    # The fork server's children report a failed start through sys.excepthook: a pipe closed under
+    # a starting worker (its run interrupted) is not a fault to print; anything else still is.
+    import sys
+
+    def reported(kind, value, tb):
+        print(f"reported {kind.__name__}", file=sys.stderr)
+
+    monkeypatch.setattr(sys, "excepthook", reported)
+    workers.quiet_cut_off_starts(os.getpid() + 1)  # this process plays a child of that fork server
+    sys.excepthook(EOFError, EOFError("Ran out of input"), None)
+    sys.excepthook(pickle.UnpicklingError, pickle.UnpicklingError("pickle data was truncated"), None)
+    sys.excepthook(ValueError, ValueError("a bug"), None)
+    assert capsys.readouterr().err == "reported ValueError\n"
+    sys.excepthook = reported
+    workers.quiet_cut_off_starts(os.getpid())  # the fork server itself: everything is reported
+    sys.excepthook(EOFError, EOFError("Ran out of input"), None)
+    assert "reported EOFError" in capsys.readouterr().err
