@@ -1,7 +1,7 @@
 """Import a spaCy language module with the regular expressions it compiles at import compiled on first use.
 
 spaCy's French tokenizer exceptions compile one pattern of 1.45 million characters when the module
-is imported (``TOKEN_MATCH``: hyphenated and elided words such as "peut-être", "entr'abat"): 2.3 s
+is imported (``TOKEN_MATCH``: hyphenated and elided words such as "faux-vampire", "entr'abat"): 2.3 s
 of CPU, in every worker process that met a French page, for a pipeline that then builds in 0.05 s.
 Sentence pipelines do not use that pattern (``enrich.sentences`` builds French without it), so it is
 compiled only if something else calls it: the module's code runs unchanged, with ``re.compile``
