@@ -39,12 +39,10 @@ class DeferredPattern:
             self._compiled = re.compile(*self._arguments)
         return self._compiled
 
-    # Defined here, not found through __getattr__: the modules keep ``re.compile(...).match``.
+    # Defined here, not found through __getattr__ (which compiles): the modules keep
+    # ``re.compile(...).match`` from import time.
     def match(self, *args, **kwargs):
         return self._pattern().match(*args, **kwargs)
-
-    def search(self, *args, **kwargs):
-        return self._pattern().search(*args, **kwargs)
 
     def __getattr__(self, name: str):
         if name.startswith("_"):  # not set yet (a copy being built), or not a pattern's attribute

@@ -229,21 +229,22 @@ def test_every_sumy_language_gets_a_stemmer_or_the_stated_none():
         assert stem is None or isinstance(stem("running"), str), code
 
 
+def _without_stemmer(package: str, language: str, name: str, monkeypatch, caplog) -> None:
+    """With ``package`` missing, ``language`` gets no stemmer, and says so once."""
+    monkeypatch.setitem(sys.modules, package, None)
+    with caplog.at_level(logging.WARNING, logger="enrich.text"):
+        assert stemmer_for(language) is None
+        assert stemmer_for(language) is None
+    assert len([r for r in caplog.records if name in r.getMessage()]) == 1, "logged once"
+
+
 def test_missing_snowball_falls_back_to_unstemmed_words(fresh_stemmers, monkeypatch, caplog):
     """Snowball's stemmers come from PyStemmer: without it, words are read as they are, logged once."""
-    monkeypatch.setitem(sys.modules, "Stemmer", None)
-    with caplog.at_level(logging.WARNING, logger="enrich.text"):
-        assert stemmer_for("de") is None
-        assert stemmer_for("de") is None
-    assert len([r for r in caplog.records if "german" in r.getMessage()]) == 1, "logged once"
+    _without_stemmer("Stemmer", "de", "german", monkeypatch, caplog)
     assert "without stemming" in caplog.text
     assert related.content_words("Die Mannschaften gewannen die Spiele", "de") == ["mannschaften", "gewannen", "spiele"]
 
 
 def test_missing_sumy_stemmers_fall_back_to_unstemmed_words(fresh_stemmers, monkeypatch, caplog):
     """Czech's stemmer is sumy's own: without sumy's stemmers, words are read as they are, logged once."""
-    monkeypatch.setitem(sys.modules, "sumy.nlp.stemmers", None)
-    with caplog.at_level(logging.WARNING, logger="enrich.text"):
-        assert stemmer_for("cs") is None
-        assert stemmer_for("cs") is None
-    assert len([r for r in caplog.records if "czech" in r.getMessage()]) == 1, "logged once"
+    _without_stemmer("sumy.nlp.stemmers", "cs", "czech", monkeypatch, caplog)
