@@ -377,19 +377,19 @@ def test_too_little_text_says_nothing():
 # Floors a little under what bench/topics.py measures for the new model, and above the previous
 # model's figures (in brackets, same bench run): replacing the model with an earlier one fails them.
 
-NEWS_MIN_MACRO_F1 = 0.32  # measured 0.335 (previous 0.307, first 0.194)
-NEWS_MIN_IN_STORED = 0.60  # measured 0.625 (previous 0.577, first 0.413)
+NEWS_MIN_MACRO_F1 = 0.32  # measured 0.332 (previous 0.307, first 0.192)
+NEWS_MIN_IN_STORED = 0.60  # measured 0.612 (previous 0.577, first 0.415)
 # Not above the previous model: its 0.450 rests on the rare sections' 1-11 held-back items.
-NEWS_12_MIN_MACRO_F1 = 0.40  # measured 0.438 (previous 0.450, first 0.216)
-NEWS_12_MIN_IN_STORED = 0.86  # measured 0.889 (previous 0.824, first 0.464)
-PASSAGES_MIN_FIRST = 0.73  # measured 0.755 (previous 0.718, first 0.375)
+NEWS_12_MIN_MACRO_F1 = 0.40  # measured 0.486 (previous 0.450, first 0.214)
+NEWS_12_MIN_IN_STORED = 0.86  # measured 0.884 (previous 0.824, first 0.468)
+PASSAGES_MIN_FIRST = 0.73  # measured 0.754 (previous 0.724, first 0.428)
 # SIB items (three sentences) are read by either model, by length: 586 of 960 by the page model.
-SIB_MIN_FIRST_ALLOWED = 0.88  # measured 0.894 (previous 0.866, first 0.050)
-SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE = 0.60  # the goal, in all 32 languages; lowest measured bn 0.67 (previous 0.60)
+SIB_MIN_FIRST_ALLOWED = 0.88  # measured 0.887 (previous 0.866, first 0.051)
+SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE = 0.60  # the goal, in all 32 languages; lowest measured bn 0.63 (previous 0.60)
 BBC_MIN_MACRO_F1 = 0.78  # measured 0.832, by the page model (previous 0.832, first 0.743)
 # Calibration: in bins of the first topic's probability (<0.4, 0.4-0.6, 0.6-0.8, >=0.8), the gap
-# between mean probability and accuracy, weighted by the bin's share. Measured 0.04-0.05 on the
-# held-back news (12 sections) and passages.
+# between mean probability and accuracy, weighted by the bin's share. Measured 0.056 on the
+# held-back news (12 sections) and 0.044 on the held-back passages.
 MAX_CALIBRATION_ERROR = 0.08
 SECONDARY_MIN_PRECISION = 0.70  # the goal, on held-back data
 
@@ -599,18 +599,77 @@ def test_bbc_is_not_the_training_data():
                 assert sentence not in passages
 
 
-def test_equal_prior_macro_f1_scores_as_if_every_class_were_as_frequent():
+def test_reweighted_macro_f1_scores_answers_as_if_the_classes_had_other_frequencies():
     sys.path.insert(0, str(ROOT))
-    from scripts.train_topics import equal_prior_macro_f1, macro_f1
+    from scripts.train_topics import macro_f1, reweighted_accuracy, reweighted_macro_f1
 
-    # Classes of equal size: the same as the plain macro-F1.
+    # Classes of equal size: equally frequent is the plain macro-F1.
     gold = ["A"] * 4 + ["B"] * 4
     predicted = ["A", "A", "A", "B", "B", "B", "A", "B"]
-    assert equal_prior_macro_f1(gold, predicted) == pytest.approx(macro_f1(gold, predicted))
+    assert reweighted_macro_f1(gold, predicted) == pytest.approx(macro_f1(gold, predicted))
     # 100 A items of which 2 are taken for B, and 2 B items both right: B's plain precision is
     # 2 / 4, but as shares of the rows 1 / (1 + 0.02), as if A and B were equally frequent.
     gold, predicted = ["A"] * 100 + ["B"] * 2, ["A"] * 98 + ["B"] * 4
     b_precision = 1 / 1.02
-    assert equal_prior_macro_f1(gold, predicted) == pytest.approx(
+    assert reweighted_macro_f1(gold, predicted) == pytest.approx(
         (2 * 1 * 0.98 / 1.98 + 2 * b_precision / (b_precision + 1)) / 2)
-    assert macro_f1(gold, predicted) < equal_prior_macro_f1(gold, predicted)
+    assert macro_f1(gold, predicted) < reweighted_macro_f1(gold, predicted)
+    # At the items' own frequencies it is the plain macro-F1 again; at A 10 times as frequent as
+    # B, B's precision is 1 / (1 + 0.02 x 10).
+    assert reweighted_macro_f1(gold, predicted, {"A": 100, "B": 2}) == pytest.approx(macro_f1(gold, predicted))
+    b_precision = 1 / 1.2
+    assert reweighted_macro_f1(gold, predicted, {"A": 10, "B": 1}) == pytest.approx(
+        (2 * 1 * 0.98 / 1.98 + 2 * b_precision / (b_precision + 1)) / 2)
+    # Accuracy: the recall of each class weighed by its frequency.
+    assert reweighted_accuracy(gold, predicted) == pytest.approx((0.98 + 1) / 2)
+    assert reweighted_accuracy(gold, predicted, {"A": 3, "B": 1}) == pytest.approx((3 * 0.98 + 1) / 4)
+
+
+def test_our_news_labels_train_only_the_catch_all_sections_training_items():
+    shared_or_skip("topics/news-category/news_category_train.jsonl")
+    sys.path.insert(0, str(ROOT))
+    from scripts.train_topics import NEWS_CLEAR_SECTIONS, SKIP, news_items, news_labels, splits
+
+    labels = news_labels()
+    read = [i for i in news_items() if i.read_by_us]
+    assert len(read) == sum(topic != SKIP for topic in labels.values()) > 900  # every label found its item
+    assert not any(i.origin in NEWS_CLEAR_SECTIONS for i in read)
+    assert all(i.label == labels[i.key] for i in read)
+    held_back_keys = {i.key for i in splits(news_read_by_us=True).held_back["news"]}
+    assert held_back_keys == {i.key for i in held_back()["news"]}  # the same held-back items either way
+    assert not held_back_keys & set(labels)
+
+
+@pytest.mark.parametrize("case", ["held back", "clear section", "not a topic"])
+def test_a_news_label_for_a_held_back_or_editor_labelled_item_or_no_topic_is_an_error(tmp_path, monkeypatch, case):
+    shared_or_skip("topics/news-category/news_category_train.jsonl")
+    sys.path.insert(0, str(ROOT))
+    from scripts import train_topics
+    from scripts.train_topics import NEWS_CLEAR_SECTIONS, NEWS_FILE, NEWS_HELD_BACK, _slice
+
+    rows = [json.loads(line) for line in NEWS_FILE.read_text(encoding="utf-8").splitlines()]
+    catch_all = [r for r in rows if r["category"] not in NEWS_CLEAR_SECTIONS]
+    link, topic = {
+        "held back": (next(r["link"] for r in catch_all if _slice(r["link"], 10) < NEWS_HELD_BACK), "Health"),
+        "clear section": (next(r["link"] for r in rows if r["category"] == "TECH"), "Technology"),
+        "not a topic": (next(r["link"] for r in catch_all if _slice(r["link"], 10) >= NEWS_HELD_BACK), "Weather"),
+    }[case]
+    labels = tmp_path / "labels.tsv"
+    labels.write_text(f"# ours\n{link}\t{topic}\n", encoding="utf-8")
+    monkeypatch.setattr(train_topics, "NEWS_LABELS_FILE", labels)
+    with pytest.raises(ValueError, match="held back or in a section|not a text topic"):
+        train_topics.news_items()
+
+
+def test_news_items_we_read_weigh_as_a_group_of_their_own():
+    sys.path.insert(0, str(ROOT))
+    from scripts.train_topics import Item, Setting, sample_weights
+
+    def news(label: str, ours: bool) -> Item:
+        return Item("news", "en", label, label, frozenset({label}), f"{label}{ours}", read_by_us=ours)
+
+    items = [news("Politics", False), news("Sports", False), news("Health", True), news("Health", True)]
+    setting = Setting("nb+logistic", 0.03, {"news": 0.75, "news read": 0.25}, {"news": 1.0, "news read": 1.0})
+    weights = sample_weights(items, setting)
+    # The editors' items share 0.75 and ours 0.25, however many of each there are.
+    assert weights[:2].sum() / weights[2:].sum() == pytest.approx(3.0)
