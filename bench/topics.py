@@ -338,8 +338,6 @@ def main() -> int:
                          f"{results[name, label][1]:.2f}"))
     print_table(("set / model", *metrics, "ms/article"), rows)
 
-    # The goal's secondary precision is about the text's own second topics: Personal comes from the
-    # writer's voice, not from the classifier.
     print("\nnews, 12 sections, macro-F1 of the first topic with the sections as in our copy / as in the whole "
           "dataset / equally frequent")
     twelve = sets["news, 12 sections"]
@@ -359,6 +357,8 @@ def main() -> int:
               f"{news_mixes(gold, [read[twelve[k].key] for k in held], ours)}, routed "
               f"{news_mixes(gold, [r[0] if r else None for r in routed_firsts], ours)}")
 
+    # The goal's secondary precision is about the text's own second topics: Personal comes from the
+    # writer's voice, not from the classifier.
     print("\nsecond and third topics from the text (Personal aside), routed: precision (given)")
     for name, items in sets.items():
         outcomes = [
