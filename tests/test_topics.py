@@ -368,6 +368,22 @@ def test_a_language_the_model_does_not_know_gets_the_feed_topic_or_nothing():
     assert classify_topics(sw, language="sw", feed_topic="Travel").topics == ("Travel",)
 
 
+def test_a_text_without_a_likely_topic_says_nothing(monkeypatch):
+    """A posterior whose likeliest topic is under TEXT_MIN_PROBABILITY files the article nowhere by
+    itself: a feed topic, tags or the writer's voice still count, and a likelier topic still wins."""
+    import enrich.topics as topics_module
+
+    flat = {t: 1 / 18 for t in TOPICS if t != "Personal"}
+    flat["Food"] = topics_module.TEXT_MIN_PROBABILITY - 0.01
+    leaning = dict(flat, Food=topics_module.TEXT_MIN_PROBABILITY + 0.01)
+    text = "Where things stand after a long month, and what comes next."
+    monkeypatch.setattr(topics_module, "text_topics", lambda *args: (flat, 200))
+    assert classify_topics(text, title="A short update", language="en").topics == ()
+    assert classify_topics(text, language="en", feed_topic="Programming").topics == ("Programming",)
+    monkeypatch.setattr(topics_module, "text_topics", lambda *args: (leaning, 200))
+    assert classify_topics(text, title="A short update", language="en").topics[:1] == ("Food",)
+
+
 def test_too_little_text_says_nothing():
     assert text_topics("Update 3", None, "en")[0] == {}
     assert classify_topics("12:30", title="Live", language="en").topics == ()
@@ -377,12 +393,12 @@ def test_too_little_text_says_nothing():
 # Floors a little under what bench/topics.py measures for the new model, and above the previous
 # model's figures (in brackets, same bench run): replacing the model with an earlier one fails them.
 
-NEWS_MIN_MACRO_F1 = 0.32  # measured 0.332 (previous 0.307, first 0.192)
+NEWS_MIN_MACRO_F1 = 0.32  # measured 0.333 (previous 0.307, first 0.192)
 NEWS_MIN_IN_STORED = 0.60  # measured 0.612 (previous 0.577, first 0.415)
 # Not above the previous model: its 0.450 rests on the rare sections' 1-11 held-back items.
 NEWS_12_MIN_MACRO_F1 = 0.40  # measured 0.486 (previous 0.450, first 0.214)
 NEWS_12_MIN_IN_STORED = 0.86  # measured 0.884 (previous 0.824, first 0.468)
-PASSAGES_MIN_FIRST = 0.73  # measured 0.754 (previous 0.724, first 0.428)
+PASSAGES_MIN_FIRST = 0.73  # measured 0.751 (previous 0.724, first 0.428)
 # SIB items (three sentences) are read by either model, by length: 586 of 960 by the page model.
 SIB_MIN_FIRST_ALLOWED = 0.88  # measured 0.887 (previous 0.866, first 0.051)
 SIB_MIN_FIRST_ALLOWED_PER_LANGUAGE = 0.60  # the goal, in all 32 languages; lowest measured bn 0.63 (previous 0.60)
