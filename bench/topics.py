@@ -61,10 +61,11 @@ from _scoring import limited
 from enrich import topics
 from scripts.train_topics import (
     NEWS_CLEAR_SECTIONS,
-    NEWS_DATASET_FREQUENCY,
     Item,
     macro_f1,
     news_items,
+    news_labels,
+    news_macro_f1s,
     reweighted_macro_f1,
     splits,
 )
@@ -249,18 +250,10 @@ def secondary_allowed(item: Item) -> frozenset[str]:
     return item.allowed | BBC_ALSO.get(item.label, set()) if item.corpus == "bbc" else item.allowed
 
 
-def reader_labels() -> dict[str, str]:
-    """Link -> the topic a reader gave the news item (or SKIP), from READER_LABELS."""
-    lines = READER_LABELS.read_text(encoding="utf-8").splitlines()
-    return dict(line.split("\t") for line in lines if line.strip() and not line.startswith("#"))
-
-
 def news_mixes(gold: list[str], predicted: list[str | None], ours: Counter[str]) -> str:
-    """News-12 macro-F1 with the sections as in our copy (``ours``: its counts, since a sample may
-    hold them in other proportions), as in the whole dataset, and equally frequent."""
-    figures = (reweighted_macro_f1(gold, predicted, ours), reweighted_macro_f1(gold, predicted, NEWS_DATASET_FREQUENCY),
-               reweighted_macro_f1(gold, predicted))
-    return " / ".join(f"{f:.3f}" for f in figures)
+    """``news_macro_f1s`` with the sections as in our copy by its counts (``ours``), as a sample may
+    hold them in other proportions."""
+    return " / ".join(f"{f:.3f}" for f in news_macro_f1s(gold, predicted, ours).values())
 
 
 def run(classify: Classify, items: list[Item]) -> tuple[list[tuple[str, ...]], float]:
@@ -341,12 +334,13 @@ def main() -> int:
     print("\nnews, 12 sections, macro-F1 of the first topic with the sections as in our copy / as in the whole "
           "dataset / equally frequent")
     twelve = sets["news, 12 sections"]
-    ours = Counter(i.label for i in news_items() if i.origin in NEWS_CLEAR_SECTIONS)
+    news = [i for i in news_items() if i.origin in NEWS_CLEAR_SECTIONS]
+    ours = Counter(i.label for i in news)
     for label in classifiers:
         firsts = [r[0] if r else None for r in results["news, 12 sections", label][0]]
         print(f"  {label:<9} {news_mixes([i.label for i in twelve], firsts, ours)}")
-    read = reader_labels()
-    sample = [i for i in news_items() if i.key in read]
+    read = news_labels(READER_LABELS)
+    sample = [i for i in news if i.key in read]
     print(f"  a reader against the editors, {len(sample)} items of the 12 sections read without their section: "
           f"{news_mixes([i.label for i in sample], [read[i.key] for i in sample], ours)}")
     held = [k for k, i in enumerate(twelve) if i.key in read]

@@ -158,15 +158,16 @@ def sib_items(split: str, group: int) -> list[Item]:
 SKIP = "SKIP"  # in NEWS_LABELS_FILE: no tab fits the item
 
 
-def news_labels() -> dict[str, str]:
-    """Link -> the tab we read a news item as (or SKIP), from NEWS_LABELS_FILE."""
-    labels = {}
-    for number, line in enumerate(NEWS_LABELS_FILE.read_text(encoding="utf-8").splitlines(), 1):
+def news_labels(path: Path | None = None) -> dict[str, str]:
+    """Link -> the tab a news item was read as (or SKIP), from a labels file: ours for training
+    (NEWS_LABELS_FILE, the default) or the reader's in bench/labels."""
+    path, labels = path or NEWS_LABELS_FILE, {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         link, topic = line.split("\t")
         if topic != SKIP and (topic not in TOPICS or topic == "Personal"):
-            raise ValueError(f"{NEWS_LABELS_FILE.name}:{number}: not a text topic: {topic!r}")
+            raise ValueError(f"{path.name}:{number}: not a text topic: {topic!r}")
         labels[link] = topic
     return labels
 
@@ -622,11 +623,13 @@ NEWS_DATASET_FREQUENCY = {
 }  # fmt: skip
 
 
-def news_macro_f1s(gold: list[str], predicted: list[str | None]) -> dict[str, float]:
+def news_macro_f1s(gold: list[str], predicted: list[str | None],
+                   copy_frequency: dict[str, float] | None = None) -> dict[str, float]:
     """Macro-F1 of news-12 answers with the sections as in our copy, as in the whole dataset, and
-    equally frequent."""
+    equally frequent. ``copy_frequency``: our copy's counts, for a sample that holds the sections in
+    other proportions; by default the answers' own (the plain macro-F1)."""
     return {
-        "our copy": macro_f1(gold, predicted),
+        "our copy": reweighted_macro_f1(gold, predicted, copy_frequency or Counter(gold)),
         "whole dataset": reweighted_macro_f1(gold, predicted, NEWS_DATASET_FREQUENCY),
         "sections equal": reweighted_macro_f1(gold, predicted),
     }
@@ -650,18 +653,18 @@ def report(setting: Setting, tuned: Tuned) -> dict[str, float]:
         idx = [k for k, i in enumerate(tuned.items) if part(i)]
         if not idx:  # no whole pages among the passages trained on
             continue
-        gold = [tuned.items[k].label for k in idx]
-        f1 = macro_f1(gold, [first[k] for k in idx])
+        gold, picked = [tuned.items[k].label for k in idx], [first[k] for k in idx]
+        f1 = macro_f1(gold, picked)
         accuracy = sum(first[k] == tuned.items[k].label for k in idx) / len(idx)
         allowed = sum(first[k] in tuned.items[k].allowed for k in idx) / len(idx)
-        equal = reweighted_macro_f1(gold, [first[k] for k in idx])
+        equal = reweighted_macro_f1(gold, picked)
         print(f"  {name:<9} n={len(idx):>5} macro-F1 {f1:.3f} (classes equally frequent {equal:.3f}) "
               f"accuracy {accuracy:.3f} first allowed {allowed:.3f}")
         chosen_by[f"{name} macro-F1"] = f1
         chosen_by[f"{name} first allowed"] = allowed
         if name == "news 12":
-            mixes = news_macro_f1s(gold, [first[k] for k in idx])
-            accuracies = {mix: reweighted_accuracy(gold, [first[k] for k in idx], frequency)
+            mixes = news_macro_f1s(gold, picked)
+            accuracies = {mix: reweighted_accuracy(gold, picked, frequency)
                           for mix, frequency in (("whole dataset", NEWS_DATASET_FREQUENCY), ("sections equal", None))}
             print("            macro-F1 with the sections " + ", ".join(f"{m} {v:.3f}" for m, v in mixes.items())
                   + f" (mean {np.mean(list(mixes.values())):.3f}); accuracy "
