@@ -202,10 +202,9 @@ def stop_words_for(language: str) -> frozenset[str]:
         return frozenset()
 
 
-# A few ordinary words per language the stemmers are probed with when first asked for; any word
-# does, the probe only proves the stemmer's package is present and working.
-_PROBES = {"greek": "πολιτικής", "polish": "rozmowy"}
-_DEFAULT_PROBE = "running"
+# The word a stemmer is probed with when first asked for: any word does, the probe only proves
+# the stemmer's package is present and working.
+_PROBE = "running"
 
 
 def _sumy(name: str) -> Callable[[str], str]:
@@ -239,7 +238,7 @@ _SNOWBALL = {
     "italian": "italian", "norwegian": "norwegian", "polish": "polish", "portuguese": "portuguese",
     "romanian": "romanian", "russian": "russian", "spanish": "spanish", "swedish": "swedish",
 }  # fmt: skip
-_BUILDERS: dict[str, Callable[[], Callable[[str], str | None]]] = {
+_BUILDERS: dict[str, Callable[[], Callable[[str], str]]] = {
     name: _snowball(algorithm) for name, algorithm in _SNOWBALL.items()
 }
 
@@ -255,7 +254,7 @@ class _Tolerant:
 
     __slots__ = ("language", "stem", "warned")
 
-    def __init__(self, language: str, stem: Callable[[str], str | None]) -> None:
+    def __init__(self, language: str, stem: Callable[[str], str]) -> None:
         self.language, self.stem, self.warned = language, stem, False
 
     def __call__(self, word: str) -> str:
@@ -288,8 +287,8 @@ def stemmer_for(language: str) -> Callable[[str], str] | None:
         log.warning("no %s stemmer (%s: %s); %s text is read without stemming", name, type(exc).__name__, exc, name)
         return None
     try:
-        stem(_PROBES.get(name, _DEFAULT_PROBE))
-    except Exception as exc:  # noqa: BLE001 - sumy's Greek wrapper raises only when a word is stemmed
+        stem(_PROBE)
+    except Exception as exc:  # noqa: BLE001 - a broken package may raise only when a word is stemmed
         log.warning("the %s stemmer does not work (%s: %s); %s text is read without stemming",
                     name, type(exc).__name__, exc, name)
         return None

@@ -342,6 +342,14 @@ class Setting:
     def shares(self) -> tuple[float, ...]:
         return (1 - self.logistic_share, self.logistic_share) if self.model == "nb+logistic" else (1.0,)
 
+    def splits(self) -> Splits:
+        """The training and held-back items this setting's data options make (``splits``)."""
+        return splits(*self.data())
+
+    def data(self) -> tuple[bool, tuple[str, ...], int, bool]:
+        """The options that decide what is trained on: ``splits``'s arguments, in order."""
+        return self.news_catch_all, self.registers, self.headline_repeat, self.news_read_by_us
+
 
 def sample_weights(items: list[Item], setting: Setting) -> np.ndarray:
     """Per-item weights: each group's total as set, classes within a group weighted count^-balance.
@@ -770,11 +778,9 @@ def compare(settings: tuple[Setting, ...]) -> dict[Setting, dict[str, float]]:
     """Tune-fold figures of each setting (``report``), sharing the feature counts of equal data."""
     cache, figures = {}, {}
     for setting in settings:
-        key = (setting.features, setting.news_catch_all, setting.registers, setting.headline_repeat,
-               setting.news_read_by_us)
+        key = (setting.features, setting.data())
         if key not in cache:
-            train = splits(setting.news_catch_all, setting.registers, setting.headline_repeat,
-                           setting.news_read_by_us).train
+            train = setting.splits().train
             cache[key] = train, count_matrix([i.text for i in train], setting.features)
         figures[setting] = report(setting, out_of_fold(*cache[key], setting))
     return figures
@@ -966,7 +972,7 @@ def news12_by_fold(tuned: Tuned) -> list[float]:
 def select_prior_shift() -> None:
     """Measure the English prior shift, and fitted English biases, on the chosen short setting's
     tune folds (writes nothing)."""
-    data = splits(CHOSEN.news_catch_all, CHOSEN.registers, CHOSEN.headline_repeat, CHOSEN.news_read_by_us)
+    data = CHOSEN.splits()
     tuned = out_of_fold(data.train, count_matrix([i.text for i in data.train], CHOSEN.features), CHOSEN)
     t = temperature(tuned)
     shifted = {beta: with_english_shift(tuned, t, prior_shift_by_fold(tuned, data.train, beta)) for beta in PRIOR_SHIFT_BETAS}
@@ -1007,7 +1013,7 @@ def long_texts(tuned: Tuned) -> Tuned:
 def train_and_save(setting: Setting, path: Path, page: bool = False) -> None:
     """Fit ``setting`` on all the training data and write it to ``path``; ``page``: the model reads
     pages, so its secondary thresholds are set on the tune folds' page-length texts (``long_texts``)."""
-    data = splits(setting.news_catch_all, setting.registers, setting.headline_repeat, setting.news_read_by_us)
+    data = setting.splits()
     started = time.process_time()
     counts = count_matrix([i.text for i in data.train], setting.features)
     tuned = out_of_fold(data.train, counts, setting)
